@@ -1,0 +1,32 @@
+"""harness-workflows: run batch work on Argo Workflows from Python, without writing YAML."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="harness-workflows",
+    version="0.1.0",
+    description="Compile Python tasks and operations into Argo Workflows; submit, wait for and query them.",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    packages=find_packages(include=["workflows", "workflows.*"]),
+    package_data={"workflows.validation": ["argo_model.json"]},
+    install_requires=[
+        # 36.x returns pod logs as b'...' strings.
+        "kubernetes>=28.1,!=36.*",
+        "pyyaml>=6.0",
+        "kafka-python>=2.0.3",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "jsonschema>=4.18"],
+        "bench": ["hera>=5.16"],
+    },
+    entry_points={"console_scripts": ["workflows = workflows.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: System :: Distributed Computing",
+    ],
+)

@@ -1,0 +1,160 @@
+"""Query and manage workflows: the ``cloudharness.workflows.argo`` API, over the selected backend.
+
+Every function goes through :func:`workflows.backends.get_backend`, so the
+same calls work on the local engine and on Argo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from .backends import get_backend
+from .errors import WorkflowsError
+
+
+class WorkflowException(WorkflowsError):
+    """A workflow operation failed; ``status`` is the HTTP-like status code."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message or f"workflow error (status {status})")
+        self.status = status
+
+
+class WorkflowNotFound(WorkflowException):
+    """No workflow has the name asked for."""
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(404, f"workflow {name!r} not found" if name else "workflow not found")
+        self.name = name
+
+
+class Phase:
+    """Workflow and node phases, as Argo names them."""
+
+    Pending = "Pending"
+    Running = "Running"
+    Succeeded = "Succeeded"
+    Skipped = "Skipped"
+    Failed = "Failed"
+    Error = "Error"
+
+    FINISHED = (Succeeded, Skipped, Failed, Error)
+
+    @classmethod
+    def phases(cls) -> tuple[str, ...]:
+        """Every phase."""
+        return (cls.Pending, cls.Running, cls.Succeeded, cls.Skipped, cls.Failed, cls.Error)
+
+
+class Workflow:
+    """A handle on a submitted workflow, read from any backend (Argo's shape: metadata, spec, status)."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        """The workflow as the backend returned it."""
+
+    @property
+    def name(self) -> str:
+        """``metadata.name``."""
+        return self.raw["metadata"]["name"]
+
+    @property
+    def status(self) -> str | None:
+        """The phase (``status.phase``), or ``None`` before the controller has seen it."""
+        return (self.raw.get("status") or {}).get("phase")
+
+    @property
+    def create_time(self) -> str | None:
+        """``metadata.creationTimestamp``."""
+        return self.raw["metadata"].get("creationTimestamp")
+
+    @property
+    def nodes(self) -> dict[str, dict[str, Any]]:
+        """``status.nodes``: node id → node."""
+        return (self.raw.get("status") or {}).get("nodes") or {}
+
+    @property
+    def pod_names(self) -> list[str]:
+        """Ids of the leaf nodes (the pods)."""
+        return [node_id for node_id, node in self.nodes.items() if not node.get("children")]
+
+    def is_finished(self) -> bool:
+        """Whether the workflow reached a final phase (``Pending`` and ``Running`` are not)."""
+        return self.status in Phase.FINISHED
+
+    def succeeded(self) -> bool:
+        """Whether the workflow succeeded."""
+        return self.status == Phase.Succeeded
+
+    def failed(self) -> bool:
+        """Whether the workflow failed or ended in error."""
+        return self.status in (Phase.Failed, Phase.Error)
+
+    def get_status_message(self) -> str | None:
+        """``status.message``."""
+        return (self.raw.get("status") or {}).get("message")
+
+    def refresh(self) -> Workflow:
+        """Read the workflow again from the backend; return ``self``."""
+        self.raw = get_backend().get(self.name)
+        return self
+
+    def __str__(self) -> str:
+        return yaml.safe_dump(self.raw, sort_keys=False)
+
+    def __repr__(self) -> str:
+        return f"Workflow({self.name!r}, status={self.status!r})"
+
+
+class SearchResult:
+    """A page of workflows and the token of the next page."""
+
+    def __init__(self, items: Sequence[dict[str, Any]], continue_token: str | None) -> None:
+        self.items: tuple[Workflow, ...] = tuple(Workflow(item) for item in items)
+        """The workflows of this page."""
+        self.continue_token = continue_token
+        """Pass it as ``continue_token`` to get the next page; ``None`` on the last page."""
+
+    def __repr__(self) -> str:
+        return f"SearchResult({len(self.items)} workflows, continue_token={self.continue_token!r})"
+
+
+def get_workflows(status: str | None = None, limit: int = 10, continue_token: str | None = None) -> SearchResult:
+    """A page of at most ``limit`` workflows, newest first, optionally only those in phase ``status``."""
+    if status is not None and status not in Phase.phases():
+        raise WorkflowException(400, f"status={status!r}: expected one of {', '.join(Phase.phases())}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise WorkflowException(400, f"limit={limit!r}: expected a positive int")
+    items, token = get_backend().list(status, limit, continue_token)
+    return SearchResult(items, token)
+
+
+def get_workflow(workflow_name: str) -> Workflow:
+    """The workflow named ``workflow_name``; :class:`WorkflowNotFound` if there is none."""
+    return Workflow(get_backend().get(workflow_name))
+
+
+def submit_workflow(spec: dict[str, Any]) -> Workflow:
+    """Submit a compiled or raw Workflow dict, after validating it; return its handle."""
+    from .validation import validate_spec
+
+    validate_spec(spec)
+    return Workflow(get_backend().submit(spec))
+
+
+def delete_workflow(workflow_name: str) -> None:
+    """Delete the workflow, its pods, logs and ephemeral volumes; :class:`WorkflowNotFound` if there is none."""
+    get_backend().delete(workflow_name)
+
+
+def get_workflow_logs_list(workflow_name: str) -> list[str]:
+    """The logs of each pod of the workflow, in node order."""
+    return get_backend().logs(workflow_name)
+
+
+def get_workflow_logs(workflow_name: str) -> str:
+    """The logs of every pod of the workflow, joined by newlines."""
+    return "\n".join(get_workflow_logs_list(workflow_name))

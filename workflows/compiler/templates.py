@@ -1,0 +1,60 @@
+"""Tasks to Argo templates."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from ..runtime import WORKFLOW_NAME_ENV
+
+if TYPE_CHECKING:
+    from ..tasks import Task
+
+
+def deep_merge(target: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``overrides`` into ``target`` in place: dicts merge key by key, any other value replaces."""
+    for key, value in overrides.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            deep_merge(current, value)
+        else:
+            target[key] = copy.deepcopy(value)
+    return target
+
+
+def task_template(
+    task: Task,
+    *,
+    env: list[dict[str, Any]] | None = None,
+    volume_mounts: list[dict[str, Any]] | None = None,
+    labels: dict[str, str] | None = None,
+    affinity: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The Argo template of ``task``, a fresh dict.
+
+    ``env`` (after the task's own variables), ``volume_mounts``, pod ``labels``
+    and ``affinity`` come from the operation; the task's ``template_overrides``
+    are merged last.
+    """
+    body = task.template_body()
+    variables = [{"name": name, "value": value} for name, value in task.env.items()]
+    if env:
+        variables += env
+    variables.append({"name": WORKFLOW_NAME_ENV, "value": "{{workflow.name}}"})
+    body["env"] = variables
+    if task.resources:
+        body["resources"] = {section: dict(amounts) for section, amounts in task.resources.items()}
+    if task.image_pull_policy is not None:
+        body["imagePullPolicy"] = task.image_pull_policy
+    if volume_mounts:
+        body["volumeMounts"] = volume_mounts
+    template: dict[str, Any] = {"name": task.name, task.template_type: body}
+    if labels:
+        template["metadata"] = {"labels": labels}
+    if affinity:
+        template["affinity"] = affinity
+    if task.retry_limit is not None:
+        template["retryStrategy"] = {"limit": str(task.retry_limit)}
+    if task.template_overrides:
+        deep_merge(template, task.template_overrides)
+    return template

@@ -1,0 +1,134 @@
+"""Operations of several tasks: pipeline, parallel, simple DAG, DAG."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..errors import BadOperationConfiguration
+from ..graph import find_cycle
+from ..naming import normalise_name
+from ..tasks import Task
+from ..validation.depends import DependsSyntaxError, parse_depends
+from .base import AsyncOperation
+
+
+class CompositeOperation(AsyncOperation):
+    """An operation of several tasks, arranged by the subclass in its entry template."""
+
+
+class PipelineOperation(CompositeOperation):
+    """Runs ``tasks`` one after the other; a failure stops the pipeline."""
+
+    entry_suffix = "pipeline"
+
+    def __init__(self, basename: str, tasks: Iterable[Task], **options: Any) -> None:
+        super().__init__(basename, tasks, **options)
+
+    def entry_template(self) -> dict[str, Any]:
+        """A steps template with one task per step group."""
+        return {"name": self.entrypoint, "steps": [[task.instance()] for task in self.task_list()]}
+
+
+class ParallelOperation(CompositeOperation):
+    """Runs ``tasks`` all at once."""
+
+    entry_suffix = "parallel"
+
+    def __init__(self, basename: str, tasks: Iterable[Task], **options: Any) -> None:
+        super().__init__(basename, tasks, **options)
+
+    def entry_template(self) -> dict[str, Any]:
+        """A steps template with every task in one step group."""
+        return {"name": self.entrypoint, "steps": [[task.instance() for task in self.task_list()]]}
+
+
+class SimpleDagOperation(CompositeOperation):
+    """Runs groups of tasks in order, the tasks of a group in parallel.
+
+    Each positional argument after ``basename`` is a task or an iterable of tasks.
+    """
+
+    entry_suffix = "simpledag"
+
+    def __init__(self, basename: str, *task_groups: Task | Iterable[Task], **options: Any) -> None:
+        groups = tuple((group,) if isinstance(group, Task) else tuple(group) for group in task_groups)
+        for index, group in enumerate(groups):
+            if not group:
+                raise BadOperationConfiguration(f"operation {basename!r}: task group {index} is empty")
+        self.task_groups: tuple[tuple[Task, ...], ...] = groups
+        """The groups, in order."""
+        super().__init__(basename, [task for group in groups for task in group], **options)
+
+    def entry_template(self) -> dict[str, Any]:
+        """A steps template with one step group per task group."""
+        return {"name": self.entrypoint, "steps": [[task.instance() for task in group] for group in self.task_groups]}
+
+
+class DagOperation(CompositeOperation):
+    """Runs ``tasks`` as an Argo DAG.
+
+    ``dependencies`` maps a task name to the list of task names it waits for
+    (all of them must succeed) or to an Argo ``depends`` expression such as
+    ``"a.Failed || b.Succeeded"``. Tasks without an entry start at once.
+    """
+
+    entry_suffix = "dag"
+
+    def __init__(
+        self,
+        basename: str,
+        tasks: Iterable[Task],
+        dependencies: Mapping[str, Sequence[str] | str] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(basename, tasks, **options)
+        if dependencies is not None and not isinstance(dependencies, Mapping):
+            raise TypeError(f"operation {self.name!r}: dependencies must be a dict, got {dependencies!r}")
+        self.dependencies: dict[str, list[str] | str] = self._check_dependencies(dependencies or {})
+        """Normalised dependencies: task name → list of task names, or a ``depends`` expression."""
+
+    def _check_dependencies(self, dependencies: Mapping[str, Sequence[str] | str]) -> dict[str, list[str] | str]:
+        known = {task.name for task in self.task_list()}
+        checked: dict[str, list[str] | str] = {}
+        graph: dict[str, Iterable[str]] = {}
+        for key, value in dependencies.items():
+            task = normalise_name(key) if isinstance(key, str) else key
+            field = f"operation {self.name!r}: dependencies[{key!r}]"
+            if task not in known:
+                raise BadOperationConfiguration(f"{field}: no task is named {key!r}")
+            if isinstance(value, str):
+                try:
+                    expression = parse_depends(value)
+                except DependsSyntaxError as error:
+                    raise BadOperationConfiguration(f"{field}: {error}") from None
+                upstream = sorted(expression.tasks)
+                checked[task] = value.strip()
+            elif isinstance(value, Sequence):
+                upstream = [normalise_name(name) if isinstance(name, str) else name for name in value]
+                checked[task] = upstream
+            else:
+                raise TypeError(f"{field} must be a list of task names or a depends expression, got {value!r}")
+            for name in upstream:
+                if name not in known:
+                    raise BadOperationConfiguration(f"{field}={value!r}: depends on unknown task {name!r}")
+            graph[task] = upstream
+        cycle = find_cycle(graph)
+        if cycle:
+            raise BadOperationConfiguration(
+                f"operation {self.name!r}: dependency cycle {' -> '.join(cycle)} (each depends on the next)"
+            )
+        return checked
+
+    def entry_template(self) -> dict[str, Any]:
+        """A DAG template with one task per task, carrying its dependencies or depends expression."""
+        dag_tasks = []
+        for task in self.task_list():
+            entry: dict[str, Any] = {"name": task.name, "template": task.name}
+            upstream = self.dependencies.get(task.name)
+            if isinstance(upstream, str):
+                entry["depends"] = upstream
+            elif upstream:
+                entry["dependencies"] = list(upstream)
+            dag_tasks.append(entry)
+        return {"name": self.entrypoint, "dag": {"tasks": dag_tasks}}

@@ -1,0 +1,86 @@
+"""Tasks that run a container image: Argo ``container`` templates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import config
+from ..errors import BadOperationConfiguration
+from ..images import resolve_image
+from .base import Task
+
+
+def _string_list(field: str, value: object) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{field} must be a list of strings, got {value!r}")
+    items = []
+    for index, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise TypeError(f"{field}[{index}] must be a string or a number, got {item!r}")
+        items.append(str(item))
+    return items
+
+
+class ContainerizedTask(Task):
+    """Runs ``image`` with an optional ``command`` (entrypoint) and ``args`` (an Argo container template)."""
+
+    template_type = "container"
+
+    def __init__(
+        self,
+        name: str,
+        image: str,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(name, **options)
+        if not isinstance(image, str) or not image or image != image.strip():
+            raise BadOperationConfiguration(f"task {self.name!r}: image={image!r} must be a non-empty image reference")
+        self.image_name = image
+        self.command: list[str] | None = _string_list(f"task {self.name!r}: command", command)
+        """The container's entrypoint, or ``None`` for the image's own."""
+        self.args: list[str] | None = _string_list(f"task {self.name!r}: args", args)
+        """The container's arguments, or ``None`` for the image's own."""
+
+    def template_body(self) -> dict[str, Any]:
+        """The container fields: image, command, args."""
+        body: dict[str, Any] = {"image": self.image_name}
+        if self.command is not None:
+            body["command"] = list(self.command)
+        if self.args is not None:
+            body["args"] = list(self.args)
+        return body
+
+
+class CustomTask(ContainerizedTask):
+    """Runs an application image or an external one.
+
+    ``CustomTask('x', 'myapp-mytask')`` runs ``<registry>/myapp-mytask:<tag>``
+    when ``<applications>/myapp/tasks/mytask/Dockerfile`` exists (see
+    :mod:`workflows.config`); any other name is an external image, used verbatim.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        image_name: str,
+        command: Sequence[str] | None = None,
+        args: Sequence[str] | None = None,
+        **options: Any,
+    ) -> None:
+        if not isinstance(image_name, str) or not image_name:
+            raise BadOperationConfiguration(f"task {name!r}: image_name={image_name!r} must be a non-empty string")
+        super().__init__(name, resolve_image(image_name), command, args, **options)
+
+
+class CommandBasedTask(ContainerizedTask):
+    """Runs ``command`` (a list of strings) in the default image ``$WORKFLOWS_IMAGE``."""
+
+    def __init__(self, name: str, command: Sequence[str], **options: Any) -> None:
+        super().__init__(name, config.default_image(), command, None, **options)
+        if not self.command:
+            raise BadOperationConfiguration(f"task {self.name!r}: command must be a non-empty list, got {command!r}")
