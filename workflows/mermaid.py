@@ -21,7 +21,10 @@ def _edges(entry: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, str |
                 edges.append((upstream, task["name"], None))
             if task.get("depends"):
                 expression = task["depends"]
-                edges.extend((upstream, task["name"], expression) for upstream in sorted(parse_depends(expression).tasks))
+                upstreams = parse_depends(expression).tasks
+                # "a && b" means what `dependencies: [a, b]` means: draw it the same, unlabelled.
+                plain = all(part.strip() in upstreams for part in expression.split("&&"))
+                edges.extend((upstream, task["name"], None if plain else expression) for upstream in sorted(upstreams))
         return [task["name"] for task in tasks], edges
     groups = [[step["name"] for step in group] for group in entry["steps"]]
     edges = [(upstream, downstream, None) for before, after in zip(groups, groups[1:]) for upstream in before for downstream in after]

@@ -36,6 +36,8 @@ def check_dns1123_label(field: str, name: object, max_length: int = MAX_OBJECT_N
     Returns the normalised name; raises :class:`BadOperationConfiguration`
     naming ``field`` and the value otherwise.
     """
+    if type(name) is str and len(name) <= max_length and DNS1123_LABEL.match(name):  # already normal: fast path
+        return name
     if not isinstance(name, str):
         raise TypeError(f"{field} must be a str, got {type(name).__name__} {name!r}")
     normalised = normalise_name(name)

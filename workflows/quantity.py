@@ -9,6 +9,7 @@ from .errors import BadOperationConfiguration
 
 # Kubernetes' grammar: <signedNumber><suffix>, suffix one of the binary SI, decimal SI or exponent forms.
 QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?\Z")
+_QUANTITY_MATCH = QUANTITY.match
 
 #: Resource names Kubernetes knows natively; anything else with a domain is an extended resource.
 NATIVE_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage", "storage"})
@@ -20,6 +21,8 @@ def quantity(field: str, value: object) -> str:
 
     ints and floats are accepted (``0.5`` → ``"0.5"``); booleans are not.
     """
+    if type(value) is str and _QUANTITY_MATCH(value):  # the common case, kept fast
+        return value
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise BadOperationConfiguration(f"{field}={value!r}: a quantity must be a string or a number")
     text = value if isinstance(value, str) else repr(value)
@@ -28,10 +31,6 @@ def quantity(field: str, value: object) -> str:
             f"{field}={value!r}: not a Kubernetes quantity (examples: '100m', '0.5', '64Mi', '2Gi')"
         )
     return text
-
-
-def _is_extended(resource: str) -> bool:
-    return resource not in NATIVE_RESOURCES and not resource.startswith("hugepages-")
 
 
 def resource_requirements(field: str, resources: Mapping | None) -> dict[str, dict[str, str]]:
@@ -43,7 +42,7 @@ def resource_requirements(field: str, resources: Mapping | None) -> dict[str, di
     """
     if resources is None:
         return {}
-    if not isinstance(resources, Mapping):
+    if type(resources) is not dict and not isinstance(resources, Mapping):
         raise TypeError(f"{field} must be a dict with 'requests' and/or 'limits', got {resources!r}")
     normalised: dict[str, dict[str, str]] = {}
     for section, amounts in resources.items():
@@ -51,14 +50,18 @@ def resource_requirements(field: str, resources: Mapping | None) -> dict[str, di
             raise BadOperationConfiguration(
                 f"{field}: unknown key {section!r}, expected 'requests' and/or 'limits'"
             )
-        if not isinstance(amounts, Mapping):
+        if type(amounts) is not dict and not isinstance(amounts, Mapping):
             raise BadOperationConfiguration(f"{field}.{section}={amounts!r}: expected a dict of resource: quantity")
-        normalised[section] = {
-            str(resource): quantity(f"{field}.{section}.{resource}", amount) for resource, amount in amounts.items()
-        }
+        converted = normalised[section] = {}
+        for resource, amount in amounts.items():
+            # Field names are only formatted for an error: this runs for every task.
+            converted[str(resource)] = (
+                amount if type(amount) is str and _QUANTITY_MATCH(amount)
+                else quantity(f"{field}.{section}.{resource}", amount)
+            )
     requests, limits = normalised.get("requests", {}), normalised.get("limits", {})
-    for resource in (*requests, *limits):
-        if not _is_extended(resource):
+    for resource in requests.keys() | limits.keys():
+        if resource in NATIVE_RESOURCES or resource.startswith("hugepages-"):
             continue
         for section, amounts in (("requests", requests), ("limits", limits)):
             if resource in amounts and not amounts[resource].isdigit():

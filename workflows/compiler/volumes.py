@@ -72,9 +72,11 @@ class VolumePlan:
         self.volumes: dict[str, PlannedVolume] = self._name_volumes()
         """Planned volumes by identity (``claim:NAME`` or ``path:PATH``), in order of first use."""
         self.pod_mounts: dict[str, tuple[tuple[PlannedVolume, VolumeMount], ...]] = {
-            task: self._pod(f"task {task!r}", (*shared, *mounts)) for task, mounts in task_mounts.items()
+            task: self._pod(f"task {task!r}", (*shared, *mounts))
+            for task, mounts in task_mounts.items()
+            if shared or mounts
         }
-        """For each task, the volumes its pod mounts and how."""
+        """For each task that mounts volumes, those volumes and how it mounts them."""
 
     @staticmethod
     def _identity(mount: VolumeMount) -> str:
@@ -134,7 +136,7 @@ class VolumePlan:
     def volume_mounts(self, task: str) -> list[dict[str, Any]]:
         """The ``volumeMounts`` of a task's container."""
         mounts = []
-        for volume, mount in self.pod_mounts[task]:
+        for volume, mount in self.pod_mounts.get(task, ()):
             entry: dict[str, Any] = {"name": volume.name, "mountPath": mount.path}
             if mount.read_only:
                 entry["readOnly"] = True
@@ -143,4 +145,4 @@ class VolumePlan:
 
     def node_labels(self, task: str) -> dict[str, str]:
         """The labels that keep a task's pod with the other pods of its ReadWriteOnce volumes."""
-        return dict(label for volume, _ in self.pod_mounts[task] if (label := volume.node_label) is not None)
+        return dict(label for volume, _ in self.pod_mounts.get(task, ()) if (label := volume.node_label) is not None)

@@ -73,7 +73,7 @@ def compile_workflow(operation: ContainerizedOperation) -> dict[str, Any]:
         templates.append(entry)
     for task in operation.task_list():
         env = [{"name": SHARED_DIRECTORY_ENV, "value": shared_path}] if shared_path is not None else None
-        if plan.pod_mounts[task.name]:
+        if task.name in plan.pod_mounts:
             volume_labels = plan.node_labels(task.name)
             labels = {**context_labels, **volume_labels}
             affinity = pod_affinity([*required, *volume_labels.items()], preferred)

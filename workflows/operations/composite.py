@@ -91,27 +91,15 @@ class DagOperation(CompositeOperation):
     def _check_dependencies(self, dependencies: Mapping[str, Sequence[str] | str]) -> dict[str, list[str] | str]:
         known = {task.name for task in self.task_list()}
         checked: dict[str, list[str] | str] = {}
-        graph: dict[str, Iterable[str]] = {}
+        graph: dict[str, list[str]] = {}
         for key, value in dependencies.items():
-            task = normalise_name(key) if isinstance(key, str) else key
-            field = f"operation {self.name!r}: dependencies[{key!r}]"
+            task = key if not isinstance(key, str) or key in known else normalise_name(key)
             if task not in known:
-                raise BadOperationConfiguration(f"{field}: no task is named {key!r}")
-            if isinstance(value, str):
-                try:
-                    expression = parse_depends(value)
-                except DependsSyntaxError as error:
-                    raise BadOperationConfiguration(f"{field}: {error}") from None
-                upstream = sorted(expression.tasks)
-                checked[task] = value.strip()
-            elif isinstance(value, Sequence):
-                upstream = [normalise_name(name) if isinstance(name, str) else name for name in value]
-                checked[task] = upstream
+                raise BadOperationConfiguration(f"{self._field(key)}: no task is named {key!r}")
+            if type(value) is list and all(type(name) is str and name in known for name in value):
+                upstream = checked[task] = list(value)  # the common case, kept fast: names as the tasks have them
             else:
-                raise TypeError(f"{field} must be a list of task names or a depends expression, got {value!r}")
-            for name in upstream:
-                if name not in known:
-                    raise BadOperationConfiguration(f"{field}={value!r}: depends on unknown task {name!r}")
+                checked[task], upstream = self._check_dependency(key, value, known)
             graph[task] = upstream
         cycle = find_cycle(graph)
         if cycle:
@@ -120,14 +108,43 @@ class DagOperation(CompositeOperation):
             )
         return checked
 
+    def _field(self, key: object) -> str:
+        return f"operation {self.name!r}: dependencies[{key!r}]"
+
+    def _check_dependency(self, key: object, value: object, known: set[str]) -> tuple[list[str] | str, list[str]]:
+        """One entry of ``dependencies``: what to store for it, and the tasks it waits for."""
+        if isinstance(value, str):
+            try:
+                expression = parse_depends(value)
+            except DependsSyntaxError as error:
+                raise BadOperationConfiguration(f"{self._field(key)}: {error}") from None
+            stored: list[str] | str = value.strip()
+            upstream = sorted(expression.tasks)
+        elif isinstance(value, Sequence) and all(isinstance(name, str) for name in value):
+            stored = upstream = [name if name in known else normalise_name(name) for name in value]
+        else:
+            raise TypeError(f"{self._field(key)} must be a list of task names or a depends expression, got {value!r}")
+        for name in upstream:
+            if name not in known:
+                raise BadOperationConfiguration(f"{self._field(key)}={value!r}: depends on unknown task {name!r}")
+        return stored, upstream
+
     def entry_template(self) -> dict[str, Any]:
-        """A DAG template with one task per task, carrying its dependencies or depends expression."""
+        """A DAG template with one task per task, carrying its dependencies.
+
+        Argo refuses a DAG that mixes ``dependencies`` and ``depends``: when any
+        task has a ``depends`` expression, a list ``[a, b]`` is written as its
+        equivalent expression ``a && b``.
+        """
+        as_expressions = any(isinstance(upstream, str) for upstream in self.dependencies.values())
         dag_tasks = []
         for task in self.task_list():
             entry: dict[str, Any] = {"name": task.name, "template": task.name}
             upstream = self.dependencies.get(task.name)
             if isinstance(upstream, str):
                 entry["depends"] = upstream
+            elif upstream and as_expressions:
+                entry["depends"] = " && ".join(upstream)
             elif upstream:
                 entry["dependencies"] = list(upstream)
             dag_tasks.append(entry)

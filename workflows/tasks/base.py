@@ -16,17 +16,13 @@ from ..volumes import VolumeMount, parse_volumes
 IMAGE_PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
 
-def _check_retry_limit(task: str, retry_limit: object) -> int | None:
-    if retry_limit is None:
-        return None
+def _check_retry_limit(task: str, retry_limit: object) -> int:
     if isinstance(retry_limit, bool) or not isinstance(retry_limit, int) or retry_limit < 0:
         raise BadOperationConfiguration(f"task {task!r}: retry_limit={retry_limit!r} must be a non-negative int or None")
     return retry_limit
 
 
 def _check_overrides(task: str, overrides: object) -> dict[str, Any]:
-    if overrides is None:
-        return {}
     if not isinstance(overrides, Mapping):
         raise TypeError(f"task {task!r}: template_overrides must be a dict in Argo's camelCase, got {overrides!r}")
     if "name" in overrides:
@@ -41,7 +37,8 @@ RESERVED_ENV = frozenset({WORKFLOW_NAME_ENV})
 
 
 def _check_env(task: str, env: Mapping[str, object]) -> dict[str, str]:
-    for name in env:
+    checked = {}
+    for name, value in env.items():
         if name in RESERVED_ENV:
             raise BadOperationConfiguration(
                 f"task {task!r}: environment variable {name!r} is set by the library (the workflow's name)"
@@ -51,7 +48,8 @@ def _check_env(task: str, env: Mapping[str, object]) -> dict[str, str]:
                 f"task {task!r}: invalid environment variable name {name!r}: "
                 "use letters, digits and '_', not starting with a digit"
             )
-    return {name: str(value) for name, value in env.items()}
+        checked[name] = value if type(value) is str else str(value)
+    return checked
 
 
 class Task(ABC):
@@ -85,26 +83,31 @@ class Task(ABC):
         template_overrides: Mapping[str, Any] | None = None,
         **env: object,
     ) -> None:
+        # Every check below runs per task: cheap cases skip the helpers, and messages are built on error only.
         self.name: str = check_dns1123_label("task name", name)
         """The normalised name, used as the template and step/DAG task name."""
-        label = f"task {self.name!r}"
-        self.resources: dict[str, dict[str, str]] = resource_requirements(f"{label}: resources", resources)
+        self.resources: dict[str, dict[str, str]] = (
+            resource_requirements(f"task {self.name!r}: resources", resources) if resources is not None else {}
+        )
         """Normalised resource requirements (quantities as strings)."""
         self.volume_mounts: tuple[VolumeMount, ...] = (
-            parse_volumes(f"{label}: volume_mounts", volume_mounts) if volume_mounts else ()
+            parse_volumes(f"task {self.name!r}: volume_mounts", volume_mounts) if volume_mounts else ()
         )
         """The task's own volumes, mounted in its pod only."""
-        self.retry_limit: int | None = _check_retry_limit(self.name, retry_limit)
+        self.retry_limit: int | None = _check_retry_limit(self.name, retry_limit) if retry_limit is not None else None
         """Argo ``retryStrategy.limit``, or ``None`` for no retries."""
         if image_pull_policy is not None and image_pull_policy not in IMAGE_PULL_POLICIES:
             raise BadOperationConfiguration(
-                f"{label}: image_pull_policy={image_pull_policy!r}, expected one of {', '.join(IMAGE_PULL_POLICIES)}"
+                f"task {self.name!r}: image_pull_policy={image_pull_policy!r}, "
+                f"expected one of {', '.join(IMAGE_PULL_POLICIES)}"
             )
         self.image_pull_policy: str | None = image_pull_policy
         """Kubernetes ``imagePullPolicy``, or ``None`` for Kubernetes' default."""
-        self.template_overrides: dict[str, Any] = _check_overrides(self.name, template_overrides)
+        self.template_overrides: dict[str, Any] = (
+            _check_overrides(self.name, template_overrides) if template_overrides is not None else {}
+        )
         """Argo template fields deep-merged over the compiled template."""
-        self.env: dict[str, str] = _check_env(self.name, env)
+        self.env: dict[str, str] = _check_env(self.name, env) if env else {}
         """Environment variables given by the user, in the order given."""
 
     #: The full image reference the task runs in (set by each concrete task class).

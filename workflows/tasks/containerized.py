@@ -14,6 +14,8 @@ from .base import Task
 def _string_list(field: str, value: object) -> list[str] | None:
     if value is None:
         return None
+    if type(value) is list and all(type(item) is str for item in value):  # the common case, kept fast
+        return list(value)
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise TypeError(f"{field} must be a list of strings, got {value!r}")
     items = []

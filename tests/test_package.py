@@ -1,0 +1,74 @@
+"""The package: light import, configuration read on use, the public API names."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+
+
+def test_import_does_not_load_heavy_clients():
+    result = python(
+        "import sys, workflows\n"
+        "from workflows import tasks, operations, argo\n"
+        "op = operations.PipelineOperation('p', [tasks.BashTask('a', 'echo')], shared_directory=True)\n"
+        "op.to_workflow(); op.to_yaml()\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'kafka', 'jsonschema'))\n"
+        "print(heavy)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_configuration_is_read_on_use_not_at_import():
+    result = python(
+        "import os\n"
+        "from workflows import tasks\n"
+        "os.environ['WORKFLOWS_IMAGE'] = 'set-after-import:1'\n"
+        "print(tasks.BashTask('a', 'echo').image_name)\n",
+        WORKFLOWS_IMAGE="set-before-import:1",
+    )
+    assert result.stdout.strip() == "set-after-import:1", result.stderr
+
+
+def test_argo_api_names():
+    from workflows import argo
+
+    for name in ("get_workflows", "get_workflow", "submit_workflow", "delete_workflow", "get_workflow_logs",
+                 "get_workflow_logs_list", "Phase", "Workflow", "WorkflowNotFound", "WorkflowException"):
+        assert hasattr(argo, name), name
+    assert issubclass(argo.WorkflowNotFound, argo.WorkflowException)
+    assert argo.Phase.phases() == ("Pending", "Running", "Succeeded", "Skipped", "Failed", "Error")
+
+
+def test_workflow_handle_reads_argo_shaped_status():
+    from workflows.argo import Workflow
+
+    raw = {"metadata": {"name": "wf-abcde", "creationTimestamp": "2026-11-21T10:00:00Z"},
+           "status": {"phase": "Failed", "message": "child failed",
+                      "nodes": {"wf-abcde": {"children": ["wf-abcde-1"]}, "wf-abcde-1": {}}}}
+    workflow = Workflow(raw)
+    assert (workflow.name, workflow.status, workflow.create_time) == ("wf-abcde", "Failed", "2026-11-21T10:00:00Z")
+    assert workflow.is_finished() and workflow.failed() and not workflow.succeeded()
+    assert workflow.get_status_message() == "child failed" and workflow.pod_names == ["wf-abcde-1"]
+    pending = Workflow({"metadata": {"name": "p"}})
+    assert pending.status is None and not pending.is_finished()
+
+
+def test_unknown_backend_is_a_clear_error(monkeypatch):
+    import pytest
+
+    from workflows import argo
+    from workflows.backends import BackendUnavailable
+
+    monkeypatch.setenv("WORKFLOWS_BACKEND", "nowhere")
+    with pytest.raises(BackendUnavailable, match="WORKFLOWS_BACKEND='nowhere'"):
+        argo.get_workflows()
