@@ -5,20 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from ..errors import BadOperationConfiguration, WorkflowsError
-from .loader import TargetError, load_operations
-
-PYTHON_SUFFIX = ".py"
-
-
-def _is_foreign(document: object) -> bool:
-    """A document of another API (a ConfigMap, say), which ``lint`` leaves alone."""
-    return isinstance(document, dict) and "apiVersion" in document and not str(document["apiVersion"]).startswith(
-        "argoproj.io/"
-    )
-
+from ..errors import WorkflowsError
+from .lint import lint_file
+from .loader import load_operations
 
 def _render(args: argparse.Namespace) -> int:
     from ..compiler.yaml import dump_yaml
@@ -36,38 +26,17 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def _lint_file(path: str) -> list[str]:
-    """``path: field: reason`` lines for every problem of one file."""
-    from ..validation import lint_spec, load_documents
-
-    if path.endswith(PYTHON_SUFFIX):
-        try:
-            operations = load_operations(path)
-        except TargetError as error:
-            return [f"{path}: operation: {error}"]
-        sources = [(f"{path}:{name}", operation.to_workflow()) for name, operation in operations.items()]
-    else:
-        if not Path(path).is_file():
-            return [f"{path}: file: no such file"]
-        try:
-            documents = load_documents(path)
-        except BadOperationConfiguration as error:
-            return [f"{path}: file: {error}"]
-        argo_documents = [document for document in documents if not _is_foreign(document)]
-        if not argo_documents:
-            return [f"{path}: file: contains no Argo document"]
-        many = len(argo_documents) > 1
-        sources = [(f"{path}#{index}" if many else path, document) for index, document in enumerate(argo_documents)]
-    return [f"{source}: {problem}" for source, document in sources for problem in lint_spec(document)]
-
-
 def _lint(args: argparse.Namespace) -> int:
-    problems = [line for path in args.files for line in _lint_file(path)]
-    for line in problems:
-        print(line)
-    if not problems:
-        print(f"{len(args.files)} file(s) OK", file=sys.stderr)
-    return 1 if problems else 0
+    found = 0
+    for path in args.files:
+        problems, notes = lint_file(path)
+        for note in notes:
+            print(note, file=sys.stderr)
+        for line in problems:
+            print(line)
+        found += len(problems)
+    print(f"{len(args.files)} file(s), {found} problem(s)", file=sys.stderr)
+    return 1 if found else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
