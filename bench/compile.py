@@ -3,7 +3,8 @@
 For N container tasks in groups of 10, each task depending on one task of the
 previous group, with env and resources set: the time to build the tasks and
 the ``DagOperation`` and call ``to_workflow()``, and in the same run the time
-of ``json.dumps`` of the result. Each figure is the best of ``--repeat`` runs.
+of ``json.dumps`` of the result and of ``lint_spec`` (the check run before
+submission). Each figure is the best of ``--repeat`` runs.
 
     python bench/compile.py [--sizes 1000 5000 10000] [--repeat 5] [--hera]
 """
@@ -18,6 +19,7 @@ from collections.abc import Callable
 
 from workflows.operations import DagOperation
 from workflows.tasks import CustomTask
+from workflows.validation import lint_spec
 
 GROUP = 10
 RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}}
@@ -72,7 +74,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--hera", action="store_true", help="also time Hera (pip install hera)")
     args = parser.parse_args()
-    header = "| tasks | compile (ms) | json.dumps (ms) | compile / dumps | µs per task | spec (MB) |"
+    header = "| tasks | compile (ms) | json.dumps (ms) | compile / dumps | µs per task | spec (MB) | lint_spec (ms) |"
     if args.hera:
         header += " Hera (ms) | Hera / compile |"
     print(header)
@@ -80,8 +82,10 @@ def main() -> None:
     for size in args.sizes:
         compile_time, workflow = best_of(args.repeat, lambda: build_and_compile(size))
         dumps_time, text = best_of(args.repeat, lambda: json.dumps(workflow))
+        lint_time, problems = best_of(max(1, args.repeat // 2), lambda: lint_spec(workflow))
+        assert all(problem.field == "document" for problem in problems), problems  # only the size limit
         row = (f"| {size:,} | {compile_time * 1e3:.1f} | {dumps_time * 1e3:.1f} | {compile_time / dumps_time:.2f} | "
-               f"{compile_time / size * 1e6:.1f} | {len(text) / 1e6:.1f} |")
+               f"{compile_time / size * 1e6:.1f} | {len(text) / 1e6:.1f} | {lint_time * 1e3:.0f} |")
         if args.hera:
             hera_time, _ = best_of(max(1, args.repeat // 2), lambda: hera_build_and_compile(size))
             row += f" {hera_time * 1e3:.0f} | {hera_time / compile_time:.1f} |"

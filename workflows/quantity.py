@@ -9,7 +9,10 @@ from .errors import BadOperationConfiguration
 
 # Kubernetes' grammar: <signedNumber><suffix>, suffix one of the binary SI, decimal SI or exponent forms.
 QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?\Z")
-_QUANTITY_MATCH = QUANTITY.match
+#: Quantity strings already found valid: a set lookup is several times cheaper than the regex, and
+#: tasks repeat the same few amounts. Bounded so that generated values cannot grow it without limit.
+_VALID_QUANTITIES: set[str] = set()
+_VALID_QUANTITIES_MAX = 4096
 
 #: Resource names Kubernetes knows natively; anything else with a domain is an extended resource.
 NATIVE_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage", "storage"})
@@ -21,7 +24,7 @@ def quantity(field: str, value: object) -> str:
 
     ints and floats are accepted (``0.5`` → ``"0.5"``); booleans are not.
     """
-    if type(value) is str and _QUANTITY_MATCH(value):  # the common case, kept fast
+    if type(value) is str and value in _VALID_QUANTITIES:  # the common case, kept fast
         return value
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise BadOperationConfiguration(f"{field}={value!r}: a quantity must be a string or a number")
@@ -30,6 +33,8 @@ def quantity(field: str, value: object) -> str:
         raise BadOperationConfiguration(
             f"{field}={value!r}: not a Kubernetes quantity (examples: '100m', '0.5', '64Mi', '2Gi')"
         )
+    if len(_VALID_QUANTITIES) < _VALID_QUANTITIES_MAX:
+        _VALID_QUANTITIES.add(text)
     return text
 
 
@@ -45,6 +50,7 @@ def resource_requirements(field: str, resources: Mapping | None) -> dict[str, di
     if type(resources) is not dict and not isinstance(resources, Mapping):
         raise TypeError(f"{field} must be a dict with 'requests' and/or 'limits', got {resources!r}")
     normalised: dict[str, dict[str, str]] = {}
+    extended: set[str] = set()
     for section, amounts in resources.items():
         if section not in RESOURCE_SECTIONS:
             raise BadOperationConfiguration(
@@ -55,14 +61,22 @@ def resource_requirements(field: str, resources: Mapping | None) -> dict[str, di
         converted = normalised[section] = {}
         for resource, amount in amounts.items():
             # Field names are only formatted for an error: this runs for every task.
-            converted[str(resource)] = (
-                amount if type(amount) is str and _QUANTITY_MATCH(amount)
+            if type(resource) is not str:
+                resource = str(resource)
+            converted[resource] = (
+                amount if type(amount) is str and amount in _VALID_QUANTITIES
                 else quantity(f"{field}.{section}.{resource}", amount)
             )
-    requests, limits = normalised.get("requests", {}), normalised.get("limits", {})
-    for resource in requests.keys() | limits.keys():
-        if resource in NATIVE_RESOURCES or resource.startswith("hugepages-"):
-            continue
+            if resource not in NATIVE_RESOURCES and not resource.startswith("hugepages-"):
+                extended.add(resource)
+    if extended:
+        _check_extended(field, normalised.get("requests", {}), normalised.get("limits", {}), extended)
+    return normalised
+
+
+def _check_extended(field: str, requests: dict[str, str], limits: dict[str, str], extended: set[str]) -> None:
+    """Kubernetes' rules for extended resources (GPUs...): whole numbers, in limits, requests equal to limits."""
+    for resource in sorted(extended):
         for section, amounts in (("requests", requests), ("limits", limits)):
             if resource in amounts and not amounts[resource].isdigit():
                 raise BadOperationConfiguration(
@@ -78,4 +92,3 @@ def resource_requirements(field: str, resources: Mapping | None) -> dict[str, di
                 f"{field}.requests.{resource}={requests[resource]!r}: must equal limits.{resource}="
                 f"{limits[resource]!r} (extended resources cannot be overcommitted)"
             )
-    return normalised
