@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 from .errors import BadOperationConfiguration
 
-# Kubernetes' grammar: <signedNumber><suffix>, suffix one of the binary SI, decimal SI or exponent forms.
+#: Kubernetes' quantity grammar (k8s.io/apimachinery/pkg/api/resource): a signed decimal number, then a
+#: binary SI suffix, a decimal SI suffix or a decimal exponent.
 QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?\Z")
 #: Quantity strings already found valid: a set lookup is several times cheaper than the regex, and
 #: tasks repeat the same few amounts. Bounded so that generated values cannot grow it without limit.

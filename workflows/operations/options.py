@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..durations import is_go_duration
 from ..errors import BadOperationConfiguration
 from ..images import resolve_image
 from ..naming import DNS1123_SUBDOMAIN
@@ -23,8 +24,6 @@ TOLERATION_FIELDS = frozenset({"key", "operator", "value", "effect", "toleration
 TOLERATION_OPERATORS = ("Exists", "Equal")
 TOLERATION_EFFECTS = ("", "NoSchedule", "PreferNoSchedule", "NoExecute")
 NOTIFY_QUEUE_IMAGE = "workflows-notify-queue"
-# A Go duration, as Argo parses deleteDelayDuration: "90s", "1h30m", "1.5h".
-GO_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?(?:ns|us|µs|ms|s|m|h))+\Z|0\Z")
 # Kafka topic names: what a queue can be called.
 QUEUE_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}\Z")
 
@@ -112,7 +111,7 @@ def _ttl_strategy(value: object) -> dict[str, int] | None:
 def _duration(field: str, value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return f"{value}s"
-    if isinstance(value, str) and GO_DURATION.match(value):
+    if isinstance(value, str) and is_go_duration(value) and not value.startswith("-"):
         return value
     raise BadOperationConfiguration(f"{field}={value!r}: expected seconds (int) or a duration such as '90s' or '1h30m'")
 

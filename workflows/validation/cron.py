@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-import re
 import zoneinfo
 
+from ..durations import is_go_duration
 from .access import sequence
 from .problems import MISSING, Problem, child, item
 
@@ -21,7 +21,6 @@ _FIELDS = (
     ("month", 1, 12, _MONTHS),
     ("day of week", 0, 6, _DAYS),
 )
-_DURATION = re.compile(r"[+-]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+\Z")
 
 
 def schedule_error(schedule: str) -> str | None:
@@ -35,14 +34,14 @@ def schedule_error(schedule: str) -> str | None:
     if spec.startswith("@"):
         if spec.startswith("@every "):
             duration = spec[len("@every ") :].strip()
-            return None if _DURATION.match(duration) or duration == "0" else f"invalid duration {duration!r}"
+            return None if is_go_duration(duration) else f"invalid duration {duration!r}"
         return None if spec in DESCRIPTORS else f"unknown descriptor {spec!r}"
     fields = spec.split()
     if len(fields) != len(_FIELDS):
         return (
             f"expected exactly {len(_FIELDS)} fields (minute hour day-of-month month day-of-week), found {len(fields)}"
         )
-    for text, (name, low, high, names) in zip(fields, _FIELDS, strict=True):
+    for text, (name, low, high, names) in zip(fields, _FIELDS):
         for part in text.split(","):
             error = _range_error(part, low, high, names)
             if error:

@@ -10,15 +10,12 @@ are case-sensitive, as in ``argo lint`` (strict by default).
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 
+from ..quantity import QUANTITY
 from .model import Definition, FieldType
 from .problems import MISSING, Problem, describe, render
 
-#: Kubernetes' quantity grammar: a signed decimal number, then a binary SI suffix,
-#: a decimal SI suffix or a decimal exponent (``k8s.io/apimachinery/pkg/api/resource``).
-QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?\Z")
 _SUGGESTION_CUTOFF = 0.75
 
 
