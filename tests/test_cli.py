@@ -158,3 +158,14 @@ def test_render_the_readme_example():
     result = workflows_cli("render", "examples/hello.py")
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load(result.stdout)["spec"]["entrypoint"] == "hello-pipeline"
+
+
+def test_lint_reports_a_python_operation_over_one_mebibyte(tmp_path):
+    big = tmp_path / "big.py"
+    big.write_text("from workflows import operations, tasks\n"
+                   "op = operations.ParallelOperation('big', [tasks.CustomTask(f't{i}', 'busybox', DATA='x' * 2000)"
+                   " for i in range(600)])\n")
+    result = workflows_cli("lint", str(big))
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{big}:op: document: spec is ") and "1 MiB" in result.stdout
+    assert workflows_cli("render", str(big)).returncode == 0  # still renders
