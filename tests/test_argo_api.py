@@ -42,6 +42,15 @@ class MemoryBackend(Backend):
         self.get(name)
         del self.workflows[name]
 
+    def watch(self, name, timeout):
+        workflow = self.get(name)
+        yield workflow
+        if workflow["status"]["phase"] not in argo.Phase.FINISHED:
+            raise TimeoutError(f"workflow {name!r}: nothing runs in the memory backend")
+
+    def stop(self, name):
+        self.get(name)["status"]["phase"] = "Failed"
+
     def logs(self, name):
         return [f"{template['name']}: done" for template in self.get(name)["spec"]["templates"]]
 
@@ -86,6 +95,14 @@ def test_invalid_raw_specs_never_reach_the_backend(backend):
     with pytest.raises(InvalidWorkflowSpec, match="missing"):
         argo.submit_workflow(spec)
     assert backend.workflows == {}
+
+
+def test_wait_and_stop_go_through_the_backend(backend):
+    workflow = PipelineOperation("p", [BashTask("a", "echo")]).submit()
+    with pytest.raises(TimeoutError, match=workflow.name):
+        workflow.wait(timeout=1)
+    workflow.stop()
+    assert workflow.wait().failed() and argo.wait_workflow(workflow.name).status == "Failed"
 
 
 def test_logs(backend):

@@ -78,8 +78,11 @@ class Workflow:
 
     @property
     def pod_names(self) -> list[str]:
-        """Ids of the leaf nodes (the pods)."""
-        return [node_id for node_id, node in self.nodes.items() if not node.get("children")]
+        """Ids of the nodes that ran a pod (leaf nodes when the backend does not give node types)."""
+        return [
+            node_id for node_id, node in self.nodes.items()
+            if node.get("type") == "Pod" or ("type" not in node and not node.get("children"))
+        ]
 
     def is_finished(self) -> bool:
         """Whether the workflow reached a final phase (``Pending`` and ``Running`` are not)."""
@@ -101,6 +104,18 @@ class Workflow:
         """Read the workflow again from the backend; return ``self``."""
         self.raw = get_backend().get(self.name)
         return self
+
+    def wait(self, timeout: float | None = None) -> Workflow:
+        """Block until the workflow finishes (no polling); return ``self``, refreshed.
+
+        Raises :class:`TimeoutError` naming the workflow after ``timeout`` seconds; the workflow keeps running.
+        """
+        self.raw = get_backend().wait(self.name, timeout)
+        return self
+
+    def stop(self) -> None:
+        """Stop the workflow: its pods are killed and its exit handler runs; it ends ``Failed``."""
+        get_backend().stop(self.name)
 
     def __str__(self) -> str:
         return yaml.safe_dump(self.raw, sort_keys=False)
@@ -148,6 +163,16 @@ def submit_workflow(spec: dict[str, Any]) -> Workflow:
 def delete_workflow(workflow_name: str) -> None:
     """Delete the workflow, its pods, logs and ephemeral volumes; :class:`WorkflowNotFound` if there is none."""
     get_backend().delete(workflow_name)
+
+
+def wait_workflow(workflow_name: str, timeout: float | None = None) -> Workflow:
+    """Block until the workflow finishes (no polling); :class:`TimeoutError` after ``timeout`` seconds."""
+    return Workflow(get_backend().wait(workflow_name, timeout))
+
+
+def stop_workflow(workflow_name: str) -> None:
+    """Stop a running workflow (its exit handler still runs)."""
+    get_backend().stop(workflow_name)
 
 
 def get_workflow_logs_list(workflow_name: str) -> list[str]:

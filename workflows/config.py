@@ -8,6 +8,9 @@ variable                   meaning                                     default
 ``WORKFLOWS_TAG``           tag of application images                   ``latest``
 ``WORKFLOWS_IMAGE``         image of PythonTask, BashTask,              ``python:3.12-slim``
                             CommandBasedTask
+``WORKFLOWS_HOME``          state of the local backend (SQLite, logs,   ``$XDG_DATA_HOME/harness-workflows``
+                            volumes, events)                            or ``~/.local/share/harness-workflows``
+``WORKFLOWS_BACKEND``       ``local``, ``kubernetes``, ``argo-server``  ``kubernetes`` in a pod, else ``local``
 =========================  ==========================================  ======================
 """
 
@@ -39,3 +42,22 @@ def image_tag() -> str:
 def default_image() -> str:
     """The image that runs inlined tasks and command-based tasks."""
     return os.environ.get("WORKFLOWS_IMAGE") or DEFAULT_IMAGE
+
+
+def state_home() -> Path:
+    """The library's state folder, absolute, not created: ``$WORKFLOWS_HOME``, else ``harness-workflows``
+    in the user's data folder (``$XDG_DATA_HOME`` when absolute, as the XDG specification says, else
+    ``~/.local/share``)."""
+    home = os.environ.get("WORKFLOWS_HOME")
+    if home:
+        return Path(os.path.abspath(os.path.expanduser(home)))
+    data = os.path.expanduser(os.environ.get("XDG_DATA_HOME") or "")
+    base = Path(data) if data and os.path.isabs(data) else Path.home() / ".local" / "share"
+    return Path(os.path.abspath(base / "harness-workflows"))
+
+
+def state_dir() -> Path:
+    """:func:`state_home`, created if missing."""
+    path = state_home()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

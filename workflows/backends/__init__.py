@@ -3,14 +3,15 @@
 ``WORKFLOWS_BACKEND`` selects one by name (``local``, ``kubernetes``,
 ``argo-server``); unset, it is ``kubernetes`` inside a pod that has a service
 account and ``local`` elsewhere. Backends register under their name with
-:func:`register_backend`.
+:func:`register_backend`; the built-in ones are imported only when selected.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,28 @@ class Backend(ABC):
     def logs(self, name: str) -> list[str]:
         """The logs of each pod of the workflow, in node order."""
 
+    @abstractmethod
+    def watch(self, name: str, timeout: float | None) -> Iterator[dict[str, Any]]:
+        """Yield the workflow now and each time it changes, until it is finished (without polling).
+
+        Raise :class:`TimeoutError` (naming the workflow) when ``timeout`` seconds pass first.
+        """
+
+    def wait(self, name: str, timeout: float | None) -> dict[str, Any]:
+        """Block until the workflow is finished; return it (see :meth:`watch`)."""
+        workflow: dict[str, Any] = {}
+        for workflow in self.watch(name, timeout):
+            pass
+        return workflow
+
+    @abstractmethod
+    def stop(self, name: str) -> None:
+        """Stop a running workflow: kill its pods, run its exit handler, end it ``Failed``."""
+
 
 _FACTORIES: dict[str, Callable[[], Backend]] = {}
+#: Backends shipped with the library, imported when first selected: name → ``module:class``.
+_BUILTIN = {"local": "workflows.backends.local:LocalBackend"}
 
 
 def register_backend(name: str, factory: Callable[[], Backend]) -> None:
@@ -65,7 +86,10 @@ def default_backend_name() -> str:
 def get_backend() -> Backend:
     """The backend selected now by ``WORKFLOWS_BACKEND`` (read at every call)."""
     name = os.environ.get("WORKFLOWS_BACKEND") or default_backend_name()
+    if name not in _FACTORIES and name in _BUILTIN:
+        module, _, attribute = _BUILTIN[name].partition(":")
+        register_backend(name, getattr(importlib.import_module(module), attribute))
     if name not in _FACTORIES:
-        known = ", ".join(sorted(_FACTORIES)) or "none"
+        known = ", ".join(sorted({*_FACTORIES, *_BUILTIN})) or "none"
         raise BackendUnavailable(f"WORKFLOWS_BACKEND={name!r}: no such backend is available (available: {known})")
     return _FACTORIES[name]()

@@ -1,0 +1,384 @@
+"""workflows.events: the EventClient API over the embedded (SQLite) backend, with real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from workflows.events import (
+    EventClient,
+    EventsConfigurationError,
+    EventsUnavailable,
+    InvalidTopicName,
+    MessageNotSerializable,
+    ResultTimeout,
+    get_event_backend,
+    notify_queue,
+    wait_for_result,
+)
+from workflows.events.settings import workflows_home
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated ``WORKFLOWS_HOME`` (never the real one); Kafka unconfigured."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("WORKFLOWS_HOME", str(path))
+    for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_EVENTS_BACKEND"):
+        monkeypatch.delenv(variable, raising=False)
+    return path
+
+
+def spawn(code: str, *args: str, **kwargs) -> subprocess.Popen:
+    """A Python process running ``code`` with this checkout importable and the test's environment."""
+    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, **kwargs)
+
+
+# -- the API ---------------------------------------------------------------------------------------
+
+
+def test_produce_consume_round_trip(home):
+    client = EventClient("round-trip")
+    assert client.produce({"a": 1, "nested": {"list": [1, "x", None]}}) == 0
+    assert client.produce({"b": "é"}) == 1
+    assert client.consume_all(timeout=0) == [{"a": 1, "nested": {"list": [1, "x", None]}}, {"b": "é"}]
+    assert (home / "events.sqlite").is_file()
+
+
+def test_consume_all_returns_only_unconsumed_messages():
+    client = EventClient("unconsumed")
+    client.produce({"n": 1})
+    assert client.consume_all(timeout=0) == [{"n": 1}]
+    assert client.consume_all(timeout=0) == []
+    client.produce({"n": 2})
+    client.produce({"n": 3})
+    assert EventClient("unconsumed").consume_all(timeout=0) == [{"n": 2}, {"n": 3}]
+
+
+def test_consumer_groups_are_independent():
+    client = EventClient("groups")
+    client.produce({"n": 1})
+    assert client.consume_all(timeout=0, group_id="g1") == [{"n": 1}]
+    client.produce({"n": 2})
+    assert client.consume_all(timeout=0, group_id="g2") == [{"n": 1}, {"n": 2}]
+    assert client.consume_all(timeout=0, group_id="g1") == [{"n": 2}]
+    assert client.consume_all(timeout=0) == [{"n": 1}, {"n": 2}]  # the "default" group
+
+
+def test_topics_are_independent():
+    EventClient("one").produce({"topic": "one"})
+    EventClient("two").produce({"topic": "two"})
+    assert EventClient("two").consume_all(timeout=0) == [{"topic": "two"}]
+    assert EventClient("one").consume_all(timeout=0) == [{"topic": "one"}]
+
+
+def test_create_and_delete_topic():
+    client = EventClient("lifecycle")
+    assert client.create_topic() is True
+    assert client.create_topic() is False
+    client.produce({"n": 1})
+    client.produce({"n": 2})
+    assert client.consume_all(timeout=0, group_id="g") == [{"n": 1}, {"n": 2}]
+    assert client.delete_topic() is True
+    assert client.delete_topic() is False
+    assert client.consume_all(timeout=0) == []
+    # A deleted topic starts over: offsets from 0, consumer groups from the beginning.
+    assert client.produce({"n": 3}) == 0
+    assert client.consume_all(timeout=0, group_id="g") == [{"n": 3}]
+
+
+def test_producing_creates_the_topic():
+    client = EventClient("auto-created")
+    client.produce({"n": 1})
+    assert client.create_topic() is False
+
+
+def test_consuming_a_missing_topic_returns_nothing_and_creates_nothing():
+    client = EventClient("never-produced")
+    assert client.consume_all(timeout=0) == []
+    assert client.create_topic() is True
+
+
+def test_messages_may_be_any_json_value():
+    client = EventClient("values")
+    for message in ([1, 2], "text", 3, None, {"k": True}):
+        client.produce(message)
+    assert client.consume_all(timeout=0) == [[1, 2], "text", 3, None, {"k": True}]
+
+
+@pytest.mark.parametrize("name", ["", "has space", "slash/name", "x" * 250, ".", "..", "é", "tab\t", None, 3])
+def test_bad_topic_names_are_rejected_naming_the_value(name):
+    with pytest.raises(InvalidTopicName) as raised:
+        EventClient(name)
+    assert repr(name) in str(raised.value)
+    with pytest.raises(InvalidTopicName):
+        notify_queue(name, {})
+
+
+@pytest.mark.parametrize("name", ["a", "A.b_c-1", "x" * 249, "..."])
+def test_kafka_topic_names_are_accepted(name):
+    client = EventClient(name)
+    client.produce({"name": name})
+    assert client.consume_all(timeout=0) == [{"name": name}]
+    assert client.topic_id == name
+
+
+def test_unserialisable_message_is_an_error_naming_the_topic():
+    client = EventClient("strict")
+    with pytest.raises(MessageNotSerializable, match="'strict'"):
+        client.produce({"when": object()})
+    assert client.consume_all(timeout=0) == []
+
+
+def test_bad_consume_arguments():
+    client = EventClient("arguments")
+    with pytest.raises(TypeError, match="group_id='my-group'"):
+        client.consume_all("my-group")  # CloudHarness's positional group
+    with pytest.raises(ValueError, match="timeout=-1"):
+        client.consume_all(timeout=-1)
+    with pytest.raises(ValueError, match="group_id=''"):
+        client.consume_all(timeout=0, group_id="")
+
+
+def test_notify_queue_publishes_one_message():
+    notify_queue("notified", {"status": "Succeeded"})
+    assert EventClient("notified").consume_all(timeout=0) == [{"status": "Succeeded"}]
+
+
+# -- configuration ---------------------------------------------------------------------------------
+
+
+def test_state_directory_defaults(monkeypatch, tmp_path):
+    monkeypatch.delenv("WORKFLOWS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert workflows_home() == tmp_path / "user" / ".local" / "share" / "harness-workflows"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    assert workflows_home() == tmp_path / "user" / ".local" / "share" / "harness-workflows"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert workflows_home() == tmp_path / "data" / "harness-workflows"
+    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "explicit"))
+    assert workflows_home() == tmp_path / "explicit"
+
+
+def test_state_directory_is_read_at_use(monkeypatch, tmp_path):
+    EventClient("moving").produce({"where": "first"})
+    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "second"))
+    assert EventClient("moving").consume_all(timeout=0) == []
+    assert (tmp_path / "second" / "events.sqlite").is_file()
+
+
+@pytest.mark.parametrize("variable", ["WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS"])
+def test_configured_kafka_is_a_clear_error(monkeypatch, variable):
+    monkeypatch.setenv(variable, "kafka:9092")
+    with pytest.raises(EventsUnavailable, match="Kafka events backend is not part of this version") as raised:
+        EventClient("kafka-topic").produce({})
+    assert "kafka:9092" in str(raised.value)
+    monkeypatch.setenv("WORKFLOWS_EVENTS_BACKEND", "embedded")
+    assert get_event_backend().name == "embedded"
+
+
+def test_unknown_events_backend_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("WORKFLOWS_EVENTS_BACKEND", "rabbit")
+    with pytest.raises(EventsConfigurationError, match="WORKFLOWS_EVENTS_BACKEND='rabbit'"):
+        EventClient("t").produce({})
+
+
+def test_import_does_not_load_kafka():
+    code = ("import sys, workflows.events\n"
+            "from workflows.events import EventClient\n"
+            "EventClient('imports').produce({}); EventClient('imports').consume_all(timeout=0)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kafka'))\n")
+    process = spawn(code, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert out.strip() == "[]"
+
+
+# -- waiting ---------------------------------------------------------------------------------------
+
+
+def test_waiting_consumer_wakes_as_soon_as_another_process_produces():
+    producer = spawn("import time\n"
+                     "from workflows.events import EventClient\n"
+                     "print('ready', flush=True)\n"
+                     "time.sleep(0.2)\n"
+                     "EventClient('wake-up').produce({'from': 'producer'})\n",
+                     stdout=subprocess.PIPE)
+    try:
+        assert producer.stdout.readline().strip() == "ready"
+        start = time.monotonic()
+        messages = EventClient("wake-up").consume_all(timeout=10)
+        elapsed = time.monotonic() - start
+    finally:
+        producer.wait(timeout=30)
+    assert messages == [{"from": "producer"}]
+    assert 0.1 < elapsed < 2, elapsed
+
+
+def test_every_waiting_process_wakes_on_one_message():
+    consumer = ("import sys, time\n"
+                "from workflows.events import EventClient\n"
+                "print('ready', flush=True)\n"
+                "print(EventClient('broadcast').consume_all(timeout=10, group_id=sys.argv[1]))\n")
+    consumers = [spawn(consumer, f"group-{n}", stdout=subprocess.PIPE) for n in range(3)]
+    try:
+        for process in consumers:
+            assert process.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        start = time.monotonic()
+        EventClient("broadcast").produce({"n": 1})
+        outputs = [process.communicate(timeout=30)[0].strip() for process in consumers]
+        elapsed = time.monotonic() - start
+    finally:
+        for process in consumers:
+            process.kill() if process.poll() is None else None
+    assert outputs == ["[{'n': 1}]"] * 3
+    assert elapsed < 2, elapsed
+
+
+def test_consume_all_returns_empty_after_timeout_without_polling(monkeypatch):
+    backend = get_event_backend()
+    reads = []
+    take = backend._take
+    monkeypatch.setattr(backend, "_take", lambda *args: reads.append(args) or take(*args))
+    start = time.monotonic()
+    assert EventClient("silent").consume_all(timeout=0.5) == []
+    elapsed = time.monotonic() - start
+    assert 0.5 <= elapsed < 1.5, elapsed
+    assert len(reads) == 2  # before registering, and once after: no sleep loop on the database
+
+
+def test_consumer_in_the_same_process_wakes_on_produce():
+    import threading
+
+    timer = threading.Timer(0.2, lambda: EventClient("threads").produce({"n": 1}))
+    timer.start()
+    start = time.monotonic()
+    assert EventClient("threads").consume_all(timeout=10) == [{"n": 1}]
+    assert time.monotonic() - start < 2
+    timer.join()
+
+
+def test_consume_all_without_timeout_waits_for_the_first_message():
+    import threading
+
+    timer = threading.Timer(0.1, lambda: EventClient("patient").produce({"n": 1}))
+    timer.start()
+    assert EventClient("patient").consume_all(timeout=None) == [{"n": 1}]
+    timer.join()
+
+
+def test_deleting_a_topic_removes_its_doorbell(home):
+    client = EventClient("doorbell-dir")
+    assert client.consume_all(timeout=0.01) == []
+    assert (home / "events" / "waiters" / "doorbell-dir").is_dir()
+    client.delete_topic()
+    assert not (home / "events" / "waiters" / "doorbell-dir").exists()
+
+
+def test_other_topics_do_not_end_the_wait():
+    import threading
+
+    timer = threading.Timer(0.1, lambda: EventClient("elsewhere").produce({"n": 1}))
+    timer.start()
+    start = time.monotonic()
+    assert EventClient("here").consume_all(timeout=0.4) == []
+    assert time.monotonic() - start >= 0.4
+    timer.join()
+
+
+# -- concurrency -----------------------------------------------------------------------------------
+
+PRODUCER = """
+import json, sys, time
+from workflows.events import EventClient
+producer, count, start_at = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+time.sleep(max(0.0, start_at - time.time()))
+client = EventClient('busy')
+print(json.dumps([client.produce({'producer': producer, 'n': n}) for n in range(count)]))
+"""
+
+CONSUMER = """
+import json, os, sys
+from workflows.events import EventClient
+client, got = EventClient('busy'), []
+while True:
+    batch = client.consume_all(timeout=0.2, group_id='workers')
+    got.extend(batch)
+    if not batch and os.path.exists(sys.argv[1]):
+        break
+print(json.dumps(got))
+"""
+
+
+def test_concurrent_producers_and_consumers_deliver_each_message_once_per_group(tmp_path):
+    producers_count, per_producer = 4, 50
+    done = tmp_path / "producers-done"
+    start_at = str(time.time() + 0.4)  # every producer starts at once, on a database that does not exist yet
+    consumers = [spawn(CONSUMER, str(done), stdout=subprocess.PIPE) for _ in range(2)]
+    producers = [spawn(PRODUCER, f"p{n}", str(per_producer), start_at, stdout=subprocess.PIPE)
+                 for n in range(producers_count)]
+    offsets = []
+    for process in producers:
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        offsets += json.loads(out)
+    done.touch()
+    consumed = []
+    for process in consumers:
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        consumed += json.loads(out)
+
+    total = producers_count * per_producer
+    assert sorted(offsets) == list(range(total))  # no lost or duplicated offset
+    keys = [(message["producer"], message["n"]) for message in consumed]
+    assert len(keys) == total and len(set(keys)) == total  # each message once in the group
+    in_order = EventClient("busy").consume_all(timeout=0, group_id="audit")
+    assert len(in_order) == total
+    for producer in range(producers_count):
+        sequence = [message["n"] for message in in_order if message["producer"] == f"p{producer}"]
+        assert sequence == list(range(per_producer))  # each producer's messages in its order
+
+
+# -- results ---------------------------------------------------------------------------------------
+
+
+def test_wait_for_result_returns_the_result_and_deletes_the_topic():
+    client = EventClient("wf-result")
+    client.produce({"out.txt": "42"})
+    client.produce({"workflow": "wf-result", "status": "Succeeded", "payload": None})  # on-exit, same topic
+    assert wait_for_result("wf-result", timeout=1) == {"out.txt": "42"}
+    assert client.create_topic() is True  # deleted
+
+
+def test_wait_for_result_waits_for_a_producer_process():
+    producer = spawn("import time\n"
+                     "from workflows.events import notify_queue\n"
+                     "time.sleep(0.2)\n"
+                     "notify_queue('wf-later', {'a.txt': 'done'})\n")
+    try:
+        start = time.monotonic()
+        assert wait_for_result("wf-later", timeout=10, delete_topic=False) == {"a.txt": "done"}
+        assert time.monotonic() - start < 2
+    finally:
+        producer.wait(timeout=30)
+    assert EventClient("wf-later").create_topic() is False  # kept
+
+
+def test_wait_for_result_times_out_when_only_the_exit_notification_came():
+    EventClient("wf-failed").produce({"workflow": "wf-failed", "status": "Failed", "payload": None})
+    start = time.monotonic()
+    with pytest.raises(ResultTimeout, match="'wf-failed'"):
+        wait_for_result("wf-failed", timeout=0.3)
+    assert 0.3 <= time.monotonic() - start < 1.5

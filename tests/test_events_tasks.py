@@ -1,0 +1,145 @@
+"""The built-in task images' programs: ``workflows.events.notify`` and ``workflows.events.send_result``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workflows.events import EventClient, wait_for_result
+from workflows.events.notify import build_message, decode_payload
+
+ROOT = Path(__file__).resolve().parents[1]
+TASKS = ROOT / "applications" / "workflows" / "tasks"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
+    for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_EVENTS_BACKEND",
+                     "WORKFLOW_NAME", "WORKFLOW_STATUS", "QUEUE", "PAYLOAD", "shared_directory"):
+        monkeypatch.delenv(variable, raising=False)
+    return tmp_path / "home"
+
+
+def run_module(module: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+
+
+# -- notify ----------------------------------------------------------------------------------------
+
+
+def test_notify_publishes_on_the_workflow_topic_by_default():
+    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-abc12", WORKFLOW_STATUS="Succeeded")
+    assert result.returncode == 0, result.stderr
+    assert "published" in result.stderr
+    assert EventClient("wf-abc12").consume_all(timeout=0) == [
+        {"workflow": "wf-abc12", "status": "Succeeded", "payload": None}
+    ]
+
+
+def test_notify_publishes_queue_and_decoded_payload():
+    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-xyz", WORKFLOW_STATUS="Failed",
+                        QUEUE="my-queue", PAYLOAD=json.dumps({"id": 7, "tags": ["a"]}, separators=(",", ":")))
+    assert result.returncode == 0, result.stderr
+    assert EventClient("my-queue").consume_all(timeout=0) == [
+        {"workflow": "wf-xyz", "status": "Failed", "payload": {"id": 7, "tags": ["a"]}}
+    ]
+    assert EventClient("wf-xyz").consume_all(timeout=0) == []
+
+
+@pytest.mark.parametrize(
+    "raw, published",
+    [(None, None), ("plain text", "plain text"), ("42", "42"), ("true", "true"), ('"quoted"', '"quoted"'),
+     ('{"a": 1}', {"a": 1}), ("[1, 2]", [1, 2]), ("{not json", "{not json"), ("", "")],
+)
+def test_payload_decoding(raw, published):
+    assert decode_payload(raw) == published
+
+
+@pytest.mark.parametrize("missing", ["WORKFLOW_NAME", "WORKFLOW_STATUS"])
+def test_notify_without_workflow_name_or_status_fails_clearly(missing):
+    env = {"WORKFLOW_NAME": "wf-1", "WORKFLOW_STATUS": "Succeeded"}
+    del env[missing]
+    with pytest.raises(ValueError, match=f"{missing} not set"):
+        build_message(env)
+
+
+def test_notify_process_exits_non_zero_on_incomplete_or_bad_environment():
+    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-missing")
+    assert result.returncode == 2
+    assert "WORKFLOW_STATUS not set" in result.stderr
+    assert EventClient("wf-missing").consume_all(timeout=0) == []
+    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-1", WORKFLOW_STATUS="Error", QUEUE="bad queue")
+    assert result.returncode == 2
+    assert "'bad queue'" in result.stderr
+
+
+# -- send_result -----------------------------------------------------------------------------------
+
+
+def test_send_result_publishes_the_top_level_text_files(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "result.txt").write_bytes(b"line 1\r\nline 2\n")
+    (shared / "data.json").write_text('{"x": 1}')
+    (shared / ".hidden").write_text("h")
+    (shared / "unicode.txt").write_text("héllo ✓", encoding="utf-8")
+    (shared / "blob.bin").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    (shared / "big.txt").write_text("x" * (2**20 + 1))
+    (shared / "sub").mkdir()
+    (shared / "sub" / "inner.txt").write_text("not read")
+
+    result = run_module("workflows.events.send_result", WORKFLOW_NAME="wf-res", shared_directory=str(shared))
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"WARNING .*blob\.bin.*not UTF-8", result.stderr)
+    assert re.search(r"WARNING .*big\.txt.*more than the maximum", result.stderr)
+    messages = EventClient("wf-res").consume_all(timeout=0)
+    assert messages == [{
+        ".hidden": "h",
+        "data.json": '{"x": 1}',
+        "result.txt": "line 1\r\nline 2\n",
+        "unicode.txt": "héllo ✓",
+    }]
+
+
+def test_send_result_of_an_empty_directory_publishes_an_empty_result(tmp_path):
+    result = run_module("workflows.events.send_result", WORKFLOW_NAME="wf-empty", shared_directory=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert EventClient("wf-empty").consume_all(timeout=0) == [{}]
+
+
+def test_send_result_fails_clearly(tmp_path):
+    result = run_module("workflows.events.send_result", WORKFLOW_NAME="wf-1")
+    assert result.returncode == 2 and "shared_directory not set" in result.stderr
+    result = run_module("workflows.events.send_result", WORKFLOW_NAME="wf-1", shared_directory=str(tmp_path / "no"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert EventClient("wf-1").consume_all(timeout=0) == []
+
+
+def test_result_then_exit_notification_read_by_the_waiting_operation(tmp_path):
+    """What DistributedSyncOperationWithResults sees: send-result, then the on-exit handler, same topic."""
+    (tmp_path / "answer.txt").write_text("42")
+    assert run_module("workflows.events.send_result", WORKFLOW_NAME="wf-sync", shared_directory=str(tmp_path)).returncode == 0
+    assert run_module("workflows.events.notify", WORKFLOW_NAME="wf-sync", WORKFLOW_STATUS="Succeeded").returncode == 0
+    assert wait_for_result("wf-sync", timeout=1) == {"answer.txt": "42"}
+
+
+# -- images ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task, module", [("notify-queue", "workflows.events.notify"),
+                                          ("send-result-event", "workflows.events.send_result")])
+def test_builtin_task_images(task, module):
+    lines = (TASKS / task / "Dockerfile").read_text().splitlines()
+    instructions = [line for line in lines if line and not line.startswith("#")]
+    assert instructions[0] == "FROM python:3.12-slim"
+    assert any(line.startswith("RUN pip install") and "harness-workflows" in line for line in instructions)
+    cmd = [line for line in instructions if line.startswith("CMD ")]
+    assert len(cmd) == 1 and json.loads(cmd[0][4:]) == ["python", "-m", module]

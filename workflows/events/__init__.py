@@ -1,0 +1,56 @@
+"""Events: topics of JSON messages between workflows and the programs that wait for them.
+
+CloudHarness's ``cloudharness.events`` API (:class:`EventClient`,
+:func:`notify_queue`) over a backend chosen from the environment at each call
+(:mod:`workflows.events.settings`):
+
+- **embedded** (the default when no Kafka is configured): a SQLite database,
+  ``$WORKFLOWS_HOME/events.sqlite``, shared by every process of the machine;
+  consumers waiting for messages block on a
+  :class:`~workflows.doorbell.Doorbell` instead of polling.
+  Messages are kept until their topic is deleted.
+- **kafka** (``WORKFLOWS_KAFKA_BOOTSTRAP`` or ``KAFKA_BOOTSTRAP_SERVERS`` set):
+  not part of this version; using it raises :class:`EventsUnavailable`.
+
+Producing to a topic that does not exist creates it, as Kafka does by default.
+Importing this package loads no Kafka client.
+"""
+
+from __future__ import annotations
+
+from .backend import EventBackend, get_event_backend
+from .client import (
+    DEFAULT_CONSUME_TIMEOUT,
+    DEFAULT_GROUP_ID,
+    EventClient,
+    is_exit_notification,
+    notify_queue,
+    validate_topic_name,
+    wait_for_result,
+)
+from .errors import (
+    EventsConfigurationError,
+    EventsError,
+    EventsUnavailable,
+    InvalidTopicName,
+    MessageNotSerializable,
+    ResultTimeout,
+)
+
+__all__ = [
+    "DEFAULT_CONSUME_TIMEOUT",
+    "DEFAULT_GROUP_ID",
+    "EventBackend",
+    "EventClient",
+    "EventsConfigurationError",
+    "EventsError",
+    "EventsUnavailable",
+    "InvalidTopicName",
+    "MessageNotSerializable",
+    "ResultTimeout",
+    "get_event_backend",
+    "is_exit_notification",
+    "notify_queue",
+    "validate_topic_name",
+    "wait_for_result",
+]
