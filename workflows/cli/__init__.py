@@ -1,4 +1,4 @@
-"""The ``workflows`` command: render, lint and graph operations and Argo specs."""
+"""The ``workflows`` command: render, lint and graph operations and Argo specs; run and manage workflows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ..errors import WorkflowsError
 from .lint import lint_file
 from .loader import load_operations
+from .manage import add_commands
 
 def _render(args: argparse.Namespace) -> int:
     from ..compiler.yaml import dump_yaml
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph = commands.add_parser("graph", help="print the tasks of the operation(s) as a Mermaid flowchart")
     graph.add_argument("target", metavar="FILE.py[:NAME]")
     graph.set_defaults(run=_graph)
+    add_commands(commands)
     return parser
 
 
@@ -63,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WorkflowsError as error:
         print(f"workflows {args.command}: {error}", file=sys.stderr)
         return 2
+    except TimeoutError as error:
+        print(f"workflows {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

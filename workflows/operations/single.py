@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..tasks import Task
-from .base import ContainerizedOperation, SyncOperation
+from .base import AsyncOperation, ContainerizedOperation, SyncOperation
 
 
-class SingleTaskOperation(ContainerizedOperation):
-    """Runs one task; the workflow's entrypoint is the task's template."""
+class SingleTaskOperation(AsyncOperation):
+    """Runs one task; the workflow's entrypoint is the task's template. ``execute()`` submits and returns."""
 
     def __init__(self, basename: str, task: Task, **options: Any) -> None:
         super().__init__(basename, [task], **options)
@@ -17,5 +17,17 @@ class SingleTaskOperation(ContainerizedOperation):
         """The task."""
 
 
+if TYPE_CHECKING:
+    from ..argo import Workflow
+
+
 class ExecuteAndWaitOperation(ContainerizedOperation, SyncOperation):
     """A containerized operation that a caller runs and waits for."""
+
+    def execute(self, timeout: float | None = None) -> Workflow:
+        """Submit the workflow and block until it finishes (``Pending`` is not finished); return it.
+
+        Waiting does not poll. After ``timeout`` seconds, :class:`TimeoutError`
+        names the workflow, which keeps running.
+        """
+        return self.submit().wait(timeout)

@@ -31,3 +31,20 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
         super().__init__(basename, [task, CustomTask(SEND_RESULT_TASK, SEND_RESULT_IMAGE)], **options)
         self.task: Task = task
         """The task whose results are returned."""
+
+    def execute(self, timeout: float | None = None) -> dict[str, str]:
+        """Run the workflow, wait for it, and return the files its task wrote: ``{file name: text}``.
+
+        Raises :class:`TimeoutError` (naming the workflow) when it does not
+        finish within ``timeout`` seconds, and
+        :class:`~workflows.argo.WorkflowException` when it does not succeed.
+        """
+        from ..argo import WorkflowException
+        from ..events import wait_for_result
+
+        workflow = ExecuteAndWaitOperation.execute(self, timeout)
+        if not workflow.succeeded():
+            raise WorkflowException(
+                500, f"workflow {workflow.name!r} ended {workflow.status}: {workflow.get_status_message()}"
+            )
+        return wait_for_result(workflow.name, timeout=0)

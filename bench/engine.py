@@ -1,0 +1,75 @@
+"""Per-task overhead of the local engine, against spawning the same work directly, in one run.
+
+- 1,000 no-op tasks (``true``) as a parallel operation and as a pipeline: wall time per task from
+  submission to the end, against ``subprocess.run(["true"])`` per task (target: within 2 ms of it);
+- 200 PythonTasks as a pipeline, against a fresh ``python -c`` per task (target: faster than that
+  floor, while each task still gets its own process).
+
+State goes to a temporary ``WORKFLOWS_HOME``.
+
+    python bench/engine.py [--tasks 1000] [--python-tasks 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def noop() -> None:
+    """The PythonTask body: next to nothing, so the overhead is what is measured."""
+    total = sum(range(100))
+    assert total == 4950
+
+
+def direct(argv: list[str], count: int) -> float:
+    """Seconds per spawn of ``argv``, run ``count`` times one after the other."""
+    start = time.perf_counter()
+    for _ in range(count):
+        subprocess.run(argv, check=True)
+    return (time.perf_counter() - start) / count
+
+
+def engine(operation) -> float:
+    """Seconds per task of ``operation`` on the local backend, submission to end."""
+    start = time.perf_counter()
+    workflow = operation.execute() if hasattr(operation, "wait") else operation.submit().wait()
+    elapsed = time.perf_counter() - start
+    assert workflow.succeeded(), workflow.get_status_message()
+    return elapsed / len(operation.task_list())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--python-tasks", type=int, default=200)
+    args = parser.parse_args()
+    os.environ["WORKFLOWS_HOME"] = tempfile.mkdtemp(prefix="bench-engine-")
+    os.environ["WORKFLOWS_BACKEND"] = "local"
+    from workflows.operations import ParallelOperation, PipelineOperation
+    from workflows.tasks import CommandBasedTask, PythonTask
+
+    no_ops = [CommandBasedTask(f"t{i}", ["true"]) for i in range(args.tasks)]
+    python_tasks = [PythonTask(f"p{i}", noop) for i in range(args.python_tasks)]
+    options = {"ttl_strategy": None, "pod_gc": None}
+    floor_true = direct(["true"], args.tasks)
+    floor_python = direct([sys.executable, "-c", "pass"], args.python_tasks)
+    rows = [
+        (f"{args.tasks:,} × `true`, parallel", engine(ParallelOperation("par", no_ops, **options)), floor_true),
+        (f"{args.tasks:,} × `true`, pipeline", engine(PipelineOperation("pipe", no_ops, **options)), floor_true),
+        (f"{args.python_tasks:,} × PythonTask, pipeline",
+         engine(PipelineOperation("py", python_tasks, **options)), floor_python),
+    ]
+    print("| workload | engine (ms/task) | direct spawn (ms/task) | difference (ms) | engine / direct |")
+    print("|---|---|---|---|---|")
+    for label, per_task, floor in rows:
+        print(f"| {label} | {per_task * 1e3:.2f} | {floor * 1e3:.2f} | {(per_task - floor) * 1e3:+.2f} | "
+              f"{per_task / floor:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

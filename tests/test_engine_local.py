@@ -1,0 +1,333 @@
+"""The local backend end to end: real runner processes, real pods (subprocesses), real SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from workflows import argo
+from workflows.backends import get_backend
+from workflows.engine.support import UnsupportedWorkflow
+from workflows.events import EventClient
+from workflows.operations import (
+    DistributedSyncOperation,
+    DistributedSyncOperationWithResults,
+    ParallelOperation,
+    PipelineOperation,
+    SingleTaskOperation,
+)
+from workflows.tasks import BashTask, CommandBasedTask, PythonTask
+
+ROOT = Path(__file__).resolve().parents[1]
+WAIT = 60
+
+
+@pytest.fixture(autouse=True)
+def local_backend(tmp_path, monkeypatch):
+    """A fresh state folder and the local backend for every test."""
+    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.delenv("WORKFLOWS_IMAGE", raising=False)
+    return tmp_path / "state"
+
+
+def nodes_by_display(workflow: argo.Workflow) -> dict[str, dict]:
+    return {node["displayName"]: node for node in workflow.nodes.values()}
+
+
+def write_greeting():
+    import os
+
+    with open(os.path.join(os.environ["shared_directory"], "greeting.txt"), "w") as out:
+        out.write("hello")
+
+
+def test_pipeline_shares_a_directory_without_touching_the_real_path(local_backend):
+    op = PipelineOperation("share", [
+        PythonTask("write", write_greeting),
+        BashTask("shout", 'tr a-z A-Z < /mnt/shared/greeting.txt > "$shared_directory/shout.txt"; '
+                          'cat /mnt/shared/shout.txt'),
+    ], shared_directory=True)
+    workflow = op.execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert not Path("/mnt/shared/greeting.txt").exists()
+    volume = local_backend / "workflows" / workflow.name / "volumes" / "mnt-shared"
+    assert (volume / "shout.txt").read_text() == "HELLO"
+    assert nodes_by_display(workflow)["shout"]["outputs"]["result"] == "HELLO"
+    assert "HELLO" in argo.get_workflow_logs(workflow.name)
+    assert workflow.raw["status"]["nodes"][workflow.name]["type"] == "Steps"
+
+
+def test_failure_sets_phases_and_message():
+    workflow = PipelineOperation("fail", [BashTask("ok", "echo fine"), BashTask("bad", "echo oops >&2; exit 3"),
+                                          BashTask("never", "echo no")]).execute().wait(WAIT)
+    assert workflow.failed() and workflow.status == "Failed"
+    nodes = nodes_by_display(workflow)
+    assert nodes["ok"]["phase"] == "Succeeded"
+    assert nodes["bad"]["phase"] == "Failed" and nodes["bad"]["message"] == "Error (exit code 3)"
+    assert "never" not in nodes
+    assert "oops" in argo.get_workflow_logs(workflow.name)
+
+
+def test_retries_until_success(local_backend):
+    script = 'n=$(cat "$shared_directory/n" 2>/dev/null || echo 0); echo $((n+1)) > "$shared_directory/n"; [ $n -ge 2 ]'
+    workflow = SingleTaskOperation("retry", BashTask("flaky", script, retry_limit=3),
+                                   shared_directory=True).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    nodes = nodes_by_display(workflow)  # a single task is the root node, named after the workflow
+    assert nodes[workflow.name]["type"] == "Retry" and nodes[workflow.name]["templateName"] == "flaky"
+    assert [nodes[f"{workflow.name}({i})"]["phase"] for i in range(3)] == ["Failed", "Failed", "Succeeded"]
+
+
+def test_template_timeout_kills_the_pod():
+    start = time.monotonic()
+    task = BashTask("slow", "sleep 30", template_overrides={"activeDeadlineSeconds": "1"})
+    workflow = SingleTaskOperation("deadline", task).execute().wait(WAIT)
+    assert workflow.failed() and time.monotonic() - start < 20
+    assert "deadline" in nodes_by_display(workflow)[workflow.name]["message"]
+
+
+def test_workflow_deadline_and_exit_handler_on_failure():
+    op = PipelineOperation("late", [BashTask("slow", "sleep 30")], active_deadline_seconds=1,
+                           on_exit_notify={"queue": "late-events", "payload": {"id": 7}})
+    workflow = op.execute().wait(WAIT)
+    assert workflow.status == "Failed" and workflow.get_status_message() == "Max duration limit exceeded"
+    assert nodes_by_display(workflow)[f"{workflow.name}.onExit"]["phase"] == "Succeeded"
+    messages = EventClient("late-events").consume_all(timeout=5)
+    assert messages == [{"workflow": workflow.name, "status": "Failed", "payload": {"id": 7}}]
+
+
+def test_exit_handler_reports_success():
+    workflow = SingleTaskOperation("notify", BashTask("a", "true"), on_exit_notify={}).execute().wait(WAIT)
+    assert workflow.succeeded()
+    assert EventClient(workflow.name).consume_all(timeout=5) == [
+        {"workflow": workflow.name, "status": "Succeeded", "payload": None}]
+
+
+def test_submit_returns_at_once_and_the_run_outlives_the_submitter(tmp_path):
+    ops = tmp_path / "ops.py"
+    ops.write_text("from workflows import operations, tasks\n"
+                   "op = operations.SingleTaskOperation('detached', tasks.BashTask('a', 'sleep 1; echo done'))\n")
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "workflows", "run", str(ops), "--no-wait"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - start < 5
+    name = result.stdout.strip()
+    assert argo.get_workflow(name).status in ("Pending", "Running")
+    assert argo.wait_workflow(name, WAIT).succeeded()
+    assert argo.get_workflow_logs(name).strip() == "done"
+
+
+def test_runner_killed_with_sigkill_marks_the_workflow_error(local_backend):
+    workflow = SingleTaskOperation("doomed", BashTask("sleeper", "sleep 60")).execute()
+    deadline = time.monotonic() + WAIT
+    while workflow.refresh().nodes.get(workflow.name, {}).get("phase") != "Running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    pid = int((local_backend / "workflows" / workflow.name / "runner.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    final = argo.wait_workflow(workflow.name, WAIT)
+    assert final.status == "Error" and "runner" in final.get_status_message()
+    assert final.nodes[workflow.name]["phase"] == "Error"
+    assert not _processes_running("sleep 60")
+
+
+def _processes_running(command: str) -> bool:
+    for stat in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if stat.read_bytes().replace(b"\0", b" ").strip().decode(errors="replace") == command:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_concurrent_submitters(tmp_path):
+    script = tmp_path / "submit.py"
+    script.write_text(textwrap.dedent("""
+        from workflows import operations, tasks
+        for i in range(3):
+            operations.SingleTaskOperation("many", tasks.CommandBasedTask("t", ["true"])).execute()
+    """))
+    processes = [subprocess.Popen([sys.executable, str(script)]) for _ in range(4)]
+    assert [process.wait(timeout=120) for process in processes] == [0, 0, 0, 0]
+    names = [workflow.name for workflow in argo.get_workflows(limit=100).items]
+    assert len(names) == 12 and len(set(names)) == 12
+    assert all(argo.wait_workflow(name, WAIT).succeeded() for name in names)
+
+
+def test_stop_runs_the_exit_handler():
+    workflow = SingleTaskOperation("stopme", BashTask("sleeper", "sleep 60"), on_exit_notify={}).execute()
+    time.sleep(0.5)
+    workflow.stop()
+    final = workflow.wait(WAIT)
+    assert final.status == "Failed" and final.get_status_message() == "Stopped with strategy 'Stop'"
+    assert EventClient(workflow.name).consume_all(timeout=5)[0]["status"] == "Failed"
+
+
+def test_delete_terminates_and_removes_everything(local_backend):
+    workflow = SingleTaskOperation("gone", BashTask("sleeper", "sleep 60")).execute()
+    time.sleep(0.5)
+    argo.delete_workflow(workflow.name)
+    with pytest.raises(argo.WorkflowNotFound):
+        argo.get_workflow(workflow.name)
+    assert not (local_backend / "workflows" / workflow.name).exists()
+    assert not _processes_running("sleep 60")
+
+
+def test_ttl_removes_finished_workflows(local_backend):
+    workflow = SingleTaskOperation("short", BashTask("a", "true"), shared_directory=True,
+                                   ttl_strategy={"secondsAfterCompletion": 0}).execute().wait(WAIT)
+    assert (local_backend / "workflows" / workflow.name).exists()
+    assert workflow.name not in [w.name for w in argo.get_workflows().items]
+    assert not (local_backend / "workflows" / workflow.name).exists()
+
+
+def test_read_only_mounts_refuse_writes(local_backend):
+    claim = local_backend / "claims" / "data"
+    claim.mkdir(parents=True)
+    (claim / "in.txt").write_text("kept")
+    task = BashTask("writer", "cat /data/in.txt; echo changed > /data/in.txt")
+    workflow = SingleTaskOperation("ro", task, shared_directory="data:/data:ro").execute().wait(WAIT)
+    assert workflow.failed()
+    assert (claim / "in.txt").read_text() == "kept"
+    assert "Read-only file system" in argo.get_workflow_logs(workflow.name)
+
+
+def compute():
+    import os
+
+    directory = os.environ["shared_directory"]
+    with open(os.path.join(directory, "answer.txt"), "w") as out:
+        out.write("42")
+    with open(os.path.join(directory, "note.txt"), "w") as out:
+        out.write("done")
+
+
+def test_sync_operation_with_results():
+    assert DistributedSyncOperationWithResults("results", PythonTask("compute", compute)).execute(WAIT) == {
+        "answer.txt": "42", "note.txt": "done"}
+
+
+def test_sync_operation_waits_and_times_out():
+    workflow = DistributedSyncOperation("sync", CommandBasedTask("t", ["true"])).execute(WAIT)
+    assert workflow.succeeded() and workflow.is_finished()
+    with pytest.raises(TimeoutError, match="sync-") as error:
+        DistributedSyncOperation("sync", BashTask("slow", "sleep 30")).execute(timeout=0.5)
+    name = str(error.value).split("'")[1]
+    assert argo.get_workflow(name).status == "Running"
+    argo.delete_workflow(name)
+
+
+def test_unsupported_templates_are_refused_at_submit():
+    spec = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "k8s-"},
+            "spec": {"entrypoint": "make", "templates": [
+                {"name": "make", "resource": {"action": "create", "manifest": "kind: ConfigMap"}}]}}
+    with pytest.raises(UnsupportedWorkflow, match="template 'make': resource templates"):
+        argo.submit_workflow(spec)
+    assert argo.get_workflows().items == ()
+
+
+def test_paging_and_status_filter():
+    names = [SingleTaskOperation("page", CommandBasedTask("t", ["true"])).execute().wait(WAIT).name
+             for _ in range(3)]
+    failed = SingleTaskOperation("page", CommandBasedTask("t", ["false"])).execute().wait(WAIT).name
+    first = argo.get_workflows(limit=2)
+    second = argo.get_workflows(limit=2, continue_token=first.continue_token)
+    assert [w.name for w in first.items + second.items] == [failed, *reversed(names)]
+    assert second.continue_token is None
+    assert [w.name for w in argo.get_workflows(status="Failed").items] == [failed]
+
+
+def test_parallel_operation_with_workflow_parallelism():
+    tasks = [BashTask(f"t{i}", f"echo {i}") for i in range(6)]
+    workflow = ParallelOperation("par", tasks, parallelism=2).execute().wait(WAIT)
+    assert workflow.succeeded()
+    assert sorted(node["outputs"]["result"] for node in workflow.nodes.values() if node["type"] == "Pod") == [
+        str(i) for i in range(6)]
+
+
+def run_yaml(text: str) -> argo.Workflow:
+    import yaml
+
+    return argo.submit_workflow(yaml.safe_load(textwrap.dedent(text))).wait(WAIT)
+
+
+def test_steps_when_loops_outputs_and_continue_on():
+    workflow = run_yaml("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: semantics-}
+        spec:
+          entrypoint: main
+          arguments: {parameters: [{name: who, value: world}]}
+          templates:
+          - name: main
+            steps:
+            - - {name: hello, template: say, arguments: {parameters: [{name: text, value: "hi {{workflow.parameters.who}}"}]}}
+            - - {name: gen, template: gen}
+            - - {name: each, template: say, withParam: "{{steps.gen.outputs.result}}",
+                 arguments: {parameters: [{name: text, value: "{{item.n}}"}]}}
+              - {name: seq, template: say, withSequence: {count: "2"}, arguments: {parameters: [{name: text, value: "s{{item}}"}]}}
+              - {name: skipped, template: say, when: "'{{steps.hello.outputs.result}}' == nope",
+                 arguments: {parameters: [{name: text, value: x}]}}
+              - {name: broken, template: fail, continueOn: {failed: true}}
+            - - {name: last, template: say, arguments: {parameters: [{name: text, value: "{{steps.each.outputs.result}}"}]}}
+          - name: say
+            inputs: {parameters: [{name: text}]}
+            container: {image: busybox, command: [echo, "{{inputs.parameters.text}}"]}
+          - name: gen
+            script: {image: python:alpine, command: [python], source: 'import json; print(json.dumps([{"n": 1}, {"n": 2}]))'}
+          - name: fail
+            container: {image: alpine, command: [sh, -c, "exit 1"]}
+    """)
+    assert workflow.succeeded(), workflow.get_status_message()
+    nodes = nodes_by_display(workflow)
+    assert nodes["hello"]["outputs"]["result"] == "hi world"
+    assert [nodes[name]["outputs"]["result"] for name in sorted(nodes) if name.startswith("each(")] == ["1", "2"]
+    assert [nodes[name]["outputs"]["result"] for name in sorted(nodes) if name.startswith("seq(")] == ["s0", "s1"]
+    assert nodes["skipped"]["phase"] == "Skipped"
+    assert nodes["broken"]["phase"] == "Failed"
+    assert json.loads(nodes["last"]["outputs"]["result"]) == [1, 2]
+
+
+def test_dag_depends_and_artifacts():
+    workflow = run_yaml("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: dag-}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            dag:
+              tasks:
+              - {name: make, template: make}
+              - {name: flaky, template: fail}
+              - {name: use, template: use, depends: "make && flaky.Failed",
+                 arguments: {artifacts: [{name: data, from: "{{tasks.make.outputs.artifacts.data}}"}]}}
+              - {name: omitted, template: make, depends: "flaky.Succeeded"}
+          - name: make
+            container: {image: busybox, command: [sh, -c, "echo payload > /tmp/data.txt"]}
+            outputs: {artifacts: [{name: data, path: /tmp/data.txt}]}
+          - name: use
+            inputs: {artifacts: [{name: data, path: /in/data.txt}]}
+            container: {image: busybox, command: [cat, /in/data.txt]}
+          - name: fail
+            container: {image: busybox, command: [sh, -c, "exit 2"]}
+    """)
+    nodes = nodes_by_display(workflow)
+    assert nodes["use"]["outputs"]["result"] == "payload"
+    assert nodes["omitted"]["phase"] == "Omitted"
+    # the omitted leaf inherits its parent's failure, as in Argo's assessDAGPhase
+    assert workflow.status == "Failed"

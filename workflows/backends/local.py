@@ -1,0 +1,174 @@
+"""The ``local`` backend: the embedded engine, with its state in SQLite under ``$WORKFLOWS_HOME``."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..argo import WorkflowNotFound
+from ..engine.bells import workflow_bell
+from ..engine.pods import kill_group
+from ..engine.runner import lock_path, runner_alive, spawn_runner
+from ..engine.store import FINISHED_PHASES, Store, timestamp
+from ..engine.support import check_supported
+from . import Backend
+
+RUNNER_DIED = "the local runner of this workflow died before it finished"
+
+
+class LocalBackend(Backend):
+    """Runs workflows on this machine; every process of the machine shares the same state."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store or Store()
+
+    # --- the Backend API -----------------------------------------------------------------------------------------
+
+    def submit(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Store the workflow and start its runner; return at once with the stored workflow."""
+        check_supported(spec)
+        self.remove_expired()
+        manifest = self.store.create(spec)
+        spawn_runner(self.store, manifest["metadata"]["name"])
+        return self.get(manifest["metadata"]["name"])
+
+    def get(self, name: str) -> dict[str, Any]:
+        """The workflow in Argo's shape; a workflow whose runner died is marked ``Error`` here."""
+        workflow = self.store.read(name)
+        if workflow is None:
+            raise WorkflowNotFound(name)
+        if workflow["status"]["phase"] not in FINISHED_PHASES and not runner_alive(self.store, name):
+            self._bury(name)
+            workflow = self.store.read(name)
+        return workflow
+
+    def list(self, phase: str | None, limit: int, continue_token: str | None
+             ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of workflows, newest first; the token is the position of the last one."""
+        self.remove_expired()
+        after = None
+        if continue_token:
+            created, _, name = continue_token.partition(":")
+            after = (float(created), name)
+        rows = self.store.page(phase, limit + 1, after)
+        token = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            created, workflow = rows[-1]
+            token = f"{created!r}:{workflow['metadata']['name']}"
+        return [self.get(workflow["metadata"]["name"]) for _, workflow in rows], token
+
+    def delete(self, name: str) -> None:
+        """Terminate the workflow if it runs (no exit handler), then remove its records, logs and volumes."""
+        if not self.store.exists(name):
+            raise WorkflowNotFound(name)
+        if self.store.request_stop(name, "terminate"):
+            self._signal_runner(name)
+            self._wait_for_runner(name)
+        for pgid in self.store.running_process_groups(name):
+            kill_group(pgid)
+        self.store.delete(name)
+
+    def logs(self, name: str) -> list[str]:
+        """Each pod's log, in the order the pods started."""
+        workflow = self.get(name)
+        logs_dir = self.store.workflow_dir(name) / "logs"
+        result = []
+        for node_id, node in (workflow["status"].get("nodes") or {}).items():
+            path = logs_dir / f"{node_id}.log"
+            if node["type"] == "Pod" and path.is_file():
+                result.append(path.read_text(errors="replace"))
+        return result
+
+    def watch(self, name: str, timeout: float | None) -> Iterator[dict[str, Any]]:
+        """Yield the workflow each time the runner rings (or dies), until it is finished."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bell = workflow_bell(self.store, name)
+        with bell.waiter() as waiter:
+            self._ring_when_runner_exits(name, bell)
+            while True:
+                workflow = self.get(name)
+                yield workflow
+                if workflow["status"]["phase"] in FINISHED_PHASES:
+                    return
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0 or not waiter.wait(remaining):
+                    raise TimeoutError(
+                        f"workflow {name!r} did not finish within {timeout} s (it is still "
+                        f"{workflow['status']['phase']}, and keeps running)"
+                    )
+
+    def stop(self, name: str) -> None:
+        """Ask the runner to stop: pods are killed, the exit handler runs, the workflow ends ``Failed``."""
+        if not self.store.exists(name):
+            raise WorkflowNotFound(name)
+        if self.store.request_stop(name, "stop"):
+            self._signal_runner(name)
+
+    # --- housekeeping --------------------------------------------------------------------------------------------
+
+    def remove_expired(self) -> list[str]:
+        """Delete the finished workflows whose ``ttlStrategy`` has expired; return their names."""
+        expired = self.store.expired(time.time())
+        for name in expired:
+            self.store.delete(name)
+        return expired
+
+    def _bury(self, name: str) -> None:
+        """Mark a workflow whose runner died as ``Error`` and kill the pods it left behind."""
+        fd = os.open(lock_path(self.store, name), os.O_CREAT | os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # the runner may have finished between our two reads
+            if self.store.phase(name) in FINISHED_PHASES:
+                return
+            for pgid in self.store.running_process_groups(name):
+                kill_group(pgid)
+            workflow = self.store.read(name)
+            nodes = {
+                node_id: (index, {**node, "phase": "Error", "message": RUNNER_DIED,
+                                  "finishedAt": node.get("finishedAt") or timestamp()}, None)
+                for index, (node_id, node) in enumerate((workflow["status"].get("nodes") or {}).items())
+                if node["phase"] not in (*FINISHED_PHASES, "Skipped", "Omitted")
+            }
+            if nodes:
+                self.store.write_nodes(name, nodes)
+            self.store.set_phase(name, "Error", message=RUNNER_DIED, finished_at=timestamp())
+        finally:
+            os.close(fd)
+        workflow_bell(self.store, name).ring()
+
+    def _runner_pid(self, name: str) -> int | None:
+        try:
+            return int((self.store.workflow_dir(name) / "runner.pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _signal_runner(self, name: str) -> None:
+        pid = self._runner_pid(name)
+        if pid is not None and runner_alive(self.store, name):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def _wait_for_runner(self, name: str) -> None:
+        """Block until the runner releases its lock (it has recorded how the workflow ended)."""
+        fd = os.open(lock_path(self.store, name), os.O_CREAT | os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        finally:
+            os.close(fd)
+
+    def _ring_when_runner_exits(self, name: str, bell) -> None:
+        """A daemon thread that blocks on the runner's lock and rings ``bell`` once the runner is gone."""
+
+        def watch() -> None:
+            self._wait_for_runner(name)
+            bell.ring()
+
+        threading.Thread(target=watch, name=f"watch-{name}", daemon=True).start()

@@ -1,0 +1,636 @@
+"""The interpreter: runs one workflow's templates with Argo's semantics.
+
+Templates run as asyncio coroutines in the runner process: a pod is a child
+process, a steps or DAG template a coroutine that runs its children. Nodes are
+recorded in Argo's shape (:mod:`.nodes`); the runner flushes them to the store.
+
+Semantics follow Argo's controller (``workflow/controller/operator.go``,
+``steps.go``, ``dag.go``): step groups in order with their steps in parallel;
+DAG tasks as their ``dependencies``/``depends`` allow, ``failFast`` by default;
+``when``, ``continueOn``, loops, retries with backoff, template parallelism,
+timeouts, and exit handlers with ``workflow.status`` and ``workflow.failures``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from ..durations import duration_seconds
+from ..validation.depends import TaskOutcome, parse_depends
+from .expressions import evaluate_when
+from .loops import expand_loop, item_scope, loop_node_name
+from .nodes import COMPLETED, FAILED_OR_ERROR, FINISHED, NodeTable
+from .paths import PathMap
+from .launch import pod_process
+from .podrun import (
+    PodSetupError,
+    collect_outputs,
+    env_values,
+    file_mappings,
+    place_input_artifacts,
+    volume_mappings,
+)
+from .pods import PodProcess, run_pod
+from .scope import Scope, aggregate_scope, input_scope, node_scope, workflow_globals
+from .store import Store
+from .templating import TemplateError, substitute, value_from_expression
+
+log = logging.getLogger(__name__)
+
+POD_TYPES = ("container", "script")
+#: References a step or task must resolve before it runs (Argo's ``ReplaceStrictAny``).
+NODE_REFERENCES = ("steps", "tasks")
+#: Retry policies and the node phases each one retries (Argo's default is OnFailure).
+RETRY_PHASES = {"Always": {"Failed", "Error"}, "OnFailure": {"Failed"}, "OnError": {"Error"},
+                "OnTransientError": {"Error"}}
+
+
+class NodeFailure(Exception):
+    """A node cannot run (bad inputs, unresolvable references): it ends in ``Error`` with this message."""
+
+
+def template_type(template: dict[str, Any]) -> str:
+    """The kind of a template: container, script, steps, dag, suspend (or another Argo type)."""
+    for kind in ("container", "script", "steps", "dag", "suspend", "resource", "http", "plugin", "containerSet",
+                 "data"):
+        if template.get(kind) is not None:
+            return kind
+    return "unknown"
+
+
+class WorkflowExecution:
+    """One run of a stored workflow, from its entrypoint through its exit handler."""
+
+    def __init__(self, store: Store, name: str) -> None:
+        self.store = store
+        self.name = name
+        self.manifest = store.manifest(name)
+        self.spec = self.manifest["spec"]
+        self.templates = {template["name"]: template for template in self.spec.get("templates") or []}
+        self.nodes = NodeTable(store, name)
+        self.globals: Scope = workflow_globals(self.manifest)
+        self.directory = store.workflow_dir(name)
+        parallelism = self.spec.get("parallelism")
+        self.pod_slots = asyncio.Semaphore(int(parallelism)) if parallelism else None
+        self.volume_dirs = self._volume_dirs()
+        self.global_outputs: dict[str, str] = {}
+
+    def _volume_dirs(self) -> dict[str, Path]:
+        dirs = {}
+        for volume in self.spec.get("volumes") or []:
+            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+            if claim:
+                dirs[volume["name"]] = self.store.claim_dir(claim)
+        for template in self.spec.get("volumeClaimTemplates") or []:
+            name = template["metadata"]["name"]
+            dirs[name] = self.directory / "volumes" / name
+            dirs[name].mkdir(parents=True, exist_ok=True)
+        return dirs
+
+    # --- the workflow ------------------------------------------------------------------------------------------
+
+    async def run_main(self) -> dict[str, Any]:
+        """Run the entrypoint with the workflow's arguments; return the root node."""
+        entry = {"template": self.spec["entrypoint"], "arguments": self.spec.get("arguments") or {}}
+        return await self.invoke(entry, self.globals, self.name, self.name, parent=None, boundary=None)
+
+    async def run_exit_handler(self, status: str) -> dict[str, Any] | None:
+        """Run ``spec.onExit`` with ``workflow.status`` and ``workflow.failures``; return its node."""
+        handler = self.spec.get("onExit")
+        if not handler:
+            return None
+        self.globals["workflow.status"] = status
+        self.globals["workflow.failures"] = json.dumps(self.failures())
+        name = f"{self.name}.onExit"
+        return await self.invoke({"template": handler}, self.globals, name, name, parent=None, boundary=None)
+
+    def failures(self) -> list[dict[str, Any]]:
+        """``workflow.failures``: the failed pods, as Argo lists them."""
+        return [
+            {"displayName": node["displayName"], "message": node.get("message", ""),
+             "templateName": node.get("templateName", ""), "phase": node["phase"], "podName": node["id"],
+             "finishedAt": node.get("finishedAt", "")}
+            for node in self.nodes.nodes.values()
+            if node["type"] == "Pod" and node["phase"] in FAILED_OR_ERROR
+        ]
+
+    def fail_unfinished(self, message: str) -> None:
+        """Mark every node still running as failed (after a stop, a deadline, a crash)."""
+        for node in self.nodes.running():
+            self.nodes.update(node["id"], phase="Failed", message=message)
+
+    # --- template invocation -----------------------------------------------------------------------------------
+
+    def _template_of(self, holder: dict[str, Any]) -> dict[str, Any]:
+        if holder.get("inline") is not None:
+            return {"name": holder.get("name", "inline"), **holder["inline"]}
+        return self.templates[holder["template"]]
+
+    async def invoke(self, holder: dict[str, Any], caller: Scope, name: str, display: str, *, parent: str | None,
+                     boundary: str | None) -> dict[str, Any]:
+        """Run the template a step, task or entrypoint names, with its arguments resolved in ``caller``'s scope."""
+        template = self._template_of(holder)
+        try:
+            arguments = substitute(holder.get("arguments") or {}, caller, strict=False,
+                                   strict_prefixes=NODE_REFERENCES)
+            parameters, artifacts, raw = self._inputs(template, arguments)
+        except (TemplateError, NodeFailure) as error:
+            return self.nodes.create(name, display, _node_type(template), template["name"],
+                                     parent=parent, boundary=boundary, phase="Error", message=str(error))
+        inputs = (parameters, artifacts, raw)
+        retry = template.get("retryStrategy")
+        if retry:
+            return await self._with_retries(template, inputs, retry, name, display, parent, boundary)
+        return await self._execute(template, inputs, name, display, parent, boundary, attempt=0)
+
+    def _inputs(self, template: dict[str, Any], arguments: dict[str, Any]
+                ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        """Input parameter values, input artifact sources (store paths) and raw artifact data."""
+        given = {p["name"]: p for p in arguments.get("parameters") or []}
+        parameters = {}
+        for declared in (template.get("inputs") or {}).get("parameters") or []:
+            name = declared["name"]
+            argument = given.get(name, {})
+            if "value" in argument:
+                value = argument["value"]
+            elif "value" in declared:
+                value = declared["value"]
+            elif "default" in declared:
+                value = declared["default"]
+            else:
+                raise NodeFailure(f"inputs.parameters.{name} was not supplied")
+            value = value if isinstance(value, str) else json.dumps(value)
+            enum = declared.get("enum")
+            if enum and value not in [str(option) for option in enum]:
+                raise NodeFailure(f"inputs.parameters.{name}: value {value!r} is not in enum {enum}")
+            parameters[name] = value
+        given_artifacts = {a["name"]: a for a in arguments.get("artifacts") or []}
+        artifacts, raw = {}, {}
+        for declared in (template.get("inputs") or {}).get("artifacts") or []:
+            name = declared["name"]
+            source = {**declared, **given_artifacts.get(name, {})}
+            if source.get("from"):
+                artifacts[name] = source["from"]
+            elif (source.get("raw") or {}).get("data") is not None:
+                raw[name] = source["raw"]["data"]
+            elif not declared.get("optional"):
+                raise NodeFailure(f"inputs.artifacts.{name} was not supplied")
+        return parameters, artifacts, raw
+
+    async def _with_retries(self, template: dict[str, Any], inputs: tuple, retry: dict[str, Any], name: str,
+                            display: str, parent: str | None, boundary: str | None) -> dict[str, Any]:
+        node = self.nodes.create(name, display, "Retry", template["name"], parent=parent, boundary=boundary)
+        scope = {**self.globals, **input_scope(inputs[0], {})}
+        try:
+            limit = int(substitute(str(retry.get("limit", "0")), scope, strict=False))
+        except (TemplateError, ValueError) as error:
+            return self.nodes.update(node["id"], phase="Error", message=f"retryStrategy.limit: {error}")
+        retried = RETRY_PHASES.get(retry.get("retryPolicy") or "OnFailure", {"Failed"})
+        backoff = retry.get("backoff") or {}
+        delay = duration_seconds(backoff.get("duration", 0)) if backoff.get("duration") else 0.0
+        factor = float(backoff.get("factor", 1) or 1)
+        child: dict[str, Any] = {}
+        for attempt in range(limit + 1):
+            child = await self._execute(template, inputs, f"{name}({attempt})", f"{display}({attempt})",
+                                        node["id"], boundary, attempt=attempt)
+            if child["phase"] not in retried or attempt == limit:
+                break
+            if delay:
+                await asyncio.sleep(delay)
+                delay *= factor
+        return self.nodes.update(node["id"], phase=child["phase"], message=child.get("message"),
+                                 outputs=child.get("outputs"))
+
+    async def _execute(self, template: dict[str, Any], inputs: tuple, name: str, display: str, parent: str | None,
+                       boundary: str | None, *, attempt: int) -> dict[str, Any]:
+        parameters, artifacts, raw = inputs
+        node_id = self.nodes.node_id(name)
+        scope = {**self.globals, **input_scope(parameters, self._artifact_paths(template)),
+                 "pod.name": node_id, "node.name": name, "retries": str(attempt)}
+        kind = template_type(template)
+        if kind in POD_TYPES:
+            return await self._pod(template, kind, scope, artifacts, raw, name, display, parent, boundary)
+        if kind == "steps":
+            return await self._steps(template, scope, name, display, parent, boundary)
+        if kind == "dag":
+            return await self._dag(template, scope, name, display, parent, boundary)
+        if kind == "suspend":
+            return await self._suspend(template, scope, name, display, parent, boundary)
+        return self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
+                                 phase="Error", message=f"template type {kind!r} is not supported by the local engine")
+
+    @staticmethod
+    def _artifact_paths(template: dict[str, Any]) -> dict[str, str]:
+        return {a["name"]: a.get("path", "") for a in (template.get("inputs") or {}).get("artifacts") or []}
+
+    # --- pods ---------------------------------------------------------------------------------------------------
+
+    async def _pod(self, template: dict[str, Any], kind: str, scope: Scope, artifacts: dict[str, str],
+                   raw: dict[str, str], name: str, display: str, parent: str | None, boundary: str | None
+                   ) -> dict[str, Any]:
+        node = self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
+                                 phase="Pending")
+        node_id = node["id"]
+        try:
+            resolved = substitute({key: value for key, value in template.items() if key != "name"}, scope,
+                                  strict=False)
+        except TemplateError as error:
+            return self.nodes.update(node_id, phase="Error", message=str(error))
+        resolved["name"] = template["name"]
+        async with AsyncExitStack() as stack:
+            if self.pod_slots is not None:
+                await stack.enter_async_context(self.pod_slots)
+            self.nodes.update(node_id, phase="Running")
+            node_dir = self.directory / "nodes" / node_id
+            node_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                process, paths = self._pod_process(resolved, kind, node_id, node_dir)
+                place_input_artifacts(resolved, artifacts, raw, paths)
+            except (PodSetupError, OSError) as error:
+                return self.nodes.update(node_id, phase="Error", message=str(error))
+            timeout = self._pod_timeout(resolved)
+            try:
+                result = await asyncio.wait_for(
+                    run_pod(process, on_start=lambda pid: self.nodes.set_pgid(node_id, pid)), timeout
+                )
+            except asyncio.TimeoutError:
+                return self.nodes.update(node_id, phase="Failed",
+                                         message="Pod was active on the node longer than the specified deadline")
+            finally:
+                self.nodes.set_pgid(node_id, None)
+        if result.error is not None:
+            return self.nodes.update(node_id, phase="Error", message=result.error)
+        outputs, problem = collect_outputs(resolved, paths, result.stdout, result.exit_code,
+                                           self.directory / "artifacts", node_id)
+        for parameter in outputs.get("parameters") or []:
+            if parameter.get("globalName"):
+                self.global_outputs[parameter["globalName"]] = parameter["value"]
+                self.globals[f"workflow.outputs.parameters.{parameter['globalName']}"] = parameter["value"]
+        if problem:
+            return self.nodes.update(node_id, phase="Error", message=problem, outputs=outputs)
+        if result.exit_code != 0:
+            return self.nodes.update(node_id, phase="Failed", message=f"Error (exit code {result.exit_code})",
+                                     outputs=outputs)
+        return self.nodes.update(node_id, phase="Succeeded", outputs=outputs)
+
+    @staticmethod
+    def _pod_timeout(template: dict[str, Any]) -> float | None:
+        limits = [duration_seconds(template[key]) for key in ("timeout", "activeDeadlineSeconds") if template.get(key)]
+        return min(limits) if limits else None
+
+    def _pod_process(self, template: dict[str, Any], kind: str, node_id: str, node_dir: Path
+                     ) -> tuple[PodProcess, PathMap]:
+        body = template[kind]
+        paths = PathMap(volume_mappings(body, self.spec, self.volume_dirs, node_dir) + file_mappings(template, node_dir))
+        log_path = self.directory / "logs" / f"{node_id}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        return pod_process(kind, body, env_values(body, node_id), paths, node_dir, log_path), paths
+
+    async def _suspend(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
+                       boundary: str | None) -> dict[str, Any]:
+        node = self.nodes.create(name, display, "Suspend", template["name"], parent=parent, boundary=boundary)
+        try:
+            duration = substitute(str((template["suspend"] or {}).get("duration", "0")), scope, strict=False)
+            await asyncio.sleep(max(0.0, duration_seconds(duration)))
+        except (TemplateError, ValueError) as error:
+            return self.nodes.update(node["id"], phase="Error", message=str(error))
+        return self.nodes.update(node["id"], phase="Succeeded")
+
+    # --- steps --------------------------------------------------------------------------------------------------
+
+    async def _steps(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
+                     boundary: str | None) -> dict[str, Any]:
+        node = self.nodes.create(name, display, "Steps", template["name"], parent=parent, boundary=boundary)
+        node_id = node["id"]
+        local = dict(scope)
+        limit = asyncio.Semaphore(int(template["parallelism"])) if template.get("parallelism") else None
+        stop = _FailFast(template)
+        outbound = [node_id]
+        phase, message = "Succeeded", None
+        for index, group in enumerate(template["steps"] or []):
+            group_name = f"{name}[{index}]"
+            group_node = self.nodes.create(group_name, f"[{index}]", "StepGroup", template["name"],
+                                           parent=None, boundary=node_id)
+            for upstream in outbound:
+                self.nodes.link(upstream, group_node["id"])
+            runs = [self._step(step, local, group_name, group_node["id"], node_id, limit, stop) for step in group or []]
+            results = await asyncio.gather(*runs)
+            outbound, group_failed = [], None
+            if stop.stopped:
+                self.nodes.update(group_node["id"], phase="Failed", message=stop.message)
+                phase, message = "Failed", stop.message
+                break
+            for step, (step_node, children) in zip(group or [], results):
+                local.update(node_scope(f"steps.{step['name']}", step_node))
+                if children is not None:
+                    local.update(aggregate_scope(f"steps.{step['name']}", children))
+                outbound += [child["id"] for child in children] if children else [step_node["id"]]
+                if step_node["phase"] in FAILED_OR_ERROR and not _continues(step, step_node["phase"]):
+                    group_failed = group_failed or step_node
+            if group_failed:
+                phase = group_failed["phase"]
+                message = f"child '{group_failed['id']}' {phase.lower()}"
+                self.nodes.update(group_node["id"], phase=phase, message=message)
+                break
+            self.nodes.update(group_node["id"], phase="Succeeded")
+        outputs, problem = self._template_outputs(template, local)
+        if problem:
+            phase, message = "Error", problem
+        return self.nodes.update(node_id, phase=phase, message=message, outputs=outputs)
+
+    async def _step(self, step: dict[str, Any], scope: Scope, group_name: str, group_id: str, boundary: str,
+                    limit: asyncio.Semaphore | None, stop: _FailFast
+                    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
+        """One step of a group: ``when``, then its loop (children of the group) or a single run."""
+        name = f"{group_name}.{step['name']}"
+        try:
+            items = expand_loop(step, lambda value: substitute(value, scope, strict=False,
+                                                               strict_prefixes=NODE_REFERENCES))
+        except TemplateError as error:
+            return self.nodes.create(name, step["name"], "Skipped", None, parent=group_id, boundary=boundary,
+                                     phase="Error", message=str(error)), None
+        if items is None:
+            return await self._guarded(step, scope, name, step["name"], [group_id], boundary, limit, stop), None
+        children = [child for child in await asyncio.gather(*[
+            self._guarded(step, {**scope, **item_scope(item)}, loop_node_name(name, index, item),
+                          loop_node_name(step["name"], index, item), [group_id], boundary, limit, stop)
+            for index, item in enumerate(items)
+        ]) if child is not None]
+        phases = [child["phase"] for child in children]
+        failed = next((phase for phase in phases if phase in FAILED_OR_ERROR), None)
+        summary = {"id": self.nodes.node_id(name), "phase": failed or "Succeeded", "type": "StepGroup",
+                   "outputs": None}
+        return summary, list(children)
+
+    async def _guarded(self, holder: dict[str, Any], scope: Scope, name: str, display: str, parents: list[str],
+                       boundary: str, limit: asyncio.Semaphore | None, stop: _FailFast) -> dict[str, Any] | None:
+        """Evaluate ``when``, then invoke under the template's parallelism limit and run the step's onExit.
+
+        The node becomes a child of each of ``parents``. Returns ``None`` (no node) when the
+        template's ``failFast`` stopped it from starting.
+        """
+        def attach() -> None:
+            for parent in parents:
+                self.nodes.link(parent, self.nodes.node_id(name))
+
+        condition = holder.get("when")
+        if condition:
+            try:
+                run = evaluate_when(substitute(condition, scope, strict=False, strict_prefixes=NODE_REFERENCES))
+            except TemplateError as error:
+                attach()
+                return self.nodes.create(name, display, "Skipped", None, parent=None, boundary=boundary,
+                                         phase="Error", message=str(error))
+            if not run:
+                attach()
+                return self.nodes.create(name, display, "Skipped", None, parent=None, boundary=boundary,
+                                         phase="Skipped", message=f"when '{condition}' evaluated false")
+        async with AsyncExitStack() as stack:
+            if limit is not None:
+                await stack.enter_async_context(limit)
+            if stop.stopped:
+                return None
+            attach()
+            node = await self.invoke(holder, scope, name, display, parent=None, boundary=boundary)
+        stop.record(node)
+        exit_template = holder.get("onExit") or ((holder.get("hooks") or {}).get("exit") or {}).get("template")
+        if exit_template:
+            exit_scope = {**scope, **node_scope(f"steps.{holder['name']}", node), "workflow.status": node["phase"]}
+            await self.invoke({"template": exit_template}, exit_scope, f"{name}.onExit", f"{display}.onExit",
+                              parent=node["id"], boundary=boundary)
+        return node
+
+    # --- DAG ----------------------------------------------------------------------------------------------------
+
+    async def _dag(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
+                   boundary: str | None) -> dict[str, Any]:
+        node = self.nodes.create(name, display, "DAG", template["name"], parent=parent, boundary=boundary)
+        node_id = node["id"]
+        dag = template["dag"]
+        tasks = {task["name"]: task for task in dag.get("tasks") or []}
+        expressions = {task_name: _depends_of(task, tasks) for task_name, task in tasks.items()}
+        upstream = {task_name: set(expression.tasks) if expression else set()
+                    for task_name, expression in expressions.items()}
+        dependents: dict[str, list[str]] = {task_name: [] for task_name in tasks}
+        for task_name, deps in upstream.items():
+            for dep in deps:
+                dependents[dep].append(task_name)
+        targets = dag["target"].split() if dag.get("target") else [t for t in tasks if not dependents[t]]
+        limit = asyncio.Semaphore(int(template["parallelism"])) if template.get("parallelism") else None
+        local = dict(scope)
+        finished: dict[str, dict[str, Any]] = {}
+        children_of: dict[str, list[dict[str, Any]] | None] = {}
+        running: dict[asyncio.Future, str] = {}
+        waiting = {task_name: len(deps) for task_name, deps in upstream.items()}
+        ready = deque(task_name for task_name, count in waiting.items() if count == 0)
+        stop = _FailFast(template)
+
+        def finish(task_name: str, task_node: dict[str, Any]) -> None:
+            finished[task_name] = task_node
+            for dependent in dependents[task_name]:
+                waiting[dependent] -= 1
+                if waiting[dependent] == 0:
+                    ready.append(dependent)
+
+        while True:
+            while ready and not stop.stopped:
+                task_name = ready.popleft()
+                expression = expressions[task_name]
+                if expression is not None and not expression.evaluate(
+                        {dep: _outcome(finished[dep], children_of.get(dep)) for dep in upstream[task_name]}):
+                    finish(task_name, self._dag_node(name, task_name, node_id, upstream[task_name], finished,
+                                                     phase="Omitted", node_type="Skipped",
+                                                     message="omitted: depends condition not met"))
+                    continue
+                future = asyncio.ensure_future(
+                    self._dag_task(tasks[task_name], local, name, node_id, upstream[task_name], finished, limit, stop))
+                running[future] = task_name
+            if not running:  # nothing runs and nothing more can start
+                break
+            try:
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:  # stopped: stop the tasks too (their pods are killed)
+                for future in running:
+                    future.cancel()
+                await asyncio.gather(*running, return_exceptions=True)
+                raise
+            for future in done:
+                task_name = running.pop(future)
+                task_node, children = future.result()
+                if task_node is None:  # not started: the template fails fast
+                    continue
+                children_of[task_name] = children
+                local.update(node_scope(f"tasks.{task_name}", task_node))
+                if children is not None:
+                    local.update(aggregate_scope(f"tasks.{task_name}", children))
+                finish(task_name, task_node)
+        phase = "Failed" if stop.stopped else _dag_phase(targets, tasks, upstream, finished)
+        message = stop.message if stop.stopped else None
+        outputs = None
+        if phase == "Succeeded":
+            outputs, problem = self._template_outputs(template, local)
+            if problem:
+                phase, message = "Error", problem
+        elif message is None:
+            failed = next((n for n in finished.values() if n["phase"] in FAILED_OR_ERROR), None)
+            message = f"child '{failed['id']}' {failed['phase'].lower()}" if failed else None
+        return self.nodes.update(node_id, phase=phase, message=message, outputs=outputs)
+
+    def _dag_node(self, dag_name: str, task_name: str, dag_id: str, upstream: set[str],
+                  finished: dict[str, dict[str, Any]], *, phase: str, node_type: str, message: str
+                  ) -> dict[str, Any]:
+        node = self.nodes.create(f"{dag_name}.{task_name}", task_name, node_type, None, parent=None,
+                                 boundary=dag_id, phase=phase, message=message)
+        for parent in _dag_parents(dag_id, upstream, finished):
+            self.nodes.link(parent, node["id"])
+        return node
+
+    async def _dag_task(self, task: dict[str, Any], scope: Scope, dag_name: str, dag_id: str, upstream: set[str],
+                        finished: dict[str, dict[str, Any]], limit: asyncio.Semaphore | None, stop: _FailFast
+                        ) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
+        name = f"{dag_name}.{task['name']}"
+        try:
+            items = expand_loop(task, lambda value: substitute(value, scope, strict=False,
+                                                               strict_prefixes=NODE_REFERENCES))
+        except TemplateError as error:
+            return self._dag_node(dag_name, task["name"], dag_id, upstream, finished, phase="Error",
+                                  node_type="Skipped", message=str(error)), None
+        parents = _dag_parents(dag_id, upstream, finished)
+        if items is None:
+            return await self._guarded(task, scope, name, task["name"], parents, dag_id, limit, stop), None
+        group = self.nodes.create(name, task["name"], "TaskGroup", None, parent=None, boundary=dag_id)
+        for parent in parents:
+            self.nodes.link(parent, group["id"])
+        children = [child for child in await asyncio.gather(*[
+            self._guarded(task, {**scope, **item_scope(item)}, loop_node_name(name, index, item),
+                          loop_node_name(task["name"], index, item), [group["id"]], dag_id, limit, stop)
+            for index, item in enumerate(items)
+        ]) if child is not None]
+        failed = next((child["phase"] for child in children if child["phase"] in FAILED_OR_ERROR), None)
+        return self.nodes.update(group["id"], phase=failed or "Succeeded"), list(children)
+
+    # --- outputs of steps and DAG templates ---------------------------------------------------------------------
+
+    def _template_outputs(self, template: dict[str, Any], scope: Scope) -> tuple[dict[str, Any] | None, str | None]:
+        declared = template.get("outputs") or {}
+        parameters = []
+        for parameter in declared.get("parameters") or []:
+            value_from = parameter.get("valueFrom") or {}
+            source = value_from.get("parameter") or value_from.get("expression")
+            try:
+                if "parameter" in value_from:
+                    value = substitute(value_from["parameter"], scope)
+                elif "expression" in value_from:
+                    value = value_from_expression(value_from["expression"], scope)
+                else:
+                    value = substitute(str(parameter.get("value", "")), scope)
+            except TemplateError as error:
+                if "default" in value_from:
+                    value = str(value_from["default"])
+                else:
+                    return None, f"output parameter {parameter['name']!r} ({source}): {error}"
+            entry = {"name": parameter["name"], "value": value}
+            if parameter.get("globalName"):
+                entry["globalName"] = parameter["globalName"]
+                self.global_outputs[parameter["globalName"]] = value
+                self.globals[f"workflow.outputs.parameters.{parameter['globalName']}"] = value
+            parameters.append(entry)
+        artifacts = []
+        for artifact in declared.get("artifacts") or []:
+            try:
+                path = substitute(artifact.get("from", ""), scope)
+            except TemplateError as error:
+                return None, f"output artifact {artifact['name']!r}: {error}"
+            artifacts.append({"name": artifact["name"], "path": path})
+        outputs: dict[str, Any] = {}
+        if parameters:
+            outputs["parameters"] = parameters
+        if artifacts:
+            outputs["artifacts"] = artifacts
+        return outputs or None, None
+
+
+def _node_type(template: dict[str, Any]) -> str:
+    return {"steps": "Steps", "dag": "DAG", "suspend": "Suspend"}.get(template_type(template), "Pod")
+
+
+class _FailFast:
+    """A steps or DAG template's own ``failFast``: once a child failed, no further child starts."""
+
+    message = "template has failed or errored children and failFast enabled"
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.enabled = bool(template.get("failFast"))
+        self.stopped = False
+
+    def record(self, node: dict[str, Any]) -> None:
+        """Note a finished child."""
+        if self.enabled and node["phase"] in FAILED_OR_ERROR:
+            self.stopped = True
+
+
+def _dag_parents(dag_id: str, upstream: set[str], finished: dict[str, dict[str, Any]]) -> list[str]:
+    """Argo links a DAG task below the DAG node (no dependencies) or below each of its dependencies."""
+    return [finished[dep]["id"] for dep in sorted(upstream)] or [dag_id]
+
+
+def _continues(holder: dict[str, Any], phase: str) -> bool:
+    """Whether a step's or task's ``continueOn`` lets the flow go on after ``phase``."""
+    continue_on = holder.get("continueOn") or {}
+    return bool(continue_on.get("failed") if phase == "Failed" else continue_on.get("error"))
+
+
+def _depends_of(task: dict[str, Any], tasks: dict[str, dict[str, Any]]):
+    """The task's ``depends`` expression; ``dependencies: [a]`` means ``a`` succeeded, skipped or daemoned,
+    widened by the dependency's own ``continueOn`` (Argo's ``expandDependency``)."""
+    if task.get("depends"):
+        return parse_depends(task["depends"])
+    dependencies = task.get("dependencies") or []
+    if not dependencies:
+        return None
+    terms = []
+    for dependency in dependencies:
+        results = ["Succeeded", "Skipped", "Daemoned"]
+        continue_on = tasks.get(dependency, {}).get("continueOn") or {}
+        if continue_on.get("failed"):
+            results.append("Failed")
+        if continue_on.get("error"):
+            results.append("Errored")
+        terms.append("(" + " || ".join(f"{dependency}.{result}" for result in results) + ")")
+    return parse_depends(" && ".join(terms))
+
+
+def _outcome(node: dict[str, Any], children: list[dict[str, Any]] | None) -> TaskOutcome:
+    return TaskOutcome(node["phase"], children=tuple(child["phase"] for child in children) if children else None)
+
+
+def _dag_phase(targets: list[str], tasks: dict[str, dict[str, Any]], upstream: dict[str, set[str]],
+               finished: dict[str, dict[str, Any]]) -> str:
+    """Argo's ``assessDAGPhase``: each target's branch phase decides; an omitted task inherits its parents'."""
+    branch: dict[str, str] = {}
+
+    def branch_phase(task_name: str) -> str:
+        if task_name in branch:
+            return branch[task_name]
+        node = finished.get(task_name)
+        if node is not None and node["phase"] in COMPLETED:
+            phase = node["phase"]
+        else:
+            parents = [branch_phase(dep) for dep in upstream[task_name]] or ["Succeeded"]
+            phase = next((p for p in parents if p in FAILED_OR_ERROR), "Succeeded")
+            if node is None:
+                phase = phase if phase in FAILED_OR_ERROR else ""
+        branch[task_name] = phase
+        return phase
+
+    for target in targets:
+        phase = branch_phase(target)
+        if phase in FAILED_OR_ERROR and not _continues(tasks[target], phase):
+            return phase
+    return "Succeeded"

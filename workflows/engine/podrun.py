@@ -1,0 +1,163 @@
+"""One pod node: map its paths, pick how its image runs, start it, and collect its outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .paths import Mapping, PathMap
+from .pods import PodProcess
+
+#: Variables of the runner's environment that pods inherit (a pod otherwise sees only its template's env).
+INHERITED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "PYTHONPATH", "VIRTUAL_ENV")
+INHERITED_PREFIXES = ("WORKFLOWS_", "KAFKA_")
+PYTHON_COMMANDS = ({"python"}, {"python3"})
+
+
+class PodSetupError(Exception):
+    """A pod cannot be started as specified (the node ends in ``Error`` with this message)."""
+
+
+@dataclass
+class PodPlan:
+    """Everything needed to start a pod and to read its outputs afterwards."""
+
+    process: PodProcess
+    paths: PathMap
+    node_dir: Path
+
+
+def base_env() -> dict[str, str]:
+    """What every pod gets from the host: ``PATH`` (this interpreter's folder first) and a few basics."""
+    env = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
+    env.update({name: value for name, value in os.environ.items() if name.startswith(INHERITED_PREFIXES)})
+    bin_dir = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", os.defpath)])
+    return env
+
+
+def volume_mappings(body: dict[str, Any], spec: dict[str, Any], volume_dirs: dict[str, Path], node_dir: Path
+                    ) -> list[Mapping]:
+    """The host folders of a container's ``volumeMounts`` (claims, ephemeral claims, emptyDir, hostPath)."""
+    declared = {volume["name"]: volume for volume in spec.get("volumes") or []}
+    mappings = []
+    for mount in body.get("volumeMounts") or []:
+        name = mount["name"]
+        if name in volume_dirs:
+            host = volume_dirs[name]
+        elif name in declared and "emptyDir" in declared[name]:
+            host = node_dir / "emptydir" / name
+        elif name in declared and "hostPath" in declared[name]:
+            host = Path(declared[name]["hostPath"]["path"])
+        else:
+            raise PodSetupError(f"volume {name!r} of mount {mount['mountPath']!r} is not supported by the local engine")
+        if mount.get("subPath"):
+            host = host / mount["subPath"]
+        host.mkdir(parents=True, exist_ok=True)
+        mappings.append(Mapping(mount["mountPath"], host, bool(mount.get("readOnly"))))
+    return mappings
+
+
+def file_mappings(template: dict[str, Any], node_dir: Path) -> list[Mapping]:
+    """Input artifact paths and output files (parameters, artifacts) mapped into the node's folder."""
+    mappings = []
+    for kind, items in (("inputs", (template.get("inputs") or {}).get("artifacts") or []),
+                        ("outputs", (template.get("outputs") or {}).get("artifacts") or [])):
+        for artifact in items:
+            if artifact.get("path"):
+                mappings.append(Mapping(artifact["path"], node_dir / kind / artifact["path"].lstrip("/")))
+    for parameter in (template.get("outputs") or {}).get("parameters") or []:
+        path = (parameter.get("valueFrom") or {}).get("path")
+        if path:
+            mappings.append(Mapping(path, node_dir / "outputs" / path.lstrip("/")))
+    for mapping in mappings:
+        mapping.host_path.parent.mkdir(parents=True, exist_ok=True)
+    return mappings
+
+
+def place_input_artifacts(template: dict[str, Any], artifacts: dict[str, str], raw: dict[str, str],
+                          paths: PathMap) -> None:
+    """Copy each input artifact (from the artifact store, or its raw data) to where the pod reads it."""
+    for artifact in (template.get("inputs") or {}).get("artifacts") or []:
+        target = paths.host(artifact["path"])
+        if target is None:
+            continue
+        name = artifact["name"]
+        if name in raw:
+            target.write_text(raw[name])
+        elif name in artifacts:
+            source = Path(artifacts[name])
+            if source.is_dir():
+                shutil.copytree(source, target, dirs_exist_ok=True)
+            else:
+                shutil.copyfile(source, target)
+
+
+def _trim_newline(text: str) -> str:
+    """Argo trims off a single trailing newline from results and parameter files, "for user convenience"."""
+    return text[:-1] if text.endswith("\n") else text
+
+
+def collect_outputs(template: dict[str, Any], paths: PathMap, stdout: str, exit_code: int, artifact_dir: Path,
+                    node_id: str) -> tuple[dict[str, Any], str | None]:
+    """The node's ``outputs`` (result, exitCode, parameters, artifacts) and an error message, if any."""
+    outputs: dict[str, Any] = {"result": _trim_newline(stdout), "exitCode": str(exit_code)}
+    declared = template.get("outputs") or {}
+    parameters = []
+    for parameter in declared.get("parameters") or []:
+        value_from = parameter.get("valueFrom") or {}
+        value = None
+        if "path" in value_from:
+            host = paths.host(value_from["path"])
+            if host is not None and host.is_file():
+                value = _trim_newline(host.read_text())
+        if value is None and "default" in value_from:
+            value = str(value_from["default"])
+        if value is None and "value" in parameter:
+            value = str(parameter["value"])
+        if value is None:
+            return outputs, f"output parameter {parameter['name']!r}: {value_from.get('path')!r} was not written"
+        entry = {"name": parameter["name"], "value": value}
+        if parameter.get("globalName"):
+            entry["globalName"] = parameter["globalName"]
+        parameters.append(entry)
+    if parameters:
+        outputs["parameters"] = parameters
+    artifacts = []
+    for artifact in declared.get("artifacts") or []:
+        host = paths.host(artifact.get("path", ""))
+        if host is None or not host.exists():
+            if artifact.get("optional"):
+                continue
+            return outputs, f"output artifact {artifact['name']!r}: {artifact.get('path')!r} was not written"
+        stored = artifact_dir / node_id / artifact["name"]
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        if host.is_dir():
+            shutil.copytree(host, stored, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(host, stored)
+        artifacts.append({"name": artifact["name"], "path": str(stored)})
+    if artifacts:
+        outputs["artifacts"] = artifacts
+    return outputs, None
+
+
+def env_values(body: dict[str, Any], pod_name: str) -> dict[str, str]:
+    """A container's ``env`` as a dict; ``valueFrom.fieldRef`` of the pod's own metadata is supported."""
+    env = {}
+    for variable in body.get("env") or []:
+        if "valueFrom" in variable:
+            field = ((variable["valueFrom"] or {}).get("fieldRef") or {}).get("fieldPath")
+            values = {"metadata.name": pod_name, "metadata.namespace": "local"}
+            if field not in values:
+                raise PodSetupError(f"env {variable['name']!r}: valueFrom {json.dumps(variable['valueFrom'])} "
+                                    "is not supported by the local engine")
+            env[variable["name"]] = values[field]
+        else:
+            env[variable["name"]] = str(variable.get("value", ""))
+    return env

@@ -1,0 +1,70 @@
+"""What the local engine can run: checked at submission, so a workflow is never half-run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import BadOperationConfiguration
+
+SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend")
+UNSUPPORTED_TYPES = ("resource", "http", "plugin", "containerSet", "data")
+#: Template fields whose behaviour the local engine cannot reproduce.
+UNSUPPORTED_FIELDS = {"sidecars": "sidecars", "initContainers": "init containers", "daemon": "daemon templates"}
+ARTIFACT_SOURCES = ("from", "raw")
+
+
+class UnsupportedWorkflow(BadOperationConfiguration):
+    """The workflow uses a feature the local engine does not run; the message names the template."""
+
+
+def _artifact_problem(where: str, artifact: dict[str, Any]) -> str | None:
+    locations = [key for key in ("s3", "gcs", "git", "http", "artifactory", "hdfs", "oss", "azure") if key in artifact]
+    if locations:
+        return f"{where}: artifact {artifact.get('name')!r} from {locations[0]} storage is not supported locally"
+    return None
+
+
+def unsupported_features(manifest: dict[str, Any]) -> list[str]:
+    """Every reason why the local engine would refuse this Workflow (empty when it can run it)."""
+    spec = manifest.get("spec") or {}
+    problems = []
+    if spec.get("workflowTemplateRef"):
+        problems.append("spec.workflowTemplateRef: WorkflowTemplates are not available locally")
+    for parameter in (spec.get("arguments") or {}).get("parameters") or []:
+        if "valueFrom" in parameter:
+            problems.append(f"spec.arguments.parameters {parameter['name']!r}: valueFrom is not supported locally")
+    for volume in spec.get("volumes") or []:
+        kinds = [key for key in volume if key != "name"]
+        if kinds and kinds[0] not in ("persistentVolumeClaim", "emptyDir", "hostPath"):
+            problems.append(f"spec.volumes {volume['name']!r}: {kinds[0]} volumes are not supported locally")
+    for template in spec.get("templates") or []:
+        where = f"template {template.get('name')!r}"
+        kind = next((key for key in (*SUPPORTED_TYPES, *UNSUPPORTED_TYPES) if template.get(key) is not None), None)
+        if kind in UNSUPPORTED_TYPES:
+            problems.append(f"{where}: {kind} templates are not supported by the local engine")
+        if kind == "suspend" and not (template["suspend"] or {}).get("duration"):
+            problems.append(f"{where}: a suspend template without a duration waits for a manual resume, "
+                            "which the local engine does not offer")
+        for field, label in UNSUPPORTED_FIELDS.items():
+            if template.get(field):
+                problems.append(f"{where}: {label} are not supported by the local engine")
+        for group in template.get("steps") or []:
+            for step in group or []:
+                if step.get("templateRef"):
+                    problems.append(f"{where}: step {step.get('name')!r} uses templateRef (no WorkflowTemplates locally)")
+        for task in (template.get("dag") or {}).get("tasks") or []:
+            if task.get("templateRef"):
+                problems.append(f"{where}: task {task.get('name')!r} uses templateRef (no WorkflowTemplates locally)")
+        for section in ("inputs", "outputs"):
+            for artifact in (template.get(section) or {}).get("artifacts") or []:
+                problem = _artifact_problem(f"{where} {section}", artifact)
+                if problem:
+                    problems.append(problem)
+    return problems
+
+
+def check_supported(manifest: dict[str, Any]) -> None:
+    """Raise :class:`UnsupportedWorkflow` listing what the local engine cannot run."""
+    problems = unsupported_features(manifest)
+    if problems:
+        raise UnsupportedWorkflow("the local engine cannot run this workflow:\n  " + "\n  ".join(problems))
