@@ -14,16 +14,20 @@ timeouts, and exit handlers with ``workflow.status`` and ``workflow.failures``.
 from __future__ import annotations
 
 import asyncio
+import calendar
+import copy
 import json
 import logging
+import time
 from collections import deque
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+from ..compiler.templates import deep_merge
 from ..durations import duration_seconds
 from ..validation.depends import TaskOutcome, parse_depends
-from .expressions import evaluate_when
+from .expressions import evaluate_expression, evaluate_expression_bool, evaluate_when
 from .loops import expand_loop, item_scope, loop_node_name
 from .nodes import COMPLETED, FAILED_OR_ERROR, FINISHED, NodeTable
 from .paths import PathMap
@@ -37,9 +41,9 @@ from .podrun import (
     volume_mappings,
 )
 from .pods import PodProcess, run_pod
-from .scope import Scope, aggregate_scope, input_scope, node_scope, workflow_globals
+from .scope import Scope, aggregate_scope, input_scope, node_scope, output_placeholders, workflow_globals
 from .store import Store
-from .templating import TemplateError, substitute, value_from_expression
+from .templating import TemplateError, expression_env, substitute, value_from_expression
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,12 @@ class WorkflowExecution:
         self.name = name
         self.manifest = store.manifest(name)
         self.spec = self.manifest["spec"]
-        self.templates = {template["name"]: template for template in self.spec.get("templates") or []}
+        defaults = self.spec.get("templateDefaults") or {}
+        # spec.templateDefaults apply to every template; a template's own fields win.
+        self.templates = {
+            template["name"]: deep_merge(copy.deepcopy(defaults), template) if defaults else template
+            for template in self.spec.get("templates") or []
+        }
         self.nodes = NodeTable(store, name)
         self.globals: Scope = workflow_globals(self.manifest)
         self.directory = store.workflow_dir(name)
@@ -80,6 +89,7 @@ class WorkflowExecution:
         self.pod_slots = asyncio.Semaphore(int(parallelism)) if parallelism else None
         self.volume_dirs = self._volume_dirs()
         self.global_outputs: dict[str, str] = {}
+        self._dag_ids: set[str] = set()
 
     def _volume_dirs(self) -> dict[str, Path]:
         dirs = {}
@@ -176,7 +186,8 @@ class WorkflowExecution:
             name = declared["name"]
             source = {**declared, **given_artifacts.get(name, {})}
             if source.get("from"):
-                artifacts[name] = source["from"]
+                artifacts[name] = str(Path(source["from"]) / source["subPath"]) if source.get("subPath") \
+                    else source["from"]
             elif (source.get("raw") or {}).get("data") is not None:
                 raw[name] = source["raw"]["data"]
             elif not declared.get("optional"):
@@ -186,7 +197,7 @@ class WorkflowExecution:
     async def _with_retries(self, template: dict[str, Any], inputs: tuple, retry: dict[str, Any], name: str,
                             display: str, parent: str | None, boundary: str | None) -> dict[str, Any]:
         node = self.nodes.create(name, display, "Retry", template["name"], parent=parent, boundary=boundary)
-        scope = {**self.globals, **input_scope(inputs[0], {})}
+        scope = {**self.globals, **input_scope(inputs[0], {}, {})}
         try:
             limit = int(substitute(str(retry.get("limit", "0")), scope, strict=False))
         except (TemplateError, ValueError) as error:
@@ -199,7 +210,7 @@ class WorkflowExecution:
         for attempt in range(limit + 1):
             child = await self._execute(template, inputs, f"{name}({attempt})", f"{display}({attempt})",
                                         node["id"], boundary, attempt=attempt)
-            if child["phase"] not in retried or attempt == limit:
+            if child["phase"] not in retried or attempt == limit or not self._retry_allowed(retry, child, scope):
                 break
             if delay:
                 await asyncio.sleep(delay)
@@ -207,12 +218,31 @@ class WorkflowExecution:
         return self.nodes.update(node["id"], phase=child["phase"], message=child.get("message"),
                                  outputs=child.get("outputs"))
 
+    @staticmethod
+    def _retry_allowed(retry: dict[str, Any], attempt: dict[str, Any], scope: Scope) -> bool:
+        """``retryStrategy.expression``, evaluated with ``lastRetry.*`` of the attempt that just ended."""
+        expression = retry.get("expression")
+        if not expression:
+            return True
+        started = attempt.get("startedAt")
+        finished = attempt.get("finishedAt")
+        duration = (_epoch(finished) - _epoch(started)) if started and finished else 0
+        last = {"lastRetry.exitCode": (attempt.get("outputs") or {}).get("exitCode", "-1"),
+                "lastRetry.status": attempt["phase"], "lastRetry.duration": str(int(duration)),
+                "lastRetry.message": attempt.get("message", "")}
+        local = {**scope, **last}
+        try:
+            return evaluate_expression_bool(substitute(expression, local, strict=False), expression_env(local))
+        except TemplateError as error:
+            log.warning("retryStrategy.expression %r: %s; not retrying", expression, error)
+            return False
+
     async def _execute(self, template: dict[str, Any], inputs: tuple, name: str, display: str, parent: str | None,
                        boundary: str | None, *, attempt: int) -> dict[str, Any]:
         parameters, artifacts, raw = inputs
         node_id = self.nodes.node_id(name)
-        scope = {**self.globals, **input_scope(parameters, self._artifact_paths(template)),
-                 "pod.name": node_id, "node.name": name, "retries": str(attempt)}
+        scope = {**self.globals, **input_scope(parameters, self._artifact_paths(template), artifacts),
+                 **output_placeholders(template), "pod.name": node_id, "node.name": name, "retries": str(attempt)}
         kind = template_type(template)
         if kind in POD_TYPES:
             return await self._pod(template, kind, scope, artifacts, raw, name, display, parent, boundary)
@@ -272,6 +302,9 @@ class WorkflowExecution:
             if parameter.get("globalName"):
                 self.global_outputs[parameter["globalName"]] = parameter["value"]
                 self.globals[f"workflow.outputs.parameters.{parameter['globalName']}"] = parameter["value"]
+        for artifact in outputs.get("artifacts") or []:
+            if artifact.get("globalName"):
+                self.globals[f"workflow.outputs.artifacts.{artifact['globalName']}"] = artifact["path"]
         if problem:
             return self.nodes.update(node_id, phase="Error", message=problem, outputs=outputs)
         if result.exit_code != 0:
@@ -290,7 +323,9 @@ class WorkflowExecution:
         paths = PathMap(volume_mappings(body, self.spec, self.volume_dirs, node_dir) + file_mappings(template, node_dir))
         log_path = self.directory / "logs" / f"{node_id}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        return pod_process(kind, body, env_values(body, node_id), paths, node_dir, log_path), paths
+        process = pod_process(kind, body, env_values(body, node_id), paths, node_dir, log_path)
+        paths.make_folders()
+        return process, paths
 
     async def _suspend(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
                        boundary: str | None) -> dict[str, Any]:
@@ -399,10 +434,11 @@ class WorkflowExecution:
             attach()
             node = await self.invoke(holder, scope, name, display, parent=None, boundary=boundary)
         stop.record(node)
-        exit_template = holder.get("onExit") or ((holder.get("hooks") or {}).get("exit") or {}).get("template")
-        if exit_template:
-            exit_scope = {**scope, **node_scope(f"steps.{holder['name']}", node), "workflow.status": node["phase"]}
-            await self.invoke({"template": exit_template}, exit_scope, f"{name}.onExit", f"{display}.onExit",
+        hook = (holder.get("hooks") or {}).get("exit") or ({"template": holder["onExit"]} if holder.get("onExit") else None)
+        if hook:
+            prefix = "tasks" if boundary in self._dag_ids else "steps"
+            exit_scope = {**scope, **node_scope(f"{prefix}.{holder['name']}", node), "workflow.status": node["phase"]}
+            await self.invoke(hook, exit_scope, f"{name}.onExit", f"{display}.onExit",
                               parent=node["id"], boundary=boundary)
         return node
 
@@ -412,6 +448,7 @@ class WorkflowExecution:
                    boundary: str | None) -> dict[str, Any]:
         node = self.nodes.create(name, display, "DAG", template["name"], parent=parent, boundary=boundary)
         node_id = node["id"]
+        self._dag_ids.add(node_id)
         dag = template["dag"]
         tasks = {task["name"]: task for task in dag.get("tasks") or []}
         expressions = {task_name: _depends_of(task, tasks) for task_name, task in tasks.items()}
@@ -421,19 +458,31 @@ class WorkflowExecution:
         for task_name, deps in upstream.items():
             for dep in deps:
                 dependents[dep].append(task_name)
-        targets = dag["target"].split() if dag.get("target") else [t for t in tasks if not dependents[t]]
+        try:
+            target = substitute(str(dag.get("target") or ""), scope, strict=False)
+        except TemplateError as error:
+            return self.nodes.update(node_id, phase="Error", message=f"dag.target: {error}")
+        targets = target.split() or [t for t in tasks if not dependents[t]]
+        unknown = [t for t in targets if t not in tasks]
+        if unknown:
+            return self.nodes.update(node_id, phase="Error", message=f"dag.target: no task named {unknown[0]!r}")
+        # Only the targets and what they depend on run (all tasks when there is no target).
+        needed = _ancestors_and_self(targets, upstream)
+        tasks = {name: task for name, task in tasks.items() if name in needed}
         limit = asyncio.Semaphore(int(template["parallelism"])) if template.get("parallelism") else None
         local = dict(scope)
         finished: dict[str, dict[str, Any]] = {}
         children_of: dict[str, list[dict[str, Any]] | None] = {}
         running: dict[asyncio.Future, str] = {}
-        waiting = {task_name: len(deps) for task_name, deps in upstream.items()}
+        waiting = {task_name: len(upstream[task_name]) for task_name in tasks}
         ready = deque(task_name for task_name, count in waiting.items() if count == 0)
         stop = _FailFast(template)
 
         def finish(task_name: str, task_node: dict[str, Any]) -> None:
             finished[task_name] = task_node
             for dependent in dependents[task_name]:
+                if dependent not in waiting:
+                    continue
                 waiting[dependent] -= 1
                 if waiting[dependent] == 0:
                     ready.append(dependent)
@@ -544,7 +593,10 @@ class WorkflowExecution:
         artifacts = []
         for artifact in declared.get("artifacts") or []:
             try:
-                path = substitute(artifact.get("from", ""), scope)
+                if artifact.get("fromExpression"):
+                    path = str(evaluate_expression(artifact["fromExpression"], expression_env(scope)))
+                else:
+                    path = substitute(artifact.get("from", ""), scope)
             except TemplateError as error:
                 return None, f"output artifact {artifact['name']!r}: {error}"
             artifacts.append({"name": artifact["name"], "path": path})
@@ -556,8 +608,23 @@ class WorkflowExecution:
         return outputs or None, None
 
 
+def _epoch(stamp: str) -> float:
+    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+
+
 def _node_type(template: dict[str, Any]) -> str:
     return {"steps": "Steps", "dag": "DAG", "suspend": "Suspend"}.get(template_type(template), "Pod")
+
+
+def _ancestors_and_self(names: list[str], upstream: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(names)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(upstream.get(name, ()))
+    return seen
 
 
 class _FailFast:

@@ -76,6 +76,8 @@ from .dockerfile import DockerImage, parse_dockerfile
 
 #: General-purpose base images whose commands run on the host (Docker Hub short names).
 DEFAULT_HOST_IMAGES = ("busybox", "alpine", "debian", "ubuntu", "python", "bash")
+#: Images whose ``sh`` is busybox's ash, closer to bash than to Debian's dash.
+ASH_IMAGES = frozenset({"busybox", "alpine"})
 #: Seconds ``<runtime> info`` may take before the runtime is deemed unreachable.
 RUNTIME_PROBE_TIMEOUT = 5.0
 #: The application owning the library's built-in task images (``workflows-<task>``).
@@ -236,11 +238,18 @@ class HostPlan:
     kind = "host"
 
     def process(self, command: Sequence[str] | None = None, args: Sequence[str] | None = None) -> HostProcess:
-        """``command + args``; the image's own ENTRYPOINT/CMD are unknown, so one of them is needed."""
-        argv = [*(command or ()), *(args or ())]
+        """``command + args``; the image's own ENTRYPOINT/CMD are unknown, so one of them is needed.
+
+        The ``sh`` of busybox and alpine images is busybox's ash, which has ``$RANDOM`` and
+        ``[[``; on the host their ``sh`` runs as ``bash`` (when installed), not as a plainer ``sh``.
+        """
+        argv = [str(item) for item in (*(command or ()), *(args or ()))]
         if not argv:
             raise ImageError(f"image {self.image!r} runs on the host: the template needs a command or args")
-        return HostProcess([str(item) for item in argv], {}, None)
+        family = short_name(split_image(self.image)[0]).split("/")[-1]
+        if argv[0] in ("sh", "/bin/sh") and family in ASH_IMAGES and shutil.which("bash"):
+            argv[0] = "bash"
+        return HostProcess(argv, {}, None)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from .store import Store
 
 FINISHED = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
-#: Phases after which a node counts as "completed" in Argo's DAG phase deduction (Omitted is not).
-COMPLETED = frozenset({"Succeeded", "Failed", "Error", "Skipped"})
+#: Argo's ``NodePhase.Completed``: Skipped and Omitted nodes are fulfilled but not completed.
+COMPLETED = frozenset({"Succeeded", "Failed", "Error"})
 FAILED_OR_ERROR = frozenset({"Failed", "Error"})
 
 

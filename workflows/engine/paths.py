@@ -60,12 +60,27 @@ class PathMap:
             else None
         )
         self._hosts = {m.container_path.rstrip("/"): str(m.host_path) for m in self.mappings}
+        self._folders: set[str] = set()
 
     def rewrite(self, text: str) -> str:
-        """``text`` with every mapped container path replaced by its host path."""
+        """``text`` with every mapped container path replaced by its host path.
+
+        A mapped path followed by ``/`` is a folder (``/tmp`` in ``/tmp/out.txt``): see :meth:`make_folders`.
+        """
         if self._pattern is None or "/" not in text:
             return text
-        return self._pattern.sub(lambda match: self._hosts[match.group(1)], text)
+
+        def replace(match: re.Match) -> str:
+            if text[match.end():match.end() + 1] == "/":
+                self._folders.add(self._hosts[match.group(1)])
+            return self._hosts[match.group(1)]
+
+        return self._pattern.sub(replace, text)
+
+    def make_folders(self) -> None:
+        """Create the host folders of mapped paths that rewritten strings use as folders."""
+        for folder in self._folders:
+            os.makedirs(folder, exist_ok=True)
 
     def rewrite_all(self, value: Any) -> Any:
         """:meth:`rewrite` applied to every string of a list (or a single string)."""

@@ -64,20 +64,33 @@ def volume_mappings(body: dict[str, Any], spec: dict[str, Any], volume_dirs: dic
 
 
 def file_mappings(template: dict[str, Any], node_dir: Path) -> list[Mapping]:
-    """Input artifact paths and output files (parameters, artifacts) mapped into the node's folder."""
+    """Input artifact paths and output files (parameters, artifacts), mapped into the pod's own file tree.
+
+    Every path maps to ``<node>/fs/<path>``, so a path that is both an input and an output
+    (a pass-through artifact) is one file, as it is in a container.
+    """
+    paths = [artifact.get("path") for artifact in (template.get("inputs") or {}).get("artifacts") or []]
+    paths += [artifact.get("path") for artifact in (template.get("outputs") or {}).get("artifacts") or []]
+    paths += [(parameter.get("valueFrom") or {}).get("path")
+              for parameter in (template.get("outputs") or {}).get("parameters") or []]
     mappings = []
-    for kind, items in (("inputs", (template.get("inputs") or {}).get("artifacts") or []),
-                        ("outputs", (template.get("outputs") or {}).get("artifacts") or [])):
-        for artifact in items:
-            if artifact.get("path"):
-                mappings.append(Mapping(artifact["path"], node_dir / kind / artifact["path"].lstrip("/")))
-    for parameter in (template.get("outputs") or {}).get("parameters") or []:
-        path = (parameter.get("valueFrom") or {}).get("path")
-        if path:
-            mappings.append(Mapping(path, node_dir / "outputs" / path.lstrip("/")))
-    for mapping in mappings:
-        mapping.host_path.parent.mkdir(parents=True, exist_ok=True)
+    for path in dict.fromkeys(path for path in paths if path):
+        host = node_dir / "fs" / path.lstrip("/")
+        host.parent.mkdir(parents=True, exist_ok=True)
+        mappings.append(Mapping(path, host))
     return mappings
+
+
+def output_file(paths: PathMap, path: str, state_root: Path) -> Path | None:
+    """Where a pod's output is: its mapped path, or, for what a host-run image has itself (``/etc/hosts``,
+    ``/etc``), the real path — never one holding the engine's own state. ``None`` when neither exists."""
+    host = paths.host(path)
+    if host is not None and host.exists():
+        return host
+    real = Path(path)
+    if not real.is_absolute() or not real.exists() or state_root.resolve().is_relative_to(real.resolve()):
+        return None
+    return real
 
 
 def place_input_artifacts(template: dict[str, Any], artifacts: dict[str, str], raw: dict[str, str],
@@ -93,7 +106,7 @@ def place_input_artifacts(template: dict[str, Any], artifacts: dict[str, str], r
         elif name in artifacts:
             source = Path(artifacts[name])
             if source.is_dir():
-                shutil.copytree(source, target, dirs_exist_ok=True)
+                shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
             else:
                 shutil.copyfile(source, target)
 
@@ -113,7 +126,7 @@ def collect_outputs(template: dict[str, Any], paths: PathMap, stdout: str, exit_
         value_from = parameter.get("valueFrom") or {}
         value = None
         if "path" in value_from:
-            host = paths.host(value_from["path"])
+            host = output_file(paths, value_from["path"], artifact_dir)
             if host is not None and host.is_file():
                 value = _trim_newline(host.read_text())
         if value is None and "default" in value_from:
@@ -130,18 +143,21 @@ def collect_outputs(template: dict[str, Any], paths: PathMap, stdout: str, exit_
         outputs["parameters"] = parameters
     artifacts = []
     for artifact in declared.get("artifacts") or []:
-        host = paths.host(artifact.get("path", ""))
-        if host is None or not host.exists():
+        host = output_file(paths, artifact.get("path", ""), artifact_dir)
+        if host is None:
             if artifact.get("optional"):
                 continue
             return outputs, f"output artifact {artifact['name']!r}: {artifact.get('path')!r} was not written"
         stored = artifact_dir / node_id / artifact["name"]
         stored.parent.mkdir(parents=True, exist_ok=True)
         if host.is_dir():
-            shutil.copytree(host, stored, dirs_exist_ok=True)
+            shutil.copytree(host, stored, symlinks=True, dirs_exist_ok=True)
         else:
             shutil.copyfile(host, stored)
-        artifacts.append({"name": artifact["name"], "path": str(stored)})
+        entry = {"name": artifact["name"], "path": str(stored)}
+        if artifact.get("globalName"):
+            entry["globalName"] = artifact["globalName"]
+        artifacts.append(entry)
     if artifacts:
         outputs["artifacts"] = artifacts
     return outputs, None

@@ -32,12 +32,30 @@ def workflow_globals(manifest: dict[str, Any]) -> Scope:
     return scope
 
 
-def input_scope(parameters: dict[str, str], artifacts: dict[str, str]) -> Scope:
-    """``inputs.*`` variables: parameter values, the JSON list of all, and artifact paths."""
+def input_scope(parameters: dict[str, str], artifact_paths: dict[str, str], artifact_sources: dict[str, str]
+                ) -> Scope:
+    """``inputs.*`` variables: parameter values, the JSON list of all, artifact paths in the pod, and the
+    artifacts themselves (``{{inputs.artifacts.NAME}}``, to pass them on)."""
     scope: Scope = {f"inputs.parameters.{name}": value for name, value in parameters.items()}
     scope["inputs.parameters"] = json.dumps([{"name": name, "value": value} for name, value in parameters.items()])
-    for name, path in artifacts.items():
+    for name, path in artifact_paths.items():
         scope[f"inputs.artifacts.{name}.path"] = path
+    for name, source in artifact_sources.items():
+        scope[f"inputs.artifacts.{name}"] = source
+    return scope
+
+
+def output_placeholders(template: dict[str, Any]) -> Scope:
+    """``outputs.parameters.NAME.path`` and ``outputs.artifacts.NAME.path``: where the pod writes its outputs."""
+    outputs = template.get("outputs") or {}
+    scope: Scope = {}
+    for parameter in outputs.get("parameters") or []:
+        path = (parameter.get("valueFrom") or {}).get("path")
+        if path:
+            scope[f"outputs.parameters.{parameter['name']}.path"] = path
+    for artifact in outputs.get("artifacts") or []:
+        if artifact.get("path"):
+            scope[f"outputs.artifacts.{artifact['name']}.path"] = artifact["path"]
     return scope
 
 

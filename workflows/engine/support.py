@@ -9,7 +9,8 @@ from ..errors import BadOperationConfiguration
 SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend")
 UNSUPPORTED_TYPES = ("resource", "http", "plugin", "containerSet", "data")
 #: Template fields whose behaviour the local engine cannot reproduce.
-UNSUPPORTED_FIELDS = {"sidecars": "sidecars", "initContainers": "init containers", "daemon": "daemon templates"}
+UNSUPPORTED_FIELDS = {"sidecars": "sidecars", "initContainers": "init containers", "daemon": "daemon templates",
+                      "hostAliases": "host aliases (extra /etc/hosts entries)"}
 ARTIFACT_SOURCES = ("from", "raw")
 
 
@@ -24,10 +25,28 @@ def _artifact_problem(where: str, artifact: dict[str, Any]) -> str | None:
     return None
 
 
+def all_templates(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The spec's templates and the inline templates of their steps and DAG tasks."""
+    found, pending = [], list(spec.get("templates") or [])
+    while pending:
+        template = pending.pop(0)
+        found.append(template)
+        holders = [step for group in template.get("steps") or [] for step in group or []]
+        holders += (template.get("dag") or {}).get("tasks") or []
+        pending += [{"name": holder.get("name"), **holder["inline"]} for holder in holders if holder.get("inline")]
+    return found
+
+
 def unsupported_features(manifest: dict[str, Any]) -> list[str]:
     """Every reason why the local engine would refuse this Workflow (empty when it can run it)."""
     spec = manifest.get("spec") or {}
     problems = []
+    for artifact in (spec.get("arguments") or {}).get("artifacts") or []:
+        problem = _artifact_problem("spec.arguments", artifact)
+        if problem:
+            problems.append(problem)
+    if spec.get("hostAliases"):
+        problems.append("spec.hostAliases: extra /etc/hosts entries are not supported by the local engine")
     if spec.get("workflowTemplateRef"):
         problems.append("spec.workflowTemplateRef: WorkflowTemplates are not available locally")
     for parameter in (spec.get("arguments") or {}).get("parameters") or []:
@@ -37,8 +56,12 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
         kinds = [key for key in volume if key != "name"]
         if kinds and kinds[0] not in ("persistentVolumeClaim", "emptyDir", "hostPath"):
             problems.append(f"spec.volumes {volume['name']!r}: {kinds[0]} volumes are not supported locally")
-    for template in spec.get("templates") or []:
+    for template in all_templates(spec):
         where = f"template {template.get('name')!r}"
+        for parameter in (template.get("inputs") or {}).get("parameters") or []:
+            if (parameter.get("valueFrom") or {}).get("configMapKeyRef"):
+                problems.append(f"{where}: input parameter {parameter['name']!r} reads a ConfigMap, "
+                                "which the local engine does not have")
         kind = next((key for key in (*SUPPORTED_TYPES, *UNSUPPORTED_TYPES) if template.get(key) is not None), None)
         if kind in UNSUPPORTED_TYPES:
             problems.append(f"{where}: {kind} templates are not supported by the local engine")
@@ -48,6 +71,9 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
         for field, label in UNSUPPORTED_FIELDS.items():
             if template.get(field):
                 problems.append(f"{where}: {label} are not supported by the local engine")
+        body = template.get("container") or template.get("script") or {}
+        if body.get("tty") or body.get("stdin"):
+            problems.append(f"{where}: a container with a terminal or stdin (tty/stdin) is not supported locally")
         for group in template.get("steps") or []:
             for step in group or []:
                 if step.get("templateRef"):

@@ -1,0 +1,168 @@
+"""Parity with Argo: run Argo's own examples and e2e workflows on the local engine, expect Argo's phase.
+
+Which workflows run is decided here, per workflow, from what the local engine
+supports (see ``refusal``); ``python tests/test_engine_parity.py`` prints the
+table of what runs and what is refused, and why (kept in ``bench/README.md``).
+Argo expects ``e2e/expectedfailures/*`` to end ``Failed`` or ``Error`` and the
+others to succeed, except the examples below that fail on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from argo_reference import SHARED_ARGO
+
+VERSION_DIR = SHARED_ARGO / "v3.7.18"
+SOURCES = ("examples", "e2e/functional", "e2e/expectedfailures")
+FINISHED = ("Succeeded", "Failed", "Error")
+#: Examples that end Failed on purpose (their comments or commands say so), with the reason.
+FAIL_ON_PURPOSE = {
+    "examples/dag-disable-failFast.yaml": "task C exits 2 on every attempt",
+    "examples/dag-task-level-timeout.yaml": "task B's 10s timeout stops its 15s sleep",
+    "examples/step-level-timeout.yaml": "both steps time out; one only continues on error",
+    "examples/timeouts-workflow.yaml": "its 30s activeDeadlineSeconds stops the day-long sleeps",
+    "examples/loops-arbitrary-sequential-steps.yaml": "an item exits 1 ('will fail and stop here'), failFast",
+    "examples/pod-gc-strategy.yaml": "its 'fail' step exits 1, to show the pods GC keeps",
+    "examples/pod-gc-strategy-with-label-selector.yaml": "its 'fail' step exits 1, to show the pods GC keeps",
+    "examples/retry-conditional.yaml": "its script exits 1 or 2, never 0: the expression only bounds the retries",
+    "examples/exit-handlers.yaml": "its entrypoint 'intentional-fail' exits 1; the exit handler still runs",
+    "examples/dag-continue-on-fail.yaml": "task E fails on purpose and G, which needs it, is omitted, so the DAG "
+                                          "fails (Argo's assessDAGPhase: an omitted leaf inherits its parent's failure)",
+}
+#: Examples whose outcome is random in Argo too (random exit codes): any final phase is right.
+RANDOM = {
+    "examples/retry-backoff.yaml", "examples/retry-container.yaml", "examples/retry-container-to-completion.yaml",
+    "examples/retry-on-error.yaml", "examples/retry-script.yaml", "examples/retry-with-steps.yaml",
+    "examples/status-reference.yaml", "examples/resubmit.yaml", "examples/custom-metrics.yaml",
+    "examples/template-defaults.yaml", "e2e/functional/retry-script.yaml",
+}
+#: Workflows the local engine would run, left out of the parity run, and why.
+EXCLUDED = {
+    "examples/forever.yaml": "runs until it is stopped (Argo's e2e tests stop it)",
+    "examples/volumes-emptydir.yaml": "greps the mount table, which path mapping does not change",
+    "e2e/expectedfailures/pns/pns-quick-exit-output-art.yaml": "fails in Argo through a timing limit of its PNS "
+                                                              "executor, not through the workflow's logic",
+}
+
+
+def workflow_documents() -> list[tuple[str, dict]]:
+    """``(relative path, document)`` for every Workflow of the reference data (not symlink stubs)."""
+    from workflows.validation import load_documents
+
+    found = []
+    for source in SOURCES:
+        for path in sorted((VERSION_DIR / source).rglob("*.yaml")):
+            text = path.read_text()
+            if "\n" not in text.strip() and text.strip().endswith(".yaml"):
+                continue  # a git symlink stored as a file: the example it points to is collected itself
+            relative = str(path.relative_to(VERSION_DIR))
+            for document in load_documents(path):
+                if isinstance(document, dict) and document.get("kind") == "Workflow":
+                    found.append((relative, document))
+    return found
+
+
+def refusal(relative: str, document: dict) -> str | None:
+    """Why the local engine does not run this workflow (``None`` when it does)."""
+    from workflows.engine.images import how_to_run
+    from workflows.engine.support import all_templates, unsupported_features
+    from workflows.validation import lint_spec
+
+    if relative in EXCLUDED:
+        return EXCLUDED[relative]
+    problems = lint_spec(document)
+    if problems:
+        return f"does not pass lint: {problems[0]}"
+    unsupported = unsupported_features(document)
+    if unsupported:
+        return unsupported[0]
+    for template in all_templates(document["spec"]):
+        body = template.get("container") or template.get("script")
+        if body is None:
+            continue
+        image = body.get("image", "")
+        plan = how_to_run(image) if image else None
+        if plan is None or plan.kind not in ("host", "application"):
+            return f"template {template['name']!r}: image {image!r} does not run on the host"
+        for variable in body.get("env") or []:
+            field = ((variable.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+            if "valueFrom" in variable and field not in ("metadata.name", "metadata.namespace"):
+                return f"template {template['name']!r}: env {variable['name']!r} reads a Secret or ConfigMap"
+        for mount in body.get("volumeMounts") or []:
+            declared = {v["name"]: v for v in document["spec"].get("volumes") or []}
+            claims = {t["metadata"]["name"] for t in document["spec"].get("volumeClaimTemplates") or []}
+            if mount["name"] not in declared and mount["name"] not in claims:
+                return f"template {template['name']!r}: volume {mount['name']!r} is not declared in the workflow"
+    return None
+
+
+def expected_phases(relative: str) -> tuple[str, ...]:
+    """The phases Argo expects this workflow to end in."""
+    if relative in RANDOM:
+        return FINISHED
+    if relative.startswith("e2e/expectedfailures/") or relative in FAIL_ON_PURPOSE:
+        return ("Failed", "Error")
+    return ("Succeeded",)
+
+
+def run_all(documents: list[tuple[str, dict]], timeout: float) -> dict[str, tuple[str, str]]:
+    """Submit every document, wait for all; return relative path → (phase, message)."""
+    from workflows import argo
+
+    submitted = [(relative, argo.submit_workflow(document)) for relative, document in documents]
+    deadline = time.monotonic() + timeout
+    results = {}
+    for relative, workflow in submitted:
+        try:
+            final = workflow.wait(max(1.0, deadline - time.monotonic()))
+            results[relative] = (final.status, final.get_status_message() or "")
+        except TimeoutError as error:
+            results[relative] = ("Timeout", str(error))
+    return results
+
+
+@pytest.fixture(scope="module")
+def parity_results(tmp_path_factory):
+    if not VERSION_DIR.is_dir():
+        pytest.skip(f"Argo reference data not found at {VERSION_DIR}")
+    home = tmp_path_factory.mktemp("parity")
+    saved = {key: os.environ.get(key) for key in ("WORKFLOWS_HOME", "WORKFLOWS_BACKEND")}
+    os.environ.update(WORKFLOWS_HOME=str(home), WORKFLOWS_BACKEND="local")
+    try:
+        runnable = [(relative, document) for relative, document in workflow_documents() if refusal(relative, document) is None]
+        yield run_all(runnable, timeout=240)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_argo_workflows_end_in_the_phase_argo_expects(parity_results):
+    wrong = {relative: result for relative, result in parity_results.items()
+             if result[0] not in expected_phases(relative)}
+    assert not wrong, "\n".join(f"{relative}: {phase}: {message} (expected {expected_phases(relative)})"
+                                for relative, (phase, message) in sorted(wrong.items()))
+    assert len(parity_results) >= 60, f"only {len(parity_results)} Argo workflows ran"
+
+
+def report() -> str:
+    """A markdown table of every reference workflow: runs (and its expected phase) or refused, and why."""
+    lines = ["| workflow | local engine |", "|---|---|"]
+    for relative, document in workflow_documents():
+        reason = refusal(relative, document)
+        verdict = f"runs, expected {' or '.join(expected_phases(relative))}" if reason is None else f"refused: {reason}"
+        lines.append(f"| `{relative}` | {verdict.replace('|', '¦')} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    print(report())
