@@ -51,8 +51,8 @@ class MemoryBackend(Backend):
     def stop(self, name):
         self.get(name)["status"]["phase"] = "Failed"
 
-    def logs(self, name):
-        return [f"{template['name']}: done" for template in self.get(name)["spec"]["templates"]]
+    def node_logs(self, name):
+        return {template["name"]: f"{template['name']}: done" for template in self.get(name)["spec"]["templates"]}
 
 
 @pytest.fixture

@@ -331,3 +331,151 @@ def test_dag_depends_and_artifacts():
     assert nodes["omitted"]["phase"] == "Omitted"
     # the omitted leaf inherits its parent's failure, as in Argo's assessDAGPhase
     assert workflow.status == "Failed"
+
+
+def test_application_image_runs_from_its_build_context(tmp_path, monkeypatch):
+    from conftest import add_application_task
+
+    applications = tmp_path / "applications"
+    add_application_task(applications, "myapp", "greet")
+    context = applications / "myapp" / "tasks" / "greet"
+    (context / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nENV GREETING=hello\nWORKDIR /app\nCOPY . /app\nRUN pip install nothing\n"
+        'CMD ["python", "/app/main.py"]\n')
+    (context / "main.py").write_text("import os\nprint(os.environ['GREETING'], os.environ['WHO'], os.getcwd())\n")
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(applications))
+    from workflows.tasks import CustomTask
+
+    workflow = SingleTaskOperation("app", CustomTask("greet", "myapp-greet", WHO="world")).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert workflow.nodes[workflow.name]["outputs"]["result"] == f"hello world {context}"
+    runner_log = (Path(os.environ["WORKFLOWS_HOME"]) / "workflows" / workflow.name / "runner.log").read_text()
+    assert runner_log.count("RUN lines") == 1
+
+
+def test_an_image_that_cannot_run_here_fails_with_what_to_do(monkeypatch):
+    monkeypatch.setenv("WORKFLOWS_CONTAINER_RUNTIME", "none")
+    from workflows.tasks import CustomTask
+
+    workflow = SingleTaskOperation("far", CustomTask("x", "ghcr.io/org/tool:1", command=["tool"])).execute().wait(WAIT)
+    assert workflow.status == "Error"
+    assert "WORKFLOWS_HOST_IMAGES" in workflow.nodes[workflow.name]["message"]
+
+
+def test_exit_handler_sees_workflow_failures_and_pod_name_env():
+    workflow = run_yaml("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: failures-}
+        spec:
+          entrypoint: main
+          onExit: report
+          templates:
+          - name: main
+            steps:
+            - - {name: pause, template: pause}
+            - - {name: boom, template: boom}
+          - name: pause
+            suspend: {duration: "1"}
+          - name: boom
+            container:
+              image: alpine
+              command: [sh, -c, 'echo "pod=$POD"; exit 4']
+              env: [{name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+          - name: report
+            container:
+              image: alpine
+              command: [sh, -c, "echo '{{workflow.status}} {{workflow.failures}}'"]
+    """)
+    assert workflow.status == "Failed"
+    nodes = nodes_by_display(workflow)
+    assert nodes["pause"]["type"] == "Suspend" and nodes["pause"]["phase"] == "Succeeded"
+    boom = nodes["boom"]
+    assert boom["outputs"]["result"] == f"pod={boom['id']}"
+    report = nodes[f"{workflow.name}.onExit"]["outputs"]["result"]
+    status, failures = report.split(" ", 1)
+    assert status == "Failed"
+    assert [(f["displayName"], f["phase"], f["message"]) for f in json.loads(failures)] == [
+        ("boom", "Failed", "Error (exit code 4)")]
+
+
+def test_template_parallelism_and_fail_fast():
+    workflow = run_yaml("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: limits-}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            parallelism: 1
+            failFast: true
+            steps:
+            - - {name: item, template: run, withItems: ["0", "3", "0"], arguments: {parameters: [{name: code, value: "{{item}}"}]}}
+          - name: run
+            inputs: {parameters: [{name: code}]}
+            container: {image: alpine, command: [sh, -c, "exit {{inputs.parameters.code}}"]}
+    """)
+    assert workflow.status == "Failed"
+    items = sorted(name for name in nodes_by_display(workflow) if name.startswith("item("))
+    assert items == ["item(0:0)", "item(1:3)"]  # one at a time; the third never starts
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workflows", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_run_list_get_logs_wait_stop_delete(tmp_path):
+    spec = tmp_path / "wf.yaml"
+    spec.write_text(textwrap.dedent("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: cli-}
+        spec:
+          entrypoint: say
+          arguments: {parameters: [{name: text, value: default}]}
+          templates:
+          - name: say
+            container: {image: busybox, command: [echo, "{{workflow.parameters.text}}"]}
+    """))
+    run = cli("run", str(spec), "-p", "text=from-cli")
+    assert run.returncode == 0, run.stderr
+    name = run.stderr.splitlines()[0]
+    assert f"{name}: Succeeded" in run.stdout
+    assert "Succeeded" in run.stdout.splitlines()[0]  # a plain line per node outside a terminal
+    assert cli("logs", name).stdout == f"{name}: from-cli\n"
+    assert name in cli("list").stdout and name in cli("list", "--status", "Succeeded").stdout
+    assert "Status:   Succeeded" in cli("get", name).stdout
+    assert cli("wait", name).returncode == 0
+    assert cli("run", str(spec), "-p", "nope=1").returncode == 2
+    failing = tmp_path / "fail.py"
+    failing.write_text("from workflows import operations, tasks\n"
+                       "op = operations.SingleTaskOperation('clifail', tasks.BashTask('a', 'exit 5'))\n")
+    failed = cli("run", str(failing))
+    assert failed.returncode == 1 and "Failed" in failed.stdout
+    slow = tmp_path / "slow.py"
+    slow.write_text("from workflows import operations, tasks\n"
+                    "op = operations.SingleTaskOperation('clislow', tasks.BashTask('a', 'echo started; sleep 60'))\n")
+    started = cli("run", str(slow), "--no-wait")
+    slow_name = started.stdout.strip()
+    assert cli("wait", slow_name, "--timeout", "0.5").returncode == 1
+    assert cli("stop", slow_name).returncode == 0
+    assert cli("wait", slow_name).returncode == 1
+    assert "Stopped with strategy 'Stop'" in cli("get", slow_name).stdout
+    assert cli("delete", slow_name).returncode == 0
+    assert cli("get", slow_name).returncode == 2
+
+
+def test_cli_logs_follow_streams_while_running(tmp_path):
+    ops = tmp_path / "ticks.py"
+    ops.write_text("from workflows import operations, tasks\n"
+                   "op = operations.SingleTaskOperation('ticks', tasks.BashTask('a', 'for i in 1 2 3; do echo tick $i; sleep 0.3; done'))\n")
+    name = cli("run", str(ops), "--no-wait").stdout.strip()
+    follow = subprocess.Popen([sys.executable, "-m", "workflows", "logs", name, "--follow"], stdout=subprocess.PIPE,
+                              text=True)
+    first = follow.stdout.readline()
+    assert first == f"{name}: tick 1\n"
+    assert argo.get_workflow(name).status == "Running"  # the first line came before the end
+    rest = follow.stdout.read()
+    assert follow.wait(timeout=60) == 0
+    assert rest == f"{name}: tick 2\n{name}: tick 3\n"

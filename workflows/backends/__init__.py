@@ -44,8 +44,12 @@ class Backend(ABC):
         """Delete the workflow and what belongs to it; raise ``WorkflowNotFound`` when there is none."""
 
     @abstractmethod
+    def node_logs(self, name: str) -> dict[str, str]:
+        """What each pod of the workflow printed so far: node id → text, in the order the pods started."""
+
     def logs(self, name: str) -> list[str]:
-        """The logs of each pod of the workflow, in node order."""
+        """The logs of each pod of the workflow, in the order the pods started."""
+        return list(self.node_logs(name).values())
 
     @abstractmethod
     def watch(self, name: str, timeout: float | None) -> Iterator[dict[str, Any]]:

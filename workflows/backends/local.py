@@ -74,15 +74,15 @@ class LocalBackend(Backend):
             kill_group(pgid)
         self.store.delete(name)
 
-    def logs(self, name: str) -> list[str]:
-        """Each pod's log, in the order the pods started."""
+    def node_logs(self, name: str) -> dict[str, str]:
+        """Each pod's log so far, in the order the pods started."""
         workflow = self.get(name)
         logs_dir = self.store.workflow_dir(name) / "logs"
-        result = []
+        result = {}
         for node_id, node in (workflow["status"].get("nodes") or {}).items():
             path = logs_dir / f"{node_id}.log"
             if node["type"] == "Pod" and path.is_file():
-                result.append(path.read_text(errors="replace"))
+                result[node_id] = path.read_text(errors="replace")
         return result
 
     def watch(self, name: str, timeout: float | None) -> Iterator[dict[str, Any]]:

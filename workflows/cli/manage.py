@@ -119,26 +119,31 @@ def get(args: argparse.Namespace) -> int:
 
 
 def logs(args: argparse.Namespace) -> int:
-    """Print the logs of the workflow's pods (or of one node); ``--follow`` waits for the end."""
-    from .. import argo
+    """Print the logs of the workflow's pods (or of one node), each line prefixed by its pod;
+    ``--follow`` prints lines as they come until the workflow ends."""
     from ..backends import get_backend
 
     backend = get_backend()
+    printed: dict[str, int] = {}
+
+    def emit(workflow: dict[str, Any], final: bool) -> None:
+        nodes = (workflow.get("status") or {}).get("nodes") or {}
+        selected = {node_id for node_id, node in nodes.items()
+                    if args.node in (None, node_id, node["displayName"], node["name"])}
+        if args.node and not selected:
+            raise TargetError(f"workflow {args.name!r} has no node {args.node!r}")
+        for node_id, text in backend.node_logs(args.name).items():
+            if node_id not in selected:
+                continue
+            end = len(text) if final else text.rfind("\n") + 1  # whole lines only while it runs
+            for line in text[printed.get(node_id, 0):end].splitlines():
+                print(f"{nodes[node_id]['displayName']}: {line}", flush=True)
+            printed[node_id] = max(end, printed.get(node_id, 0))
+
     if args.follow:
-        for _ in backend.watch(args.name, None):
-            pass
-    workflow = argo.get_workflow(args.name)
-    nodes = workflow.nodes
-    selected = [node_id for node_id, node in nodes.items() if node.get("type") == "Pod"
-                and args.node in (None, node_id, node["displayName"], node["name"])]
-    if args.node and not selected:
-        raise TargetError(f"workflow {args.name!r} has no pod node {args.node!r}")
-    texts = backend.logs(args.name)
-    pods = [node_id for node_id, node in nodes.items() if node.get("type") == "Pod"]
-    for node_id, text in zip(pods, texts):
-        if node_id in selected:
-            for line in text.splitlines():
-                print(f"{nodes[node_id]['displayName']}: {line}")
+        for workflow in backend.watch(args.name, None):
+            emit(workflow, final=False)
+    emit(backend.get(args.name), final=True)
     return 0
 
 

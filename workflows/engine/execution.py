@@ -90,6 +90,8 @@ class WorkflowExecution:
         self.volume_dirs = self._volume_dirs()
         self.global_outputs: dict[str, str] = {}
         self._dag_ids: set[str] = set()
+        self.printed = False
+        """Whether a pod printed something since the runner last rang the workflow's doorbell."""
 
     def _volume_dirs(self) -> dict[str, Path]:
         dirs = {}
@@ -287,7 +289,8 @@ class WorkflowExecution:
             timeout = self._pod_timeout(resolved)
             try:
                 result = await asyncio.wait_for(
-                    run_pod(process, on_start=lambda pid: self.nodes.set_pgid(node_id, pid)), timeout
+                    run_pod(process, on_start=lambda pid: self.nodes.set_pgid(node_id, pid),
+                            on_output=self._printed), timeout
                 )
             except asyncio.TimeoutError:
                 return self.nodes.update(node_id, phase="Failed",
@@ -311,6 +314,9 @@ class WorkflowExecution:
             return self.nodes.update(node_id, phase="Failed", message=f"Error (exit code {result.exit_code})",
                                      outputs=outputs)
         return self.nodes.update(node_id, phase="Succeeded", outputs=outputs)
+
+    def _printed(self) -> None:
+        self.printed = True
 
     @staticmethod
     def _pod_timeout(template: dict[str, Any]) -> float | None:

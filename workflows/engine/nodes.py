@@ -84,14 +84,15 @@ class NodeTable:
         self.pgids[node_id] = pgid
         self._dirty.add(node_id)
 
-    def flush(self) -> None:
-        """Write the changed nodes in one transaction."""
+    def flush(self) -> bool:
+        """Write the changed nodes in one transaction; return whether there were any."""
         if not self._dirty:
-            return
+            return False
         changed = {node_id: (self._order[node_id], self.nodes[node_id], self.pgids.get(node_id))
                    for node_id in self._dirty}
         self._dirty.clear()
         self.store.write_nodes(self.workflow, changed)
+        return True
 
     def running(self) -> list[dict[str, Any]]:
         """Nodes not yet in a final phase."""

@@ -152,11 +152,12 @@ def kill_group(pgid: int, signum: int = signal.SIGKILL) -> None:
 PIPE_GRACE_SECONDS = 1.0
 
 
-async def run_pod(process: PodProcess, on_start: Callable[[int], None] | None = None) -> PodResult:
+async def run_pod(process: PodProcess, on_start: Callable[[int], None] | None = None,
+                  on_output: Callable[[], None] | None = None) -> PodResult:
     """Run a pod to its end; cancelling the call kills its process group.
 
     ``on_start(pid)`` is called once the process exists (its pid is also its
-    process group). When the main process exits, the rest of its group is
+    process group), ``on_output()`` whenever it printed something. When the main process exits, the rest of its group is
     killed, as Kubernetes ends a pod with its main container.
     """
     loop = asyncio.get_running_loop()
@@ -191,6 +192,8 @@ async def run_pod(process: PodProcess, on_start: Callable[[int], None] | None = 
             close_stream(fd)
             return
         log_file.write(data)
+        if on_output is not None:
+            on_output()
         if fd == out_read and len(stdout) < MAX_RESULT_BYTES:
             stdout.extend(data[: MAX_RESULT_BYTES - len(stdout)])
 

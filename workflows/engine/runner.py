@@ -97,10 +97,13 @@ def _expiry(spec: dict[str, Any], phase: str) -> float | None:
 
 
 async def _flush_forever(execution: WorkflowExecution, bell) -> None:
+    """Every :data:`FLUSH_SECONDS`: write changed nodes, and ring the doorbell when nodes changed or pods printed."""
     while True:
         await asyncio.sleep(FLUSH_SECONDS)
-        execution.nodes.flush()
-        bell.ring()
+        changed = execution.nodes.flush()
+        if changed or execution.printed:
+            execution.printed = False
+            bell.ring()
 
 
 async def run_workflow(store: Store, name: str) -> str:
