@@ -4,6 +4,14 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
+# The built-in task images' build contexts, for the local engine of non-editable installs.
+BUILTIN_TASKS = Path("applications/workflows/tasks")
+DATA_FILES = [
+    (f"share/harness-workflows/{folder.as_posix()}", [str(path) for path in sorted(folder.iterdir()) if path.is_file()])
+    for folder in sorted(BUILTIN_TASKS.iterdir())
+    if folder.is_dir()
+]
+
 setup(
     name="harness-workflows",
     version="0.1.0",
@@ -14,6 +22,7 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["workflows", "workflows.*"]),
     package_data={"workflows.validation": ["argo_model.json"]},
+    data_files=DATA_FILES,
     install_requires=[
         # 36.x returns pod logs as b'...' strings.
         "kubernetes>=28.1,!=36.*",
