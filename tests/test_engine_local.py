@@ -136,6 +136,11 @@ def test_runner_killed_with_sigkill_marks_the_workflow_error(local_backend):
         time.sleep(0.05)
     pid = int((local_backend / "workflows" / workflow.name / "runner.pid").read_text())
     os.kill(pid, signal.SIGKILL)
+    # The runner's watchdog kills the pods at once, before anyone reads the workflow.
+    deadline = time.monotonic() + 10
+    while _processes_running("sleep 60"):
+        assert time.monotonic() < deadline, "the pod outlived its runner"
+        time.sleep(0.05)
     final = argo.wait_workflow(workflow.name, WAIT)
     assert final.status == "Error" and "runner" in final.get_status_message()
     assert final.nodes[workflow.name]["phase"] == "Error"
@@ -479,3 +484,47 @@ def test_cli_logs_follow_streams_while_running(tmp_path):
     rest = follow.stdout.read()
     assert follow.wait(timeout=60) == 0
     assert rest == f"{name}: tick 2\n{name}: tick 3\n"
+
+
+def test_live_progress_in_a_terminal(tmp_path):
+    import pty
+
+    ops = tmp_path / "steps.py"
+    ops.write_text("from workflows import operations, tasks\n"
+                   "op = operations.PipelineOperation('live', [tasks.BashTask('one', 'sleep 0.3'), "
+                   "tasks.BashTask('two', 'sleep 0.3')])\n")
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "workflows", "run", str(ops)], stdout=secondary,
+                               stderr=subprocess.DEVNULL)
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=60) == 0
+    text = output.decode()
+    assert "\x1b[" in text  # the table is redrawn in place
+    assert "one" in text and "two" in text and "Succeeded" in text
+
+
+def test_default_backend_follows_the_pod_environment(tmp_path, monkeypatch):
+    from workflows import backends
+
+    monkeypatch.delenv("WORKFLOWS_BACKEND")
+    token = tmp_path / "token"
+    monkeypatch.setattr(backends, "SERVICE_ACCOUNT_TOKEN", token)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    assert backends.default_backend_name() == "local"  # no service account token
+    token.write_text("secret")
+    assert backends.default_backend_name() == "kubernetes"
+    with pytest.raises(backends.BackendUnavailable, match="'kubernetes'"):
+        backends.get_backend()
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
+    from workflows.backends.local import LocalBackend
+
+    assert isinstance(backends.get_backend(), LocalBackend)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import threading
@@ -13,12 +12,11 @@ from typing import Any
 from ..argo import WorkflowNotFound
 from ..engine.bells import workflow_bell
 from ..engine.pods import kill_group
-from ..engine.runner import lock_path, runner_alive, spawn_runner
-from ..engine.store import FINISHED_PHASES, Store, timestamp
+from ..engine.runner import spawn_runner
+from ..engine.store import FINISHED_PHASES, Store
+from ..engine.watchdog import bury, runner_alive, wait_for_runner
 from ..engine.support import check_supported
 from . import Backend
-
-RUNNER_DIED = "the local runner of this workflow died before it finished"
 
 
 class LocalBackend(Backend):
@@ -43,7 +41,7 @@ class LocalBackend(Backend):
         if workflow is None:
             raise WorkflowNotFound(name)
         if workflow["status"]["phase"] not in FINISHED_PHASES and not runner_alive(self.store, name):
-            self._bury(name)
+            bury(self.store, name)
             workflow = self.store.read(name)
         return workflow
 
@@ -69,7 +67,7 @@ class LocalBackend(Backend):
             raise WorkflowNotFound(name)
         if self.store.request_stop(name, "terminate"):
             self._signal_runner(name)
-            self._wait_for_runner(name)
+            wait_for_runner(self.store, name)
         for pgid in self.store.running_process_groups(name):
             kill_group(pgid)
         self.store.delete(name)
@@ -119,29 +117,6 @@ class LocalBackend(Backend):
             self.store.delete(name)
         return expired
 
-    def _bury(self, name: str) -> None:
-        """Mark a workflow whose runner died as ``Error`` and kill the pods it left behind."""
-        fd = os.open(lock_path(self.store, name), os.O_CREAT | os.O_RDWR)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # the runner may have finished between our two reads
-            if self.store.phase(name) in FINISHED_PHASES:
-                return
-            for pgid in self.store.running_process_groups(name):
-                kill_group(pgid)
-            workflow = self.store.read(name)
-            nodes = {
-                node_id: (index, {**node, "phase": "Error", "message": RUNNER_DIED,
-                                  "finishedAt": node.get("finishedAt") or timestamp()}, None)
-                for index, (node_id, node) in enumerate((workflow["status"].get("nodes") or {}).items())
-                if node["phase"] not in (*FINISHED_PHASES, "Skipped", "Omitted")
-            }
-            if nodes:
-                self.store.write_nodes(name, nodes)
-            self.store.set_phase(name, "Error", message=RUNNER_DIED, finished_at=timestamp())
-        finally:
-            os.close(fd)
-        workflow_bell(self.store, name).ring()
-
     def _runner_pid(self, name: str) -> int | None:
         try:
             return int((self.store.workflow_dir(name) / "runner.pid").read_text())
@@ -156,19 +131,11 @@ class LocalBackend(Backend):
             except ProcessLookupError:
                 pass
 
-    def _wait_for_runner(self, name: str) -> None:
-        """Block until the runner releases its lock (it has recorded how the workflow ended)."""
-        fd = os.open(lock_path(self.store, name), os.O_CREAT | os.O_RDWR)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH)
-        finally:
-            os.close(fd)
-
     def _ring_when_runner_exits(self, name: str, bell) -> None:
         """A daemon thread that blocks on the runner's lock and rings ``bell`` once the runner is gone."""
 
         def watch() -> None:
-            self._wait_for_runner(name)
+            wait_for_runner(self.store, name)
             bell.ring()
 
         threading.Thread(target=watch, name=f"watch-{name}", daemon=True).start()

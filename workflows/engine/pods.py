@@ -66,6 +66,7 @@ def _run_python_child(process: PodProcess, stdout_fd: int, stderr_fd: int) -> No
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # as exec would: the runner's lock, database, event loop
         if process.read_only:
             _sandbox_or_exit(process.read_only)
         os.chdir(process.cwd)

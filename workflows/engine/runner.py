@@ -3,9 +3,8 @@
 ``spawn_runner`` starts it and returns at once; the run goes on after the
 submitting process exits. The runner holds an exclusive ``flock`` on the
 workflow's ``runner.lock`` for its whole life (the submitter takes the lock
-and hands the locked file to the runner), so anyone can tell without polling
-or pid guessing whether it still lives: if the lock can be taken while the
-workflow is unfinished, the runner died.
+and hands the locked file to the runner); see :mod:`.watchdog` for what
+happens when it dies.
 
 Stop (``SIGTERM`` after :meth:`Store.request_stop`): running pods are killed,
 their nodes fail with "Stopped with strategy 'Stop'", and the exit handler
@@ -29,6 +28,7 @@ from ..durations import duration_seconds
 from .bells import workflow_bell
 from .execution import WorkflowExecution
 from .store import Store, timestamp
+from .watchdog import lock_path, start_watchdog
 
 log = logging.getLogger("workflows.engine.runner")
 
@@ -38,11 +38,6 @@ STOP_MESSAGE = "Stopped with strategy 'Stop'"
 TERMINATE_MESSAGE = "Stopped with strategy 'Terminate'"
 #: Runners started by this process, kept so that finished ones are reaped (no zombies in long-lived services).
 _spawned: list[subprocess.Popen] = []
-
-
-def lock_path(store: Store, name: str) -> Path:
-    """The lock file the runner of ``name`` holds while it lives."""
-    return store.workflow_dir(name) / "runner.lock"
 
 
 def spawn_runner(store: Store, name: str) -> int:
@@ -65,21 +60,6 @@ def spawn_runner(store: Store, name: str) -> int:
     (store.workflow_dir(name) / "runner.pid").write_text(str(process.pid))
     _spawned.append(process)
     return process.pid
-
-
-def runner_alive(store: Store, name: str) -> bool:
-    """Whether the runner of ``name`` still holds its lock."""
-    try:
-        fd = os.open(lock_path(store, name), os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def _workflow_phase(root: dict[str, Any]) -> str:
@@ -149,6 +129,7 @@ def main(argv: list[str]) -> int:
     name, root = argv
     lock_fd = int(os.environ.pop(LOCK_FD_ENV))
     os.set_inheritable(lock_fd, False)  # pods must not hold the runner's lock
+    start_watchdog(Path(root), name, lock_fd)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = Store(Path(root))
     phase = asyncio.run(run_workflow(store, name))

@@ -1,0 +1,92 @@
+"""The runner's lock: whether a runner lives, waiting for its end, and cleaning up after its death.
+
+A runner holds an exclusive ``flock`` on ``runner.lock`` for its whole life.
+Its watchdog — a process forked by the runner before it starts work — blocks
+on that lock (no polling); if the runner dies before recording the workflow's
+end, the watchdog marks the workflow ``Error`` and kills the process groups of
+its pods at once. Readers do the same if they find the lock free first.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from .bells import workflow_bell
+from .pods import kill_group
+from .store import FINISHED_PHASES, Store, timestamp
+
+RUNNER_DIED = "the local runner of this workflow died before it finished"
+
+
+def lock_path(store: Store, name: str) -> Path:
+    """The lock file the runner of ``name`` holds while it lives."""
+    return store.workflow_dir(name) / "runner.lock"
+
+
+def runner_alive(store: Store, name: str) -> bool:
+    """Whether the runner of ``name`` still holds its lock."""
+    try:
+        fd = os.open(lock_path(store, name), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def wait_for_runner(store: Store, name: str) -> None:
+    """Block until the runner of ``name`` releases its lock (it ended, one way or the other)."""
+    fd = os.open(lock_path(store, name), os.O_CREAT | os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    finally:
+        os.close(fd)
+
+
+def bury(store: Store, name: str) -> bool:
+    """If the workflow is unfinished and its runner gone: mark it (and its running nodes) ``Error`` and kill
+    its pods. Returns whether it did. Safe to call from several processes at once."""
+    fd = os.open(lock_path(store, name), os.O_CREAT | os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a live runner; the runner records the end before it lets go
+        if store.phase(name) in (None, *FINISHED_PHASES):
+            return False
+        for pgid in store.running_process_groups(name):
+            kill_group(pgid)
+        workflow = store.read(name)
+        nodes = {
+            node_id: (index, {**node, "phase": "Error", "message": RUNNER_DIED,
+                              "finishedAt": node.get("finishedAt") or timestamp()}, None)
+            for index, (node_id, node) in enumerate((workflow["status"].get("nodes") or {}).items())
+            if node["phase"] not in (*FINISHED_PHASES, "Skipped", "Omitted")
+        }
+        if nodes:
+            store.write_nodes(name, nodes)
+        store.set_phase(name, "Error", message=RUNNER_DIED, finished_at=timestamp())
+    finally:
+        os.close(fd)
+    workflow_bell(store, name).ring()
+    return True
+
+
+def start_watchdog(store_root: Path, name: str, lock_fd: int) -> None:
+    """Fork the watchdog of this runner (call it in the runner, before any work); returns in the runner."""
+    if os.fork() != 0:
+        return
+    code = 0
+    try:
+        os.setsid()
+        os.close(lock_fd)  # the watchdog must not keep the runner's lock alive
+        store = Store(store_root)
+        wait_for_runner(store, name)
+        bury(store, name)
+    except BaseException:  # noqa: BLE001 - a forked child must never return into the runner's code
+        code = 1
+    finally:
+        os._exit(code)
