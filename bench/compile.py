@@ -80,14 +80,14 @@ def main() -> None:
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for size in args.sizes:
-        compile_time, workflow = best_of(args.repeat, lambda: build_and_compile(size))
-        dumps_time, text = best_of(args.repeat, lambda: json.dumps(workflow))
-        lint_time, problems = best_of(max(1, args.repeat // 2), lambda: lint_spec(workflow))
+        compile_time, workflow = best_of(args.repeat, lambda size=size: build_and_compile(size))
+        dumps_time, text = best_of(args.repeat, lambda workflow=workflow: json.dumps(workflow))
+        lint_time, problems = best_of(max(1, args.repeat // 2), lambda workflow=workflow: lint_spec(workflow))
         assert all(problem.field == "document" for problem in problems), problems  # only the size limit
         row = (f"| {size:,} | {compile_time * 1e3:.1f} | {dumps_time * 1e3:.1f} | {compile_time / dumps_time:.2f} | "
                f"{compile_time / size * 1e6:.1f} | {len(text) / 1e6:.1f} | {lint_time * 1e3:.0f} |")
         if args.hera:
-            hera_time, _ = best_of(max(1, args.repeat // 2), lambda: hera_build_and_compile(size))
+            hera_time, _ = best_of(max(1, args.repeat // 2), lambda size=size: hera_build_and_compile(size))
             row += f" {hera_time * 1e3:.0f} | {hera_time / compile_time:.1f} |"
         print(row, flush=True)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from argo_reference import SHARED_ARGO, official_schema_errors
 
 

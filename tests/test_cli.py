@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from argo_reference import shared_argo
 
 ROOT = Path(__file__).resolve().parents[1]

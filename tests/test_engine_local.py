@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from workflows import argo
-from workflows.backends import get_backend
 from workflows.engine.support import UnsupportedWorkflow
 from workflows.events import EventClient
 from workflows.operations import (

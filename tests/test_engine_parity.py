@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from argo_reference import SHARED_ARGO
 
 VERSION_DIR = SHARED_ARGO / "v3.7.18"

@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import add_application_task
 from sample import functions
+
 from workflows.errors import BadOperationConfiguration
 from workflows.tasks import BashTask, CommandBasedTask, CustomTask, PythonTask
 

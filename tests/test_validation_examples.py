@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from argo_reference import SHARED_ARGO, shared_argo
+
 from workflows.validation import lint_spec, load_documents
 
 KINDS = frozenset({"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"})

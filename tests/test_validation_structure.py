@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from argo_reference import SCHEMA_VERSIONS, official_schema_errors, shared_argo
+
 from workflows.validation import lint_spec
 from workflows.validation.model import MODEL_FILE, load_model
 from workflows.validation.structure import QUANTITY, check_structure

@@ -8,6 +8,10 @@ import os
 WORKFLOW_NAME_ENV = "WORKFLOW_NAME"
 #: Tasks of an operation with a shared directory get its mount path in this variable.
 SHARED_DIRECTORY_ENV = "shared_directory"
+#: What the ``on_exit_notify`` handler receives: the workflow's final status, and the queue and payload if given.
+EXIT_STATUS_ENV = "WORKFLOW_STATUS"
+EXIT_QUEUE_ENV = "QUEUE"
+EXIT_PAYLOAD_ENV = "PAYLOAD"
 
 
 def get_workflow_name() -> str | None:

@@ -8,6 +8,7 @@ account and ``local`` elsewhere. Backends register under their name with
 
 from __future__ import annotations
 
+import collections
 import importlib
 import os
 from abc import ABC, abstractmethod
@@ -60,10 +61,8 @@ class Backend(ABC):
 
     def wait(self, name: str, timeout: float | None) -> dict[str, Any]:
         """Block until the workflow is finished; return it (see :meth:`watch`)."""
-        workflow: dict[str, Any] = {}
-        for workflow in self.watch(name, timeout):
-            pass
-        return workflow
+        (last,) = collections.deque(self.watch(name, timeout), maxlen=1)
+        return last
 
     @abstractmethod
     def stop(self, name: str) -> None:

@@ -14,8 +14,8 @@ from ..engine.bells import workflow_bell
 from ..engine.pods import kill_group
 from ..engine.runner import spawn_runner
 from ..engine.store import FINISHED_PHASES, Store
-from ..engine.watchdog import bury, runner_alive, wait_for_runner
 from ..engine.support import check_supported
+from ..engine.watchdog import bury, runner_alive, wait_for_runner
 from . import Backend
 
 

@@ -11,6 +11,7 @@ from .lint import lint_file
 from .loader import load_operations
 from .manage import add_commands
 
+
 def _render(args: argparse.Namespace) -> int:
     from ..compiler.yaml import dump_yaml
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..runtime import SHARED_DIRECTORY_ENV, WORKFLOW_NAME_ENV
+from ..runtime import (
+    EXIT_PAYLOAD_ENV,
+    EXIT_QUEUE_ENV,
+    EXIT_STATUS_ENV,
+    SHARED_DIRECTORY_ENV,
+    WORKFLOW_NAME_ENV,
+)
 from .affinity import pod_affinity
 from .templates import task_template
 
@@ -23,12 +29,12 @@ def _exit_handler(
 
     env = [
         {"name": WORKFLOW_NAME_ENV, "value": "{{workflow.name}}"},
-        {"name": "WORKFLOW_STATUS", "value": "{{workflow.status}}"},
+        {"name": EXIT_STATUS_ENV, "value": "{{workflow.status}}"},
     ]
     if notification.queue is not None:
-        env.append({"name": "QUEUE", "value": notification.queue})
+        env.append({"name": EXIT_QUEUE_ENV, "value": notification.queue})
     if notification.payload is not None:
-        env.append({"name": "PAYLOAD", "value": notification.payload})
+        env.append({"name": EXIT_PAYLOAD_ENV, "value": notification.payload})
     template: dict[str, Any] = {"name": EXIT_HANDLER_NAME, "container": {"image": notification.image, "env": env}}
     if labels:
         template["metadata"] = {"labels": labels}

@@ -28,10 +28,10 @@ from ..compiler.templates import deep_merge
 from ..durations import duration_seconds
 from ..validation.depends import TaskOutcome, parse_depends
 from .expressions import evaluate_expression, evaluate_expression_bool, evaluate_when
-from .loops import expand_loop, item_scope, loop_node_name
-from .nodes import COMPLETED, FAILED_OR_ERROR, FINISHED, NodeTable
-from .paths import PathMap
 from .launch import pod_process
+from .loops import expand_loop, item_scope, loop_node_name
+from .nodes import COMPLETED, FAILED_OR_ERROR, NodeTable
+from .paths import PathMap
 from .podrun import (
     PodSetupError,
     collect_outputs,

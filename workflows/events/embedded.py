@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .backend import EventBackend
 from ..doorbell import Doorbell
+from .backend import EventBackend
 from .errors import EventsError
 
 DATABASE = "events.sqlite"

@@ -25,6 +25,7 @@ import os
 import sys
 from typing import Any
 
+from ..runtime import EXIT_PAYLOAD_ENV, EXIT_QUEUE_ENV, EXIT_STATUS_ENV, WORKFLOW_NAME_ENV
 from .client import notify_queue, validate_topic_name
 from .errors import EventsError, InvalidTopicName
 
@@ -53,13 +54,14 @@ def build_message(environ: dict[str, str] | None = None) -> tuple[str, dict[str,
     Raise ``ValueError`` naming the missing variable, or :class:`InvalidTopicName`.
     """
     env = os.environ if environ is None else environ
-    missing = [name for name in ("WORKFLOW_NAME", "WORKFLOW_STATUS") if not env.get(name)]
+    missing = [name for name in (WORKFLOW_NAME_ENV, EXIT_STATUS_ENV) if not env.get(name)]
     if missing:
         raise ValueError(f"{' and '.join(missing)} not set: the on-exit handler sets them from Argo's "
                          "{{workflow.name}} and {{workflow.status}}")
-    workflow = env["WORKFLOW_NAME"]
-    queue = validate_topic_name(env.get("QUEUE") or workflow)
-    return queue, {"workflow": workflow, "status": env["WORKFLOW_STATUS"], "payload": decode_payload(env.get("PAYLOAD"))}
+    workflow = env[WORKFLOW_NAME_ENV]
+    queue = validate_topic_name(env.get(EXIT_QUEUE_ENV) or workflow)
+    return queue, {"workflow": workflow, "status": env[EXIT_STATUS_ENV],
+                   "payload": decode_payload(env.get(EXIT_PAYLOAD_ENV))}
 
 
 def main() -> int:

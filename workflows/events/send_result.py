@@ -22,6 +22,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..runtime import SHARED_DIRECTORY_ENV, WORKFLOW_NAME_ENV
 from .client import notify_queue, validate_topic_name
 from .errors import EventsError, InvalidTopicName
 
@@ -55,13 +56,13 @@ def main() -> int:
     """Publish the result message; return the exit status."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    missing = [name for name in ("WORKFLOW_NAME", "shared_directory") if not os.environ.get(name)]
+    missing = [name for name in (WORKFLOW_NAME_ENV, SHARED_DIRECTORY_ENV) if not os.environ.get(name)]
     if missing:
         log.error("cannot send the result: %s not set", " and ".join(missing))
         return 2
-    directory = os.environ["shared_directory"]
+    directory = os.environ[SHARED_DIRECTORY_ENV]
     try:
-        topic = validate_topic_name(os.environ["WORKFLOW_NAME"])
+        topic = validate_topic_name(os.environ[WORKFLOW_NAME_ENV])
     except InvalidTopicName as error:
         log.error("cannot send the result: %s", error)
         return 2

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 from ..errors import BadOperationConfiguration
 from ..naming import ENV_VAR_NAME, check_dns1123_label
-from ..runtime import WORKFLOW_NAME_ENV
 from ..quantity import resource_requirements
+from ..runtime import WORKFLOW_NAME_ENV
 from ..volumes import VolumeMount, parse_volumes
 
 IMAGE_PULL_POLICIES = ("Always", "IfNotPresent", "Never")

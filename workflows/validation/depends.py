@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+
 from ..errors import BadOperationConfiguration
 
 #: The results a ``TASK.RESULT`` operand may test, as Argo defines them.

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from ..graph import find_cycle
 from .access import entries, mapping, sequence, text
-from .depends import DependsSyntaxError, parse_depends
 from .ancestry import ancestors, topological_order
+from .depends import DependsSyntaxError, parse_depends
 from .problems import MISSING, child, item
 from .templates import (
     SpecContext,

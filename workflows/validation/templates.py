@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from ..naming import MAX_FIELD_NAME, PARAM_OR_ARTIFACT_NAME, WORKFLOW_FIELD_NAME
 from ..graph import find_cycle
+from ..naming import MAX_FIELD_NAME, PARAM_OR_ARTIFACT_NAME, WORKFLOW_FIELD_NAME
 from .access import entries, mapping, sequence, text
 from .problems import MISSING, Problem, child, item
 from .variables import Scope
