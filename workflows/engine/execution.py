@@ -360,7 +360,8 @@ class WorkflowExecution:
                                            parent=None, boundary=node_id)
             for upstream in outbound:
                 self.nodes.link(upstream, group_node["id"])
-            runs = [self._step(step, local, group_name, group_node["id"], node_id, limit, stop) for step in group or []]
+            runs = [self._loop_or_single(step, local, f"{group_name}.{step['name']}", [group_node["id"]], node_id,
+                                         limit, stop, task_group=False) for step in group or []]
             results = await asyncio.gather(*runs)
             outbound, group_failed = [], None
             if stop.stopped:
@@ -385,29 +386,38 @@ class WorkflowExecution:
             phase, message = "Error", problem
         return self.nodes.update(node_id, phase=phase, message=message, outputs=outputs)
 
-    async def _step(self, step: dict[str, Any], scope: Scope, group_name: str, group_id: str, boundary: str,
-                    limit: asyncio.Semaphore | None, stop: _FailFast
-                    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
-        """One step of a group: ``when``, then its loop (children of the group) or a single run."""
-        name = f"{group_name}.{step['name']}"
+    async def _loop_or_single(self, holder: dict[str, Any], scope: Scope, name: str, parents: list[str],
+                              boundary: str, limit: asyncio.Semaphore | None, stop: _FailFast, *, task_group: bool
+                              ) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
+        """A step or DAG task: one run, or one child per loop item, and the children when it looped.
+
+        Argo puts a looped step's children straight into its step group, and a looped DAG task's
+        children below a ``TaskGroup`` node (``task_group``).
+        """
         try:
-            items = expand_loop(step, lambda value: substitute(value, scope, strict=False,
-                                                               strict_prefixes=NODE_REFERENCES))
+            items = expand_loop(holder, lambda value: substitute(value, scope, strict=False,
+                                                                 strict_prefixes=NODE_REFERENCES))
         except TemplateError as error:
-            return self.nodes.create(name, step["name"], "Skipped", None, parent=group_id, boundary=boundary,
+            for parent in parents:
+                self.nodes.link(parent, self.nodes.node_id(name))
+            return self.nodes.create(name, holder["name"], "Skipped", None, parent=None, boundary=boundary,
                                      phase="Error", message=str(error)), None
         if items is None:
-            return await self._guarded(step, scope, name, step["name"], [group_id], boundary, limit, stop), None
+            return await self._guarded(holder, scope, name, holder["name"], parents, boundary, limit, stop), None
+        if task_group:
+            group = self.nodes.create(name, holder["name"], "TaskGroup", None, parent=None, boundary=boundary)
+            for parent in parents:
+                self.nodes.link(parent, group["id"])
+            parents = [group["id"]]
         children = [child for child in await asyncio.gather(*[
-            self._guarded(step, {**scope, **item_scope(item)}, loop_node_name(name, index, item),
-                          loop_node_name(step["name"], index, item), [group_id], boundary, limit, stop)
+            self._guarded(holder, {**scope, **item_scope(item)}, loop_node_name(name, index, item),
+                          loop_node_name(holder["name"], index, item), parents, boundary, limit, stop)
             for index, item in enumerate(items)
         ]) if child is not None]
-        phases = [child["phase"] for child in children]
-        failed = next((phase for phase in phases if phase in FAILED_OR_ERROR), None)
-        summary = {"id": self.nodes.node_id(name), "phase": failed or "Succeeded", "type": "StepGroup",
-                   "outputs": None}
-        return summary, list(children)
+        phase = next((child["phase"] for child in children if child["phase"] in FAILED_OR_ERROR), "Succeeded")
+        if task_group:
+            return self.nodes.update(group["id"], phase=phase), children
+        return {"id": self.nodes.node_id(name), "phase": phase, "type": "StepGroup", "outputs": None}, children
 
     async def _guarded(self, holder: dict[str, Any], scope: Scope, name: str, display: str, parents: list[str],
                        boundary: str, limit: asyncio.Semaphore | None, stop: _FailFast) -> dict[str, Any] | None:
@@ -503,8 +513,9 @@ class WorkflowExecution:
                                                      phase="Omitted", node_type="Skipped",
                                                      message="omitted: depends condition not met"))
                     continue
-                future = asyncio.ensure_future(
-                    self._dag_task(tasks[task_name], local, name, node_id, upstream[task_name], finished, limit, stop))
+                future = asyncio.ensure_future(self._loop_or_single(
+                    tasks[task_name], local, f"{name}.{task_name}", _dag_parents(node_id, upstream[task_name], finished),
+                    node_id, limit, stop, task_group=True))
                 running[future] = task_name
             if not running:  # nothing runs and nothing more can start
                 break
@@ -545,30 +556,6 @@ class WorkflowExecution:
         for parent in _dag_parents(dag_id, upstream, finished):
             self.nodes.link(parent, node["id"])
         return node
-
-    async def _dag_task(self, task: dict[str, Any], scope: Scope, dag_name: str, dag_id: str, upstream: set[str],
-                        finished: dict[str, dict[str, Any]], limit: asyncio.Semaphore | None, stop: _FailFast
-                        ) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
-        name = f"{dag_name}.{task['name']}"
-        try:
-            items = expand_loop(task, lambda value: substitute(value, scope, strict=False,
-                                                               strict_prefixes=NODE_REFERENCES))
-        except TemplateError as error:
-            return self._dag_node(dag_name, task["name"], dag_id, upstream, finished, phase="Error",
-                                  node_type="Skipped", message=str(error)), None
-        parents = _dag_parents(dag_id, upstream, finished)
-        if items is None:
-            return await self._guarded(task, scope, name, task["name"], parents, dag_id, limit, stop), None
-        group = self.nodes.create(name, task["name"], "TaskGroup", None, parent=None, boundary=dag_id)
-        for parent in parents:
-            self.nodes.link(parent, group["id"])
-        children = [child for child in await asyncio.gather(*[
-            self._guarded(task, {**scope, **item_scope(item)}, loop_node_name(name, index, item),
-                          loop_node_name(task["name"], index, item), [group["id"]], dag_id, limit, stop)
-            for index, item in enumerate(items)
-        ]) if child is not None]
-        failed = next((child["phase"] for child in children if child["phase"] in FAILED_OR_ERROR), None)
-        return self.nodes.update(group["id"], phase=failed or "Succeeded"), list(children)
 
     # --- outputs of steps and DAG templates ---------------------------------------------------------------------
 
