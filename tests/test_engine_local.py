@@ -527,3 +527,21 @@ def test_default_backend_follows_the_pod_environment(tmp_path, monkeypatch):
     from workflows.backends.local import LocalBackend
 
     assert isinstance(backends.get_backend(), LocalBackend)
+
+
+def test_retries_without_limit_stop_at_the_backoff_max_duration():
+    start = time.monotonic()
+    workflow = run_yaml("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: backoff-}
+        spec:
+          entrypoint: fail
+          templates:
+          - name: fail
+            retryStrategy: {backoff: {duration: "1", factor: "2", maxDuration: "2"}}
+            container: {image: alpine, command: [sh, -c, "exit 1"]}
+    """)
+    assert workflow.status == "Failed" and time.monotonic() - start < 20
+    attempts = [node for node in workflow.nodes.values() if node["type"] == "Pod"]
+    assert len(attempts) == 2  # attempt, 1 s backoff, attempt; the next 2 s wait would pass maxDuration

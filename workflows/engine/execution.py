@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import copy
+import itertools
 import json
 import logging
 import time
@@ -201,21 +202,28 @@ class WorkflowExecution:
         node = self.nodes.create(name, display, "Retry", template["name"], parent=parent, boundary=boundary)
         scope = {**self.globals, **input_scope(inputs[0], {}, {})}
         try:
-            limit = int(substitute(str(retry.get("limit", "0")), scope, strict=False))
+            # Without a limit, Argo retries until the template succeeds (or the policy stops it).
+            limit = int(substitute(str(retry["limit"]), scope, strict=False)) if "limit" in retry else None
+            backoff = retry.get("backoff") or {}
+            delay = duration_seconds(backoff["duration"]) if backoff.get("duration") else 0.0
+            cap = duration_seconds(backoff["cap"]) if backoff.get("cap") else None
+            max_duration = duration_seconds(backoff["maxDuration"]) if backoff.get("maxDuration") else None
         except (TemplateError, ValueError) as error:
-            return self.nodes.update(node["id"], phase="Error", message=f"retryStrategy.limit: {error}")
+            return self.nodes.update(node["id"], phase="Error", message=f"retryStrategy: {error}")
         retried = RETRY_PHASES.get(retry.get("retryPolicy") or "OnFailure", {"Failed"})
-        backoff = retry.get("backoff") or {}
-        delay = duration_seconds(backoff.get("duration", 0)) if backoff.get("duration") else 0.0
         factor = float(backoff.get("factor", 1) or 1)
+        started = time.monotonic()
         child: dict[str, Any] = {}
-        for attempt in range(limit + 1):
+        for attempt in itertools.count():
             child = await self._execute(template, inputs, f"{name}({attempt})", f"{display}({attempt})",
                                         node["id"], boundary, attempt=attempt)
             if child["phase"] not in retried or attempt == limit or not self._retry_allowed(retry, child, scope):
                 break
-            if delay:
-                await asyncio.sleep(delay)
+            wait = min(delay, cap) if cap is not None else delay
+            if max_duration is not None and time.monotonic() - started + wait > max_duration:
+                break
+            if wait:
+                await asyncio.sleep(wait)
                 delay *= factor
         return self.nodes.update(node["id"], phase=child["phase"], message=child.get("message"),
                                  outputs=child.get("outputs"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import traceback
 from pathlib import Path
 
 from .bells import workflow_bell
@@ -87,6 +88,7 @@ def start_watchdog(store_root: Path, name: str, lock_fd: int) -> None:
         wait_for_runner(store, name)
         bury(store, name)
     except BaseException:  # noqa: BLE001 - a forked child must never return into the runner's code
+        traceback.print_exc()  # to the runner's log, which the watchdog shares
         code = 1
     finally:
         os._exit(code)
