@@ -89,6 +89,8 @@ class WorkflowExecution:
         parallelism = self.spec.get("parallelism")
         self.pod_slots = asyncio.Semaphore(int(parallelism)) if parallelism else None
         self.volume_dirs = self._volume_dirs()
+        self.logs = self.directory / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
         self.global_outputs: dict[str, str] = {}
         self._dag_ids: set[str] = set()
         self.printed = False
@@ -288,7 +290,7 @@ class WorkflowExecution:
                 await stack.enter_async_context(self.pod_slots)
             self.nodes.update(node_id, phase="Running")
             node_dir = self.directory / "nodes" / node_id
-            node_dir.mkdir(parents=True, exist_ok=True)
+            (node_dir / "fs").mkdir(parents=True, exist_ok=True)  # the pod's folder and its own file tree
             try:
                 process, paths = self._pod_process(resolved, kind, node_id, node_dir)
                 place_input_artifacts(resolved, artifacts, raw, paths)
@@ -335,8 +337,7 @@ class WorkflowExecution:
                      ) -> tuple[PodProcess, PathMap]:
         body = template[kind]
         paths = PathMap(volume_mappings(body, self.spec, self.volume_dirs, node_dir) + file_mappings(template, node_dir))
-        log_path = self.directory / "logs" / f"{node_id}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path = self.logs / f"{node_id}.log"
         process = pod_process(kind, body, env_values(body, node_id), paths, node_dir, log_path)
         paths.make_folders()
         return process, paths

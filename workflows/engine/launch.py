@@ -58,9 +58,8 @@ def pod_process(kind: str, body: dict[str, Any], env: dict[str, str], paths: Pat
     if body.get("workingDir"):
         cwd = Path(paths.rewrite(body["workingDir"]))
         cwd.mkdir(parents=True, exist_ok=True)
-    else:  # a container starts in "/": relative paths land in the pod's own file tree
+    else:  # a container starts in "/": relative paths land in the pod's own file tree (made by the caller)
         cwd = host.cwd or node_dir / "fs"
-        cwd.mkdir(parents=True, exist_ok=True)
     read_only = paths.read_only_folders()
     if script is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS:
         return PodProcess(pod_env, cwd, log_path, source=script.read_text(), script_path=str(script),

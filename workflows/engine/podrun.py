@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -32,13 +33,21 @@ class PodPlan:
     node_dir: Path
 
 
-def base_env() -> dict[str, str]:
-    """What every pod gets from the host: ``PATH`` (this interpreter's folder first) and a few basics."""
+@functools.lru_cache(maxsize=1)
+def _host_env() -> tuple[tuple[str, str], ...]:
     env = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
     env.update({name: value for name, value in os.environ.items() if name.startswith(INHERITED_PREFIXES)})
     bin_dir = os.path.dirname(sys.executable)
     env["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", os.defpath)])
-    return env
+    return tuple(env.items())
+
+
+def base_env() -> dict[str, str]:
+    """What every pod gets from the host: ``PATH`` (this interpreter's folder first) and a few basics.
+
+    Read once per process (the runner's environment does not change while it runs).
+    """
+    return dict(_host_env())
 
 
 def volume_mappings(body: dict[str, Any], spec: dict[str, Any], volume_dirs: dict[str, Path], node_dir: Path

@@ -211,7 +211,8 @@ async def run_pod(process: PodProcess, on_start: Callable[[int], None] | None = 
         try:
             code = await exited
             try:
-                await asyncio.wait_for(asyncio.shield(streams_closed), PIPE_GRACE_SECONDS)
+                if not streams_closed.done():
+                    await asyncio.wait_for(asyncio.shield(streams_closed), PIPE_GRACE_SECONDS)
             except asyncio.TimeoutError:
                 log.warning("pod %s: output still open %.0fs after exit, closing it", pid, PIPE_GRACE_SECONDS)
         except asyncio.CancelledError:
