@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any, Callable
 
 from .expr_golang import go_sprint
@@ -371,10 +372,11 @@ def _tokenize(selector: str) -> list[str]:
     return tokens
 
 
-def _closing_bracket(text: str, start: int) -> int:
-    depth = 0
-    paren = 0
+def _outside_quotes(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, parenthesis depth)`` for each character of ``text`` from ``start`` that is not
+    inside a quoted string (quotes and their contents, escapes included, are skipped)."""
     quote = ""
+    paren = 0
     i = start
     while i < len(text):
         char = text[i]
@@ -386,17 +388,24 @@ def _closing_bracket(text: str, start: int) -> int:
                 quote = ""
         elif char in "'\"":
             quote = char
-        elif char == "(":
-            paren += 1
-        elif char == ")":
-            paren -= 1
-        elif char == "[" and paren == 0:
+        else:
+            if char == "(":
+                paren += 1
+            elif char == ")":
+                paren -= 1
+            yield i, char, paren
+        i += 1
+
+
+def _closing_bracket(text: str, start: int) -> int:
+    depth = 0
+    for i, char, paren in _outside_quotes(text, start):
+        if char == "[" and paren == 0:
             depth += 1
         elif char == "]" and paren == 0:
             depth -= 1
             if depth == 0:
                 return i
-        i += 1
     raise JSONPathError(f"invalid JSONPath selector '{text}': unclosed subscript at index {start}")
 
 
@@ -484,30 +493,13 @@ def _unquote(value: str) -> str:
 def _split_subscript(inner: str) -> list[tuple[str, str]]:
     """Split a subscript body at top-level ``,``/``:``: ``[(separator_before, part), ...]``."""
     parts: list[tuple[str, str]] = []
-    quote = ""
-    paren = 0
     start = 0
     separator = ""
-    i = 0
-    while i < len(inner):
-        char = inner[i]
-        if quote:
-            if char == "\\":
-                i += 2
-                continue
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            paren += 1
-        elif char == ")":
-            paren -= 1
-        elif char in ",:" and paren == 0:
+    for i, char, paren in _outside_quotes(inner):
+        if char in ",:" and paren == 0:
             parts.append((separator, inner[start:i].strip()))
             separator = char
             start = i + 1
-        i += 1
     parts.append((separator, inner[start:].strip()))
     return parts
 
