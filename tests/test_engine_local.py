@@ -93,6 +93,7 @@ def test_template_timeout_kills_the_pod():
     workflow = SingleTaskOperation("deadline", task).execute().wait(WAIT)
     assert workflow.failed() and time.monotonic() - start < 20
     assert "deadline" in nodes_by_display(workflow)[workflow.name]["message"]
+    assert not _processes_running("sleep 30")  # the pod's whole process group was killed
 
 
 def test_workflow_deadline_and_exit_handler_on_failure():
@@ -545,3 +546,20 @@ def test_retries_without_limit_stop_at_the_backoff_max_duration():
     assert workflow.status == "Failed" and time.monotonic() - start < 20
     attempts = [node for node in workflow.nodes.values() if node["type"] == "Pod"]
     assert len(attempts) == 2  # attempt, 1 s backoff, attempt; the next 2 s wait would pass maxDuration
+
+
+def test_retry_policy_on_error_does_not_retry_failures():
+    workflow = run_yaml("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: policy-}
+        spec:
+          entrypoint: fail
+          templates:
+          - name: fail
+            retryStrategy: {limit: "3", retryPolicy: OnError}
+            container: {image: alpine, command: [sh, -c, "exit 1"]}
+    """)
+    assert workflow.status == "Failed"
+    assert [node["displayName"] for node in workflow.nodes.values() if node["type"] == "Pod"] == [
+        f"{workflow.name}(0)"]
