@@ -563,3 +563,22 @@ def test_retry_policy_on_error_does_not_retry_failures():
     assert workflow.status == "Failed"
     assert [node["displayName"] for node in workflow.nodes.values() if node["type"] == "Pod"] == [
         f"{workflow.name}(0)"]
+
+
+def test_a_bad_continue_token_is_a_clear_error():
+    with pytest.raises(argo.WorkflowException, match="continue_token='garbage'"):
+        argo.get_workflows(continue_token="garbage")
+
+
+def report_runtime():
+    from workflows import runtime
+
+    print(runtime.get_workflow_name(), runtime.get_shared_directory())
+
+
+def test_task_code_reads_its_workflow_name_and_shared_directory():
+    workflow = SingleTaskOperation("runtime", PythonTask("report", report_runtime),
+                                   shared_directory="/mnt/data").execute().wait(WAIT)
+    name, shared = workflow.nodes[workflow.name]["outputs"]["result"].split()
+    assert name == workflow.name  # the workflow's name, not the pod's
+    assert shared.endswith("/volumes/mnt-data")  # the mount path, rewritten to its local folder

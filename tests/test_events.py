@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from workflows.config import state_home
 from workflows.events import (
     EventClient,
     EventsConfigurationError,
@@ -22,7 +23,6 @@ from workflows.events import (
     notify_queue,
     wait_for_result,
 )
-from workflows.events.settings import workflows_home
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -161,13 +161,13 @@ def test_state_directory_defaults(monkeypatch, tmp_path):
     monkeypatch.delenv("WORKFLOWS_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
-    assert workflows_home() == tmp_path / "user" / ".local" / "share" / "harness-workflows"
+    assert state_home() == tmp_path / "user" / ".local" / "share" / "harness-workflows"
     monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
-    assert workflows_home() == tmp_path / "user" / ".local" / "share" / "harness-workflows"
+    assert state_home() == tmp_path / "user" / ".local" / "share" / "harness-workflows"
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    assert workflows_home() == tmp_path / "data" / "harness-workflows"
+    assert state_home() == tmp_path / "data" / "harness-workflows"
     monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "explicit"))
-    assert workflows_home() == tmp_path / "explicit"
+    assert state_home() == tmp_path / "explicit"
 
 
 def test_state_directory_is_read_at_use(monkeypatch, tmp_path):

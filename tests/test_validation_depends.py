@@ -7,7 +7,12 @@ import itertools
 import pytest
 
 from workflows.errors import BadOperationConfiguration
-from workflows.validation import DependsExpression, DependsSyntaxError, TaskOutcome, parse_depends
+from workflows.validation import (
+    DependsExpression,
+    DependsSyntaxError,
+    TaskOutcome,
+    parse_depends,
+)
 from workflows.validation.depends import TASK_RESULTS, And, Not, Operand, Or
 
 SUCCEEDED = TaskOutcome("Succeeded")

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from workflows.errors import BadOperationConfiguration, InvalidWorkflowSpec
-from workflows.validation import MAX_SPEC_BYTES, Problem, lint_spec, load_documents, spec_size, validate_spec
+from workflows.validation import (
+    MAX_SPEC_BYTES,
+    Problem,
+    lint_spec,
+    load_documents,
+    spec_size,
+    validate_spec,
+)
 from workflows.validation.cron import schedule_error
 
 IMAGE = "alpine:3.19"

@@ -51,11 +51,3 @@ def check_dns1123_label(field: str, name: object, max_length: int = MAX_OBJECT_N
             f"{field}={name!r}: {len(normalised)} characters once normalised, Argo allows at most {max_length}"
         )
     return normalised
-
-
-def check_env_var_name(field: str, name: str) -> None:
-    """Raise :class:`BadOperationConfiguration` unless ``name`` is a valid environment variable name."""
-    if not ENV_VAR_NAME.match(name):
-        raise BadOperationConfiguration(
-            f"{field}: invalid environment variable name {name!r}: use letters, digits and '_', not starting with a digit"
-        )

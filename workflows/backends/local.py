@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..argo import WorkflowNotFound
+from ..argo import WorkflowException, WorkflowNotFound
 from ..engine.bells import workflow_bell
 from ..engine.pods import kill_group
 from ..engine.runner import spawn_runner
@@ -40,10 +40,15 @@ class LocalBackend(Backend):
         workflow = self.store.read(name)
         if workflow is None:
             raise WorkflowNotFound(name)
-        if workflow["status"]["phase"] not in FINISHED_PHASES and not runner_alive(self.store, name):
-            bury(self.store, name)
-            workflow = self.store.read(name)
-        return workflow
+        return self._alive_or_buried(workflow)
+
+    def _alive_or_buried(self, workflow: dict[str, Any]) -> dict[str, Any]:
+        """``workflow`` as read, or, when it is unfinished and its runner gone, as marked ``Error``."""
+        name = workflow["metadata"]["name"]
+        if workflow["status"]["phase"] in FINISHED_PHASES or runner_alive(self.store, name):
+            return workflow
+        bury(self.store, name)
+        return self.store.read(name)
 
     def list(self, phase: str | None, limit: int, continue_token: str | None
              ) -> tuple[list[dict[str, Any]], str | None]:
@@ -52,14 +57,19 @@ class LocalBackend(Backend):
         after = None
         if continue_token:
             created, _, name = continue_token.partition(":")
-            after = (float(created), name)
+            try:
+                after = (float(created), name)
+            except ValueError:
+                raise WorkflowException(
+                    400, f"continue_token={continue_token!r}: not a token this backend gave"
+                ) from None
         rows = self.store.page(phase, limit + 1, after)
         token = None
         if len(rows) > limit:
             rows = rows[:limit]
             created, workflow = rows[-1]
             token = f"{created!r}:{workflow['metadata']['name']}"
-        return [self.get(workflow["metadata"]["name"]) for _, workflow in rows], token
+        return [self._alive_or_buried(workflow) for _, workflow in rows], token
 
     def delete(self, name: str) -> None:
         """Terminate the workflow if it runs (no exit handler), then remove its records, logs and volumes."""
@@ -119,7 +129,7 @@ class LocalBackend(Backend):
 
     def _runner_pid(self, name: str) -> int | None:
         try:
-            return int((self.store.workflow_dir(name) / "runner.pid").read_text())
+            return int(self.store.runner_file(name, "pid").read_text())
         except (FileNotFoundError, ValueError):
             return None
 

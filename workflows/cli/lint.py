@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadOperationConfiguration
-from .loader import TargetError, load_operations
+from .loader import TargetError, is_python_target, load_operations
 
-PYTHON_SUFFIX = ".py"
 #: Argo kinds that are not workflows: a file may hold them next to workflows; lint leaves them alone.
-OTHER_ARGO_KINDS = frozenset({"WorkflowEventBinding", "WorkflowTaskSet", "WorkflowTaskResult", "WorkflowArtifactGCTask"})
+OTHER_ARGO_KINDS = frozenset(
+    {"WorkflowEventBinding", "WorkflowTaskSet", "WorkflowTaskResult", "WorkflowArtifactGCTask"}
+)
 
 
 def skipped_kind(document: Any) -> str | None:
@@ -30,7 +31,7 @@ def lint_file(path: str) -> tuple[list[str], list[str]]:
     """
     from ..validation import lint_spec, load_documents
 
-    if path.endswith(PYTHON_SUFFIX):
+    if is_python_target(path):
         try:
             operations = load_operations(path)
         except TargetError as error:

@@ -21,6 +21,11 @@ def split_target(target: str) -> tuple[Path, str | None]:
     return Path(target), None
 
 
+def is_python_target(target: str) -> bool:
+    """Whether ``target`` names a Python file (``ops.py`` or ``ops.py:NAME``) rather than a YAML/JSON spec."""
+    return split_target(target)[0].suffix == ".py"
+
+
 def load_operations(target: str) -> dict[str, ContainerizedOperation]:
     """Run the Python file of ``target`` and return its operations by global name, in definition order.
 

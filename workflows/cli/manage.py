@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadOperationConfiguration
-from .loader import TargetError, load_operations
+from .loader import TargetError, is_python_target, load_operations
 from .progress import Progress, duration, node_line
-
-PYTHON_SUFFIX = ".py"
 
 
 def _parameters(pairs: list[str]) -> dict[str, str]:
@@ -28,7 +26,7 @@ def _workflow_to_run(target: str) -> dict[str, Any]:
     """The Workflow dict of a Python target (one operation) or of a YAML/JSON file (one Workflow document)."""
     from ..validation import load_documents
 
-    if target.rsplit(":", 1)[0].endswith(PYTHON_SUFFIX):
+    if is_python_target(target):
         operations = load_operations(target)
         if len(operations) > 1:
             raise TargetError(f"{target} defines {len(operations)} operations ({', '.join(operations)}): "

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import calendar
 import sys
 import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from ..timestamps import epoch
+
 SHOWN_TYPES = ("Pod", "Suspend", "Skipped")
-
-
-def _seconds(stamp: str | None) -> float | None:
-    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")) if stamp else None
 
 
 def duration(node: dict[str, Any]) -> str:
     """How long a node (or workflow status) ran: ``12s``, ``3m04s``; running ones count to now."""
-    start = _seconds(node.get("startedAt"))
-    if start is None:
+    if not node.get("startedAt"):
         return "-"
-    end = _seconds(node.get("finishedAt")) or time.time()
+    start = epoch(node["startedAt"])
+    end = epoch(node["finishedAt"]) if node.get("finishedAt") else time.time()
     seconds = max(0, int(end - start))
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 

@@ -14,7 +14,6 @@ timeouts, and exit handlers with ``workflow.status`` and ``workflow.failures``.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import copy
 import itertools
 import json
@@ -27,6 +26,7 @@ from typing import Any
 
 from ..compiler.templates import deep_merge
 from ..durations import duration_seconds
+from ..timestamps import epoch
 from ..validation.depends import TaskOutcome, parse_depends
 from .expressions import evaluate_expression, evaluate_expression_bool, evaluate_when
 from .launch import pod_process
@@ -42,8 +42,16 @@ from .podrun import (
     volume_mappings,
 )
 from .pods import PodProcess, run_pod
-from .scope import Scope, aggregate_scope, input_scope, node_scope, output_placeholders, workflow_globals
+from .scope import (
+    Scope,
+    aggregate_scope,
+    input_scope,
+    node_scope,
+    output_placeholders,
+    workflow_globals,
+)
 from .store import Store
+from .support import template_type
 from .templating import TemplateError, expression_env, substitute, value_from_expression
 
 log = logging.getLogger(__name__)
@@ -58,15 +66,6 @@ RETRY_PHASES = {"Always": {"Failed", "Error"}, "OnFailure": {"Failed"}, "OnError
 
 class NodeFailure(Exception):
     """A node cannot run (bad inputs, unresolvable references): it ends in ``Error`` with this message."""
-
-
-def template_type(template: dict[str, Any]) -> str:
-    """The kind of a template: container, script, steps, dag, suspend (or another Argo type)."""
-    for kind in ("container", "script", "steps", "dag", "suspend", "resource", "http", "plugin", "containerSet",
-                 "data"):
-        if template.get(kind) is not None:
-            return kind
-    return "unknown"
 
 
 class WorkflowExecution:
@@ -238,7 +237,7 @@ class WorkflowExecution:
             return True
         started = attempt.get("startedAt")
         finished = attempt.get("finishedAt")
-        duration = (_epoch(finished) - _epoch(started)) if started and finished else 0
+        duration = (epoch(finished) - epoch(started)) if started and finished else 0
         last = {"lastRetry.exitCode": (attempt.get("outputs") or {}).get("exitCode", "-1"),
                 "lastRetry.status": attempt["phase"], "lastRetry.duration": str(int(duration)),
                 "lastRetry.message": attempt.get("message", "")}
@@ -608,10 +607,6 @@ class WorkflowExecution:
         if artifacts:
             outputs["artifacts"] = artifacts
         return outputs or None, None
-
-
-def _epoch(stamp: str) -> float:
-    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _node_type(template: dict[str, Any]) -> str:

@@ -10,11 +10,13 @@ from typing import Any
 from .dockerfile import DockerfileError
 from .images import ContainerPlan, ImageError, UnavailablePlan, how_to_run
 from .paths import PathMap
-from .podrun import PYTHON_COMMANDS, PodSetupError, base_env
+from .podrun import PodSetupError, base_env
 from .pods import PodProcess
 
 log = logging.getLogger(__name__)
 
+#: Script commands that the runner's warm, forked interpreter can stand for.
+PYTHON_COMMANDS = ({"python"}, {"python3"})
 #: Where Argo puts a script template's source in the container.
 CONTAINER_SCRIPT_PATH = "/argo/staging/script"
 _noticed: set[str] = set()

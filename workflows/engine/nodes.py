@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
-from .store import timestamp
+from ..timestamps import timestamp
 
 if TYPE_CHECKING:
     from .store import Store
@@ -97,10 +96,3 @@ class NodeTable:
     def running(self) -> list[dict[str, Any]]:
         """Nodes not yet in a final phase."""
         return [node for node in self.nodes.values() if node["phase"] not in FINISHED]
-
-
-def elapsed_seconds(node: dict[str, Any]) -> float:
-    """Seconds between a node's start and its end (or now)."""
-    start = time.mktime(time.strptime(node["startedAt"], "%Y-%m-%dT%H:%M:%SZ"))
-    end = time.mktime(time.strptime(node["finishedAt"], "%Y-%m-%dT%H:%M:%SZ")) if node.get("finishedAt") else None
-    return (end or time.mktime(time.gmtime())) - start

@@ -7,30 +7,18 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .paths import Mapping, PathMap
-from .pods import PodProcess
 
 #: Variables of the runner's environment that pods inherit (a pod otherwise sees only its template's env).
 INHERITED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "PYTHONPATH", "VIRTUAL_ENV")
 INHERITED_PREFIXES = ("WORKFLOWS_", "KAFKA_")
-PYTHON_COMMANDS = ({"python"}, {"python3"})
 
 
 class PodSetupError(Exception):
     """A pod cannot be started as specified (the node ends in ``Error`` with this message)."""
-
-
-@dataclass
-class PodPlan:
-    """Everything needed to start a pod and to read its outputs afterwards."""
-
-    process: PodProcess
-    paths: PathMap
-    node_dir: Path
 
 
 @functools.lru_cache(maxsize=1)

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from ..durations import duration_seconds
+from ..timestamps import timestamp
 from .bells import workflow_bell
 from .execution import WorkflowExecution
-from .store import Store, timestamp
-from .watchdog import lock_path, start_watchdog
+from .store import Store
+from .watchdog import start_watchdog
 
 log = logging.getLogger("workflows.engine.runner")
 
@@ -43,12 +44,12 @@ _spawned: list[subprocess.Popen] = []
 def spawn_runner(store: Store, name: str) -> int:
     """Start the runner of a stored workflow, detached; return its pid."""
     _spawned[:] = [process for process in _spawned if process.poll() is None]
-    fd = os.open(lock_path(store, name), os.O_CREAT | os.O_RDWR, 0o644)
+    fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR, 0o644)
     # SIGTERM (a stop) stays blocked, hence pending, until the runner can handle it.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        with open(store.workflow_dir(name) / "runner.log", "ab") as runner_log:
+        with open(store.runner_file(name, "log"), "ab") as runner_log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "workflows.engine.runner", name, str(store.root)],
                 stdin=subprocess.DEVNULL, stdout=runner_log, stderr=runner_log, start_new_session=True,
@@ -57,7 +58,7 @@ def spawn_runner(store: Store, name: str) -> int:
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         os.close(fd)  # the runner holds the lock from now on (same open file description)
-    (store.workflow_dir(name) / "runner.pid").write_text(str(process.pid))
+    store.runner_file(name, "pid").write_text(str(process.pid))
     _spawned.append(process)
     return process.pid
 

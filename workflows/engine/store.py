@@ -9,6 +9,7 @@ Layout under the state folder (``$WORKFLOWS_HOME``)::
         volumes/<volume>/         its ephemeral (volumeClaimTemplates) volumes
         artifacts/<node id>/      output artifacts
         runner.lock               held by the runner while it lives
+        runner.pid                the runner's process id
         runner.log                the runner's own log
     claims/<claim>/               persistent volume claims, shared by all workflows
 """
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
+from ..timestamps import timestamp
 
 FINISHED_PHASES = ("Succeeded", "Failed", "Error")
 _SCHEMA = """
@@ -53,11 +55,6 @@ CREATE TABLE IF NOT EXISTS nodes (
 """
 # Kubernetes' alphabet for generated name suffixes (no vowels, no look-alike characters).
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def timestamp(epoch: float | None = None) -> str:
-    """An RFC 3339 UTC timestamp, as Kubernetes and Argo write them."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if epoch is None else epoch))
 
 
 class Store:
@@ -91,6 +88,10 @@ class Store:
     def workflow_dir(self, name: str) -> Path:
         """The folder of everything a workflow owns."""
         return self.root / "workflows" / name
+
+    def runner_file(self, name: str, kind: str) -> Path:
+        """The runner's ``lock``, ``pid`` or ``log`` file of a workflow."""
+        return self.workflow_dir(name) / f"runner.{kind}"
 
     def claim_dir(self, claim: str) -> Path:
         """The folder standing for an existing PersistentVolumeClaim (created on first use, kept)."""
@@ -238,8 +239,3 @@ class Store:
         """Finished workflows whose TTL has passed."""
         return [name for (name,) in self.db.execute(
             "SELECT name FROM workflows WHERE expires IS NOT NULL AND expires <= ?", (now,))]
-
-    def unfinished(self) -> list[str]:
-        """Workflows not yet in a final phase."""
-        return [name for (name,) in self.db.execute(
-            "SELECT name FROM workflows WHERE phase NOT IN ('Succeeded', 'Failed', 'Error')")]

@@ -11,7 +11,12 @@ UNSUPPORTED_TYPES = ("resource", "http", "plugin", "containerSet", "data")
 #: Template fields whose behaviour the local engine cannot reproduce.
 UNSUPPORTED_FIELDS = {"sidecars": "sidecars", "initContainers": "init containers", "daemon": "daemon templates",
                       "hostAliases": "host aliases (extra /etc/hosts entries)"}
-ARTIFACT_SOURCES = ("from", "raw")
+
+
+def template_type(template: dict[str, Any]) -> str:
+    """The kind of a template (``container``, ``script``, ``steps``, ``dag``, ``suspend``, ``resource``...),
+    or ``unknown``."""
+    return next((key for key in (*SUPPORTED_TYPES, *UNSUPPORTED_TYPES) if template.get(key) is not None), "unknown")
 
 
 class UnsupportedWorkflow(BadOperationConfiguration):
@@ -62,7 +67,7 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
             if (parameter.get("valueFrom") or {}).get("configMapKeyRef"):
                 problems.append(f"{where}: input parameter {parameter['name']!r} reads a ConfigMap, "
                                 "which the local engine does not have")
-        kind = next((key for key in (*SUPPORTED_TYPES, *UNSUPPORTED_TYPES) if template.get(key) is not None), None)
+        kind = template_type(template)
         if kind in UNSUPPORTED_TYPES:
             problems.append(f"{where}: {kind} templates are not supported by the local engine")
         if kind == "suspend" and not (template["suspend"] or {}).get("duration"):

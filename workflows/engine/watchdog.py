@@ -14,22 +14,18 @@ import os
 import traceback
 from pathlib import Path
 
+from ..timestamps import timestamp
 from .bells import workflow_bell
 from .pods import kill_group
-from .store import FINISHED_PHASES, Store, timestamp
+from .store import FINISHED_PHASES, Store
 
 RUNNER_DIED = "the local runner of this workflow died before it finished"
-
-
-def lock_path(store: Store, name: str) -> Path:
-    """The lock file the runner of ``name`` holds while it lives."""
-    return store.workflow_dir(name) / "runner.lock"
 
 
 def runner_alive(store: Store, name: str) -> bool:
     """Whether the runner of ``name`` still holds its lock."""
     try:
-        fd = os.open(lock_path(store, name), os.O_RDWR)
+        fd = os.open(store.runner_file(name, "lock"), os.O_RDWR)
     except FileNotFoundError:
         return False
     try:
@@ -43,7 +39,7 @@ def runner_alive(store: Store, name: str) -> bool:
 
 def wait_for_runner(store: Store, name: str) -> None:
     """Block until the runner of ``name`` releases its lock (it ended, one way or the other)."""
-    fd = os.open(lock_path(store, name), os.O_CREAT | os.O_RDWR)
+    fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
     finally:
@@ -53,7 +49,7 @@ def wait_for_runner(store: Store, name: str) -> None:
 def bury(store: Store, name: str) -> bool:
     """If the workflow is unfinished and its runner gone: mark it (and its running nodes) ``Error`` and kill
     its pods. Returns whether it did. Safe to call from several processes at once."""
-    fd = os.open(lock_path(store, name), os.O_CREAT | os.O_RDWR)
+    fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a live runner; the runner records the end before it lets go
         if store.phase(name) in (None, *FINISHED_PHASES):

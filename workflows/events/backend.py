@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from .. import config
 from . import settings
 from .errors import EventsUnavailable
 
@@ -53,4 +54,4 @@ def get_event_backend() -> EventBackend:
         )
     from .embedded import EmbeddedBackend
 
-    return EmbeddedBackend.at(settings.workflows_home())
+    return EmbeddedBackend.at(config.state_home())

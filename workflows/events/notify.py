@@ -25,7 +25,12 @@ import os
 import sys
 from typing import Any
 
-from ..runtime import EXIT_PAYLOAD_ENV, EXIT_QUEUE_ENV, EXIT_STATUS_ENV, WORKFLOW_NAME_ENV
+from ..runtime import (
+    EXIT_PAYLOAD_ENV,
+    EXIT_QUEUE_ENV,
+    EXIT_STATUS_ENV,
+    WORKFLOW_NAME_ENV,
+)
 from .client import notify_queue, validate_topic_name
 from .errors import EventsError, InvalidTopicName
 

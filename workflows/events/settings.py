@@ -15,19 +15,12 @@ variable                       meaning                                          
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from .. import config
 from .errors import EventsConfigurationError
 
 EMBEDDED = "embedded"
 KAFKA = "kafka"
 BACKENDS = (EMBEDDED, KAFKA)
-
-
-def workflows_home() -> Path:
-    """The library's state directory, as an absolute path (not created here): :func:`workflows.config.state_home`."""
-    return config.state_home()
 
 
 def kafka_bootstrap_servers() -> str | None:

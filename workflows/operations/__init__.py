@@ -10,7 +10,13 @@ from .base import (
     ResourceQueryOperation,
     SyncOperation,
 )
-from .composite import CompositeOperation, DagOperation, ParallelOperation, PipelineOperation, SimpleDagOperation
+from .composite import (
+    CompositeOperation,
+    DagOperation,
+    ParallelOperation,
+    PipelineOperation,
+    SimpleDagOperation,
+)
 from .context import PodExecutionContext
 from .options import OperationOptions
 from .single import ExecuteAndWaitOperation, SingleTaskOperation

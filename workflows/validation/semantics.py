@@ -11,7 +11,13 @@ from .access import entries, mapping, sequence, text
 from .cron import check_cron_spec
 from .invocations import check_arguments, check_hooks, check_supplied, check_template
 from .problems import MISSING, Problem, child, item
-from .templates import SpecContext, check_names, check_pod_resources, is_reference, iter_templates
+from .templates import (
+    SpecContext,
+    check_names,
+    check_pod_resources,
+    is_reference,
+    iter_templates,
+)
 from .variables import RUNTIME_PREFIXES, Scope
 
 #: Kinds whose spec is checked as a template library (entrypoint optional, any workflow parameter).
