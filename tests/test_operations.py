@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 import yaml
@@ -331,12 +332,19 @@ def test_no_empty_affinity_anywhere():
 
 
 def test_volume_names_are_unique_valid_and_stable():
-    op = PipelineOperation("p", [bash("a", volume_mounts=["/data_dir"]), bash("b", volume_mounts=["data-dir:/x"])],
-                           shared_directory="/Data-Dir")
-    names = [v["metadata"]["name"] for v in op.to_workflow()["spec"]["volumeClaimTemplates"]]
-    names += [v["name"] for v in op.to_workflow()["spec"]["volumes"]]
+    def volume_names() -> list[str]:
+        # /Data-Dir, /data_dir and claim data-dir all slug to "data-dir": each gets a stable hash suffix.
+        op = PipelineOperation("p", [bash("a", volume_mounts=["/data_dir"]),
+                                     bash("b", volume_mounts=["data-dir:/x"])], shared_directory="/Data-Dir")
+        spec = op.to_workflow()["spec"]
+        return [v["metadata"]["name"] for v in spec["volumeClaimTemplates"]] + [v["name"] for v in spec["volumes"]]
+
+    names = volume_names()
     assert len(set(names)) == 3
-    assert names == [v["metadata"]["name"] for v in op.to_workflow()["spec"]["volumeClaimTemplates"]] + ["data-dir-" + names[2][-8:]]
+    assert all(re.fullmatch(r"data-dir-[0-9a-f]{8}", name) for name in names), names
+    assert volume_names() == names  # a new operation from the same input: the same names
+    assert PipelineOperation("p", [bash("a")], shared_directory="/data_dir").to_workflow()["spec"][
+        "volumeClaimTemplates"][0]["metadata"]["name"] == "data-dir"  # no collision: no suffix
     long_claim = "c" * 200
     workflow = PipelineOperation("p", [bash("a")], shared_directory=f"{long_claim}:/d").to_workflow()
     volume = workflow["spec"]["volumes"][0]

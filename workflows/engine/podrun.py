@@ -78,14 +78,23 @@ def file_mappings(template: dict[str, Any], node_dir: Path) -> list[Mapping]:
     return mappings
 
 
-def output_file(paths: PathMap, path: str, state_root: Path) -> Path | None:
+def copy_path(source: Path, target: Path) -> None:
+    """Copy a file or a folder (symbolic links as links, so dangling ones are fine)."""
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+    else:
+        shutil.copyfile(source, target)
+
+
+def output_file(paths: PathMap, path: str, keep_out: Path) -> Path | None:
     """Where a pod's output is: its mapped path, or, for what a host-run image has itself (``/etc/hosts``,
-    ``/etc``), the real path — never one holding the engine's own state. ``None`` when neither exists."""
+    ``/etc``), the real path — never one that contains ``keep_out`` (the engine's own files).
+    ``None`` when neither exists."""
     host = paths.host(path)
     if host is not None and host.exists():
         return host
     real = Path(path)
-    if not real.is_absolute() or not real.exists() or state_root.resolve().is_relative_to(real.resolve()):
+    if not real.is_absolute() or not real.exists() or keep_out.resolve().is_relative_to(real.resolve()):
         return None
     return real
 
@@ -101,11 +110,7 @@ def place_input_artifacts(template: dict[str, Any], artifacts: dict[str, str], r
         if name in raw:
             target.write_text(raw[name])
         elif name in artifacts:
-            source = Path(artifacts[name])
-            if source.is_dir():
-                shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
-            else:
-                shutil.copyfile(source, target)
+            copy_path(Path(artifacts[name]), target)
 
 
 def _trim_newline(text: str) -> str:
@@ -147,10 +152,7 @@ def collect_outputs(template: dict[str, Any], paths: PathMap, stdout: str, exit_
             return outputs, f"output artifact {artifact['name']!r}: {artifact.get('path')!r} was not written"
         stored = artifact_dir / node_id / artifact["name"]
         stored.parent.mkdir(parents=True, exist_ok=True)
-        if host.is_dir():
-            shutil.copytree(host, stored, symlinks=True, dirs_exist_ok=True)
-        else:
-            shutil.copyfile(host, stored)
+        copy_path(host, stored)
         entry = {"name": artifact["name"], "path": str(stored)}
         if artifact.get("globalName"):
             entry["globalName"] = artifact["globalName"]
