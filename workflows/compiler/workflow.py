@@ -11,6 +11,7 @@ from ..runtime import (
     SHARED_DIRECTORY_ENV,
     WORKFLOW_NAME_ENV,
 )
+from ..naming import generate_name
 from .affinity import pod_affinity
 from .templates import task_template
 
@@ -103,7 +104,7 @@ def compile_workflow(operation: ContainerizedOperation) -> dict[str, Any]:
         spec["volumeClaimTemplates"] = claim_templates
     _spec_options(spec, options)
 
-    metadata: dict[str, Any] = {"generateName": f"{operation.name}-"}
+    metadata: dict[str, Any] = {"generateName": generate_name(operation.name)}
     if options.labels:
         metadata["labels"] = dict(options.labels)
     if options.annotations:
