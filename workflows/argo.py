@@ -181,6 +181,10 @@ class SearchResult:
         page = {"metadata": metadata, "items": [workflow.raw for workflow in self.items]}
         return ModelView(page, workflow_list_definition())
 
+    def __len__(self) -> int:
+        """The number of workflows on this page."""
+        return len(self.items)
+
     def __repr__(self) -> str:
         return f"SearchResult({len(self.items)} workflows, continue_token={self.continue_token!r})"
 
