@@ -455,3 +455,26 @@ def test_fields_trims_the_answer():
     page = argo.get_workflows(limit=1, fields="metadata,items.metadata.name")
     assert page.continue_token and list(page.items[0].raw) == ["metadata"]
     assert argo.get_workflows(limit=1, fields="items.metadata.name").continue_token is None  # as Argo: not kept
+
+
+def test_the_docs_query_examples():
+    from workflows.argo import Phase, V1alpha1Workflow, V1alpha1WorkflowList, Workflow, get_workflow, get_workflows
+
+    from workflows.backends import get_backend
+
+    argo.wait_workflow(operations.SingleTaskOperation("done-", tasks.BashTask("a", "true")).execute().name, WAIT)
+    running = operations.SingleTaskOperation("docs-", tasks.BashTask("a", "sleep 30")).execute()
+    for state in get_backend().watch(running.name, WAIT):  # each change, no polling
+        if any(node.get("type") == "Pod" for node in state["status"].get("nodes", {}).values()):
+            break
+    workflow_list: V1alpha1WorkflowList = get_workflows(status=Phase.Running, limit=10)
+    workflows: list[V1alpha1Workflow] = workflow_list.items
+    assert [w.name for w in workflows] == [running.name] and len(workflow_list) == 1
+    assert isinstance(workflow_list.raw, V1alpha1WorkflowList) and isinstance(workflows[0].raw, V1alpha1Workflow)
+    assert workflow_list.raw.items[0].status.phase == "Running"
+
+    wf: Workflow = get_workflow(workflow_name=running.name)
+    raw_workflow = wf.raw
+    assert raw_workflow.metadata.name == wf.name and wf.status == "Running" and not wf.succeeded()
+    assert len(wf.pod_names) == 1 and raw_workflow.status.nodes[wf.pod_names[0]].children is None
+    argo.delete_workflow(running.name)

@@ -12,8 +12,14 @@ from typing import Any
 
 from .backends import get_backend
 from .errors import WorkflowsError
-from .model_view import ModelView, WorkflowModel, parse_time, workflow_list_definition
+from .model_view import WorkflowListModel, WorkflowModel, parse_time
 from .selectors import Selector, SelectorError, parse_field_selector, parse_label_selector, trim_fields
+
+
+#: The argo SDK's model names CloudHarness's ``argo`` module re-exports (its docs import them from there):
+#: here the dict-based equivalents that ``Workflow.raw`` and ``SearchResult.raw`` are.
+V1alpha1Workflow = WorkflowModel
+V1alpha1WorkflowList = WorkflowListModel
 
 
 class WorkflowException(WorkflowsError):
@@ -175,11 +181,10 @@ class SearchResult:
         """Pass it as ``continue_token`` to get the next page; ``None`` on the last page."""
 
     @property
-    def raw(self) -> ModelView:
+    def raw(self) -> WorkflowListModel:
         """The page as the argo SDK's ``V1alpha1WorkflowList`` reads: ``raw.items``, ``raw.metadata._continue``."""
         metadata = {"continue": self.continue_token} if self.continue_token else {}
-        page = {"metadata": metadata, "items": [workflow.raw for workflow in self.items]}
-        return ModelView(page, workflow_list_definition())
+        return WorkflowListModel([workflow.raw for workflow in self.items], metadata)
 
     def __len__(self) -> int:
         """The number of workflows on this page."""

@@ -193,3 +193,12 @@ def workflow_list_definition() -> Definition:
         "kind": FieldType("string"),
         "metadata": FieldType("definition", definition=list_meta),
     })
+
+
+class WorkflowListModel(ModelView):
+    """A page of workflows read like the SDK's ``V1alpha1WorkflowList``: ``items`` (workflows), ``metadata._continue``."""
+
+    __slots__ = ()
+
+    def __init__(self, items: list[Mapping[str, Any]] | None = None, metadata: Mapping[str, Any] | None = None) -> None:
+        super().__init__({"metadata": dict(metadata or {}), "items": list(items or [])}, workflow_list_definition())
