@@ -215,8 +215,10 @@ def get_workflows(
     Server's ``fields`` parameter (``items.metadata.name,metadata`` keeps
     those; a leading ``-`` removes the listed ones instead); the keyword
     ``list_options_label_selector`` filters on labels (``key=value``, ``key!=value``,
-    ``key``, ``!key``). ``timeout_seconds`` bounds the request (a positive
-    number or ``None``). Bad values raise :class:`BadParam` naming the parameter.
+    ``key``, ``!key``). ``timeout_seconds`` (CloudHarness's request timeout) is
+    checked, a positive number or ``None``; the backend applies its own request
+    timeouts. Bad values raise :class:`BadParam` naming the parameter; an
+    unknown keyword is a ``TypeError``.
     """
     if status is not None and status not in Phase.phases():
         raise BadParam("status", f"status={status!r}: expected one of {', '.join(Phase.phases())}")
