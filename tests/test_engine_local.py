@@ -220,8 +220,8 @@ def compute():
 
 
 def test_sync_operation_with_results():
-    assert DistributedSyncOperationWithResults("results", PythonTask("compute", compute)).execute(WAIT) == {
-        "answer.txt": "42", "note.txt": "done"}
+    assert DistributedSyncOperationWithResults("results", PythonTask("compute", compute)).execute(WAIT) == [
+        {"answer.txt": "42"}, {"note.txt": "done"}]
 
 
 def test_sync_operation_waits_and_times_out():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.events import EventClient, wait_for_result
+from workflows.events import EventClient
 from workflows.events.notify import build_message, decode_payload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,8 @@ TASKS = ROOT / "applications" / "workflows" / "tasks"
 def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
     for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_EVENTS_BACKEND",
-                     "WORKFLOW_NAME", "WORKFLOW_STATUS", "QUEUE", "PAYLOAD", "shared_directory"):
+                     "WORKFLOW_NAME", "CH_WORKFLOW_NAME", "workflow_result", "queue_name", "payload",
+                     "WORKFLOWS_PAYLOAD_JSON", "shared_directory"):
         monkeypatch.delenv(variable, raising=False)
     return tmp_path / "home"
 
@@ -36,7 +37,7 @@ def run_module(module: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_notify_publishes_on_the_workflow_topic_by_default():
-    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-abc12", WORKFLOW_STATUS="Succeeded")
+    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-abc12", workflow_result="Succeeded")
     assert result.returncode == 0, result.stderr
     assert "published" in result.stderr
     assert EventClient("wf-abc12").consume_all(timeout=0) == [
@@ -45,8 +46,9 @@ def test_notify_publishes_on_the_workflow_topic_by_default():
 
 
 def test_notify_publishes_queue_and_decoded_payload():
-    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-xyz", WORKFLOW_STATUS="Failed",
-                        QUEUE="my-queue", PAYLOAD=json.dumps({"id": 7, "tags": ["a"]}, separators=(",", ":")))
+    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-xyz", workflow_result="Failed",
+                        queue_name="my-queue", payload=json.dumps({"id": 7, "tags": ["a"]}, separators=(",", ":")),
+                        WORKFLOWS_PAYLOAD_JSON="true")
     assert result.returncode == 0, result.stderr
     assert EventClient("my-queue").consume_all(timeout=0) == [
         {"workflow": "wf-xyz", "status": "Failed", "payload": {"id": 7, "tags": ["a"]}}
@@ -57,15 +59,26 @@ def test_notify_publishes_queue_and_decoded_payload():
 @pytest.mark.parametrize(
     "raw, published",
     [(None, None), ("plain text", "plain text"), ("42", "42"), ("true", "true"), ('"quoted"', '"quoted"'),
-     ('{"a": 1}', {"a": 1}), ("[1, 2]", [1, 2]), ("{not json", "{not json"), ("", "")],
+     ('{"a": 1}', '{"a": 1}'), ("[1, 2]", "[1, 2]"), ("{not json", "{not json"), ("", "")],
 )
-def test_payload_decoding(raw, published):
+def test_a_string_payload_stays_the_string_it_is(raw, published):
     assert decode_payload(raw) == published
 
 
-@pytest.mark.parametrize("missing", ["WORKFLOW_NAME", "WORKFLOW_STATUS"])
+@pytest.mark.parametrize("raw, published", [('{"a": 1}', {"a": 1}), ("[1, 2]", [1, 2]), ("42", 42), ("null", None)])
+def test_a_payload_the_compiler_encoded_as_json_is_decoded(raw, published):
+    assert decode_payload(raw, is_json=True) == published
+
+
+def test_a_payload_flagged_json_that_is_not_json_is_a_clear_error():
+    with pytest.raises(ValueError, match="payload is not valid JSON although WORKFLOWS_PAYLOAD_JSON=true"):
+        build_message({"WORKFLOW_NAME": "wf-1", "workflow_result": "Failed", "payload": "{bad",
+                       "WORKFLOWS_PAYLOAD_JSON": "true"})
+
+
+@pytest.mark.parametrize("missing", ["WORKFLOW_NAME", "workflow_result"])
 def test_notify_without_workflow_name_or_status_fails_clearly(missing):
-    env = {"WORKFLOW_NAME": "wf-1", "WORKFLOW_STATUS": "Succeeded"}
+    env = {"WORKFLOW_NAME": "wf-1", "workflow_result": "Succeeded"}
     del env[missing]
     with pytest.raises(ValueError, match=f"{missing} not set"):
         build_message(env)
@@ -74,9 +87,9 @@ def test_notify_without_workflow_name_or_status_fails_clearly(missing):
 def test_notify_process_exits_non_zero_on_incomplete_or_bad_environment():
     result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-missing")
     assert result.returncode == 2
-    assert "WORKFLOW_STATUS not set" in result.stderr
+    assert "workflow_result not set" in result.stderr
     assert EventClient("wf-missing").consume_all(timeout=0) == []
-    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-1", WORKFLOW_STATUS="Error", QUEUE="bad queue")
+    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-1", workflow_result="Error", queue_name="bad queue")
     assert result.returncode == 2
     assert "'bad queue'" in result.stderr
 
@@ -98,21 +111,22 @@ def test_send_result_publishes_the_top_level_text_files(tmp_path):
 
     result = run_module("workflows.events.send_result", WORKFLOW_NAME="wf-res", shared_directory=str(shared))
     assert result.returncode == 0, result.stderr
-    assert re.search(r"WARNING .*blob\.bin.*not UTF-8", result.stderr)
+    assert re.search(r"ERROR .*blob\.bin.*not UTF-8", result.stderr)
     assert re.search(r"WARNING .*big\.txt.*more than the maximum", result.stderr)
     messages = EventClient("wf-res").consume_all(timeout=0)
-    assert messages == [{
-        ".hidden": "h",
-        "data.json": '{"x": 1}',
-        "result.txt": "line 1\r\nline 2\n",
-        "unicode.txt": "héllo ✓",
-    }]
+    assert messages == [  # one message per file, by name; hidden files and subdirectories are not read
+        {"big.txt": "Error: size exceeded"},
+        {"data.json": '{"x": 1}'},
+        {"result.txt": "line 1\r\nline 2\n"},
+        {"unicode.txt": "héllo ✓"},
+    ]
 
 
-def test_send_result_of_an_empty_directory_publishes_an_empty_result(tmp_path):
+def test_send_result_of_an_empty_directory_publishes_nothing(tmp_path):
     result = run_module("workflows.events.send_result", WORKFLOW_NAME="wf-empty", shared_directory=str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert EventClient("wf-empty").consume_all(timeout=0) == [{}]
+    assert "holds no file to send" in result.stderr
+    assert EventClient("wf-empty").consume_all(timeout=0) == []
 
 
 def test_send_result_fails_clearly(tmp_path):
@@ -123,12 +137,9 @@ def test_send_result_fails_clearly(tmp_path):
     assert EventClient("wf-1").consume_all(timeout=0) == []
 
 
-def test_result_then_exit_notification_read_by_the_waiting_operation(tmp_path):
-    """What DistributedSyncOperationWithResults sees: send-result, then the on-exit handler, same topic."""
-    (tmp_path / "answer.txt").write_text("42")
-    assert run_module("workflows.events.send_result", WORKFLOW_NAME="wf-sync", shared_directory=str(tmp_path)).returncode == 0
-    assert run_module("workflows.events.notify", WORKFLOW_NAME="wf-sync", WORKFLOW_STATUS="Succeeded").returncode == 0
-    assert wait_for_result("wf-sync", timeout=1) == {"answer.txt": "42"}
+def test_notify_falls_back_on_cloudharness_workflow_variable():
+    queue, message = build_message({"CH_WORKFLOW_NAME": "wf-abc12-pod", "workflow_result": "Succeeded"})
+    assert (queue, message["workflow"]) == ("wf-abc12", "wf-abc12")
 
 
 # -- images ----------------------------------------------------------------------------------------

@@ -402,15 +402,17 @@ def test_on_exit_notify_handler():
     assert spec["onExit"] == "exit-handler"
     handler = templates_by_name(workflow)["exit-handler"]
     assert handler["container"]["image"] == "workflows-notify-queue:latest"
-    assert env_of(handler) == {"WORKFLOW_NAME": "{{workflow.name}}", "WORKFLOW_STATUS": "{{workflow.status}}",
-                               "QUEUE": "results", "PAYLOAD": '{"id":7}'}
+    assert env_of(handler) == {"WORKFLOW_NAME": "{{workflow.name}}", "CH_WORKFLOW_NAME": "{{workflow.name}}-pod",
+                               "workflow_result": "{{workflow.status}}", "queue_name": "results",
+                               "payload": '{"id":7}', "WORKFLOWS_PAYLOAD_JSON": "true"}
 
 
 def test_on_exit_notify_without_queue_or_payload_and_custom_image(monkeypatch):
     monkeypatch.setenv("WORKFLOWS_REGISTRY", "reg.io")
     handler = templates_by_name(PipelineOperation("p", [bash("a")], on_exit_notify={}).to_workflow())["exit-handler"]
     assert handler["container"]["image"] == "reg.io/workflows-notify-queue:latest"
-    assert env_of(handler) == {"WORKFLOW_NAME": "{{workflow.name}}", "WORKFLOW_STATUS": "{{workflow.status}}"}
+    assert env_of(handler) == {"WORKFLOW_NAME": "{{workflow.name}}", "CH_WORKFLOW_NAME": "{{workflow.name}}-pod",
+                               "workflow_result": "{{workflow.status}}"}
     handler = templates_by_name(PipelineOperation("p", [bash("a")], on_exit_notify={"image": "me/notifier:1"}
                                                   ).to_workflow())["exit-handler"]
     assert handler["container"]["image"] == "me/notifier:1"

@@ -119,7 +119,8 @@ def test_every_other_keyword_is_an_env_variable_converted_with_str():
         {"name": "FLAG", "value": "True"},
         {"name": "NAME", "value": "x"},
     ]
-    assert env[-1] == {"name": "WORKFLOW_NAME", "value": "{{workflow.name}}"}
+    assert env[-2:] == [{"name": "WORKFLOW_NAME", "value": "{{workflow.name}}"},
+                        {"name": "CH_WORKFLOW_NAME", "value": "{{workflow.name}}-pod"}]
 
 
 def test_invalid_and_reserved_env_names():

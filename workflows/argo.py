@@ -6,13 +6,20 @@ same calls work on the local engine and on Argo.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
-
-import yaml
 
 from .backends import get_backend
 from .errors import WorkflowsError
+from .model_view import WorkflowListModel, WorkflowModel, parse_time
+from .selectors import Selector, SelectorError, parse_field_selector, parse_label_selector, trim_fields
+
+
+#: The argo SDK's model names CloudHarness's ``argo`` module re-exports (its docs import them from there):
+#: here the dict-based equivalents that ``Workflow.raw`` and ``SearchResult.raw`` are.
+V1alpha1Workflow = WorkflowModel
+V1alpha1WorkflowList = WorkflowListModel
 
 
 class WorkflowException(WorkflowsError):
@@ -31,8 +38,27 @@ class WorkflowNotFound(WorkflowException):
         self.name = name
 
 
+class BadParam(WorkflowException, ValueError):
+    """A query parameter has a value the API refuses (status 400); ``param`` names it."""
+
+    def __init__(self, param_name: str, message: str = "") -> None:
+        super().__init__(400, message or f"bad value for {param_name!r}")
+        self.param = param_name
+
+
+class WorkflowResultsMissing(WorkflowException, RuntimeError):
+    """A workflow meant to publish results published none (it failed, or wrote no file).
+
+    A ``RuntimeError`` too: what CloudHarness raises in that case.
+    """
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(500, message)
+        self.name = name
+
+
 class Phase:
-    """Workflow and node phases, as Argo names them."""
+    """Workflow and node phases, as Argo names them (and CloudHarness's deprecated ``Node*`` names)."""
 
     Pending = "Pending"
     Running = "Running"
@@ -40,6 +66,13 @@ class Phase:
     Skipped = "Skipped"
     Failed = "Failed"
     Error = "Error"
+
+    NodePending = Pending
+    NodeRunning = Running
+    NodeSucceeded = Succeeded
+    NodeSkipped = Skipped
+    NodeFailed = Failed
+    NodeError = Error
 
     FINISHED = (Succeeded, Skipped, Failed, Error)
 
@@ -52,14 +85,26 @@ class Phase:
 class Workflow:
     """A handle on a submitted workflow, read from any backend (Argo's shape: metadata, spec, status)."""
 
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.raw = raw
-        """The workflow as the backend returned it."""
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw  # type: ignore[assignment]
 
     @property
-    def name(self) -> str:
-        """``metadata.name``."""
-        return self.raw["metadata"]["name"]
+    def raw(self) -> WorkflowModel:
+        """The workflow as the backend returned it: a dict, also readable like the argo SDK's model.
+
+        ``raw["metadata"]["name"]`` and ``raw.metadata.name`` alike; ``raw.to_dict()``, ``raw.to_str()``
+        (see :class:`~workflows.model_view.WorkflowModel`).
+        """
+        return self._raw
+
+    @raw.setter
+    def raw(self, value: Mapping[str, Any]) -> None:
+        self._raw = value if isinstance(value, WorkflowModel) else WorkflowModel(value)
+
+    @property
+    def name(self) -> str | None:
+        """``metadata.name`` (``None`` only when a ``fields`` query left it out)."""
+        return (self.raw.get("metadata") or {}).get("name")
 
     @property
     def status(self) -> str | None:
@@ -67,9 +112,9 @@ class Workflow:
         return (self.raw.get("status") or {}).get("phase")
 
     @property
-    def create_time(self) -> str | None:
-        """``metadata.creationTimestamp``."""
-        return self.raw["metadata"].get("creationTimestamp")
+    def create_time(self) -> datetime | None:
+        """``metadata.creationTimestamp`` as an aware UTC ``datetime``, as CloudHarness gives it."""
+        return parse_time((self.raw.get("metadata") or {}).get("creationTimestamp"))  # type: ignore[return-value]
 
     @property
     def nodes(self) -> dict[str, dict[str, Any]]:
@@ -118,7 +163,9 @@ class Workflow:
         get_backend().stop(self.name)
 
     def __str__(self) -> str:
-        return yaml.safe_dump(self.raw, sort_keys=False)
+        import yaml
+
+        return yaml.safe_dump(dict(self.raw), sort_keys=False)
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, status={self.status!r})"
@@ -127,24 +174,105 @@ class Workflow:
 class SearchResult:
     """A page of workflows and the token of the next page."""
 
-    def __init__(self, items: Sequence[dict[str, Any]], continue_token: str | None) -> None:
+    def __init__(self, items: Sequence[Mapping[str, Any]], continue_token: str | None) -> None:
         self.items: tuple[Workflow, ...] = tuple(Workflow(item) for item in items)
         """The workflows of this page."""
         self.continue_token = continue_token
         """Pass it as ``continue_token`` to get the next page; ``None`` on the last page."""
 
+    @property
+    def raw(self) -> WorkflowListModel:
+        """The page as the argo SDK's ``V1alpha1WorkflowList`` reads: ``raw.items``, ``raw.metadata._continue``."""
+        metadata = {"continue": self.continue_token} if self.continue_token else {}
+        return WorkflowListModel([workflow.raw for workflow in self.items], metadata)
+
+    def __len__(self) -> int:
+        """The number of workflows on this page."""
+        return len(self.items)
+
     def __repr__(self) -> str:
         return f"SearchResult({len(self.items)} workflows, continue_token={self.continue_token!r})"
 
 
-def get_workflows(status: str | None = None, limit: int = 10, continue_token: str | None = None) -> SearchResult:
-    """A page of at most ``limit`` workflows, newest first, optionally only those in phase ``status``."""
+#: Keyword arguments of the argo SDK's ``list_workflows`` that :func:`get_workflows` also takes.
+LIST_OPTIONS = frozenset({"list_options_label_selector"})
+
+
+def get_workflows(
+    status: str | None = None,
+    limit: int = 10,
+    continue_token: str | None = None,
+    timeout_seconds: float | None = 3,
+    field_selector: str | None = None,
+    fields: str | None = None,
+    **kwargs: Any,
+) -> SearchResult:
+    """A page of at most ``limit`` workflows, newest first, optionally only those in phase ``status``.
+
+    As CloudHarness's: ``field_selector`` is a Kubernetes field selector on
+    ``metadata.name`` and ``metadata.namespace`` (``metadata.name=my-wf``,
+    ``!=``, comma-separated terms); ``fields`` trims the answer like Argo
+    Server's ``fields`` parameter (``items.metadata.name,metadata`` keeps
+    those; a leading ``-`` removes the listed ones instead); the keyword
+    ``list_options_label_selector`` filters on labels (``key=value``, ``key!=value``,
+    ``key``, ``!key``). ``timeout_seconds`` (CloudHarness's request timeout) is
+    checked, a positive number or ``None``; the backend applies its own request
+    timeouts. Bad values raise :class:`BadParam` naming the parameter; an
+    unknown keyword is a ``TypeError``.
+    """
     if status is not None and status not in Phase.phases():
-        raise WorkflowException(400, f"status={status!r}: expected one of {', '.join(Phase.phases())}")
+        raise BadParam("status", f"status={status!r}: expected one of {', '.join(Phase.phases())}")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise WorkflowException(400, f"limit={limit!r}: expected a positive int")
-    items, token = get_backend().list(status, limit, continue_token)
+        raise BadParam("limit", f"limit={limit!r}: expected a positive int")
+    if timeout_seconds is not None and (
+        isinstance(timeout_seconds, bool) or not isinstance(timeout_seconds, (int, float)) or timeout_seconds <= 0
+    ):
+        raise BadParam("timeout_seconds", f"timeout_seconds={timeout_seconds!r}: expected a positive number or None")
+    unknown = set(kwargs) - LIST_OPTIONS
+    if unknown:
+        raise TypeError(f"get_workflows() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    selectors: list[Selector] = []
+    for parameter, parse, value in (("field_selector", parse_field_selector, field_selector),
+                                    ("list_options_label_selector", parse_label_selector,
+                                     kwargs.get("list_options_label_selector"))):
+        try:
+            selectors += parse(value)
+        except SelectorError as error:
+            raise BadParam(parameter, str(error)) from None
+    items, token = _list(status, limit, continue_token, selectors)
+    if fields:
+        try:
+            page = trim_fields({"metadata": {"continue": token} if token else {}, "items": items}, fields)
+        except SelectorError as error:
+            raise BadParam("fields", str(error)) from None
+        items, token = page.get("items") or [], (page.get("metadata") or {}).get("continue")
     return SearchResult(items, token)
+
+
+def _list(
+    status: str | None, limit: int, continue_token: str | None, selectors: list[Selector]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of at most ``limit`` workflows matching every selector, and the token of the next page."""
+    backend = get_backend()
+    if not selectors:
+        return backend.list(status, limit, continue_token)
+    name = next((selector.value for selector in selectors if selector.is_name_equality()), None)
+    if name is not None and continue_token is None:  # one workflow at most: read it directly
+        try:
+            workflow = backend.get(name)
+        except WorkflowNotFound:
+            return [], None
+        matches = (status is None or (workflow.get("status") or {}).get("phase") == status) and all(
+            selector.matches(workflow) for selector in selectors
+        )
+        return ([workflow] if matches else []), None
+    found: list[dict[str, Any]] = []
+    token = continue_token
+    while True:  # each page asked for is consumed whole, so the backend's token stays exact
+        page, token = backend.list(status, limit - len(found), token)
+        found += [workflow for workflow in page if all(selector.matches(workflow) for selector in selectors)]
+        if len(found) == limit or token is None:
+            return found, token
 
 
 def get_workflow(workflow_name: str) -> Workflow:

@@ -7,10 +7,12 @@ class WorkflowsError(Exception):
     """Base class of every error raised by harness-workflows."""
 
 
-class BadOperationConfiguration(WorkflowsError, ValueError):
+class BadOperationConfiguration(WorkflowsError, ValueError, RuntimeError):
     """A task, an operation or a spec is configured in a way Argo would reject or misrun.
 
-    The message names the offending field and value.
+    The message names the offending field and value. It is a ``ValueError``
+    and also a ``RuntimeError``, what CloudHarness's class of the same name
+    derives from, so code written for either catches it.
     """
 
 

@@ -10,6 +10,8 @@ from .errors import BadOperationConfiguration
 MAX_OBJECT_NAME = 63
 #: ``metadata.generateName`` gets 5 random characters appended by the API server.
 GENERATED_SUFFIX_LENGTH = 5
+#: The longest ``metadata.generateName``: the API server appends its 5 characters to it.
+MAX_GENERATE_NAME = MAX_OBJECT_NAME - GENERATED_SUFFIX_LENGTH
 #: Argo's limit on template, step and DAG task names (``workflowFieldMaxLength``).
 MAX_FIELD_NAME = 128
 
@@ -51,3 +53,24 @@ def check_dns1123_label(field: str, name: object, max_length: int = MAX_OBJECT_N
             f"{field}={name!r}: {len(normalised)} characters once normalised, Argo allows at most {max_length}"
         )
     return normalised
+
+
+def check_basename(field: str, basename: object) -> str:
+    """Normalise and check an operation's ``basename``; return it normalised, a trailing ``-`` kept.
+
+    A basename may end in ``-``, as Kubernetes' ``generateName`` and
+    CloudHarness's documentation write it; without that dash it must be a
+    DNS-1123 label, and :func:`generate_name` of it must leave room for the 5
+    characters the API server appends.
+    """
+    if not (isinstance(basename, str) and basename.endswith("-")):
+        return check_dns1123_label(field, basename, max_length=MAX_GENERATE_NAME - 1)
+    try:
+        return check_dns1123_label(field, basename[:-1], max_length=MAX_GENERATE_NAME - 1) + "-"
+    except BadOperationConfiguration as error:
+        raise BadOperationConfiguration(f"{field}={basename!r}, without its trailing '-': {error}") from None
+
+
+def generate_name(basename: str) -> str:
+    """``metadata.generateName`` of an operation: the basename as given when it ends in ``-``, else basename + ``-``."""
+    return basename if basename.endswith("-") else f"{basename}-"

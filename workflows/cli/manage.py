@@ -94,7 +94,8 @@ def list_workflows(args: argparse.Namespace) -> int:
     print(f"{'NAME':<40} {'STATUS':<10} {'CREATED':<21} DURATION")
     for workflow in page.items:
         status = workflow.raw.get("status") or {}
-        print(f"{workflow.name:<40} {workflow.status or 'Pending':<10} {workflow.create_time or '':<21} "
+        created = workflow.raw["metadata"].get("creationTimestamp") or ""
+        print(f"{workflow.name:<40} {workflow.status or 'Pending':<10} {created:<21} "
               f"{duration(status)}")
     return 0
 

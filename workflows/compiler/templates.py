@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from ..runtime import WORKFLOW_NAME_ENV
+from ..runtime import workflow_name_env
 
 if TYPE_CHECKING:
     from ..tasks import Task
@@ -40,7 +40,7 @@ def task_template(
     variables = [{"name": name, "value": value} for name, value in task.env.items()]
     if env:
         variables += env
-    variables.append({"name": WORKFLOW_NAME_ENV, "value": "{{workflow.name}}"})
+    variables += workflow_name_env()
     body["env"] = variables
     if task.resources:
         body["resources"] = {section: dict(amounts) for section, amounts in task.resources.items()}

@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..runtime import (
     EXIT_PAYLOAD_ENV,
+    EXIT_PAYLOAD_JSON_ENV,
     EXIT_QUEUE_ENV,
     EXIT_STATUS_ENV,
     SHARED_DIRECTORY_ENV,
-    WORKFLOW_NAME_ENV,
+    workflow_name_env,
 )
+from ..naming import generate_name
 from .affinity import pod_affinity
 from .templates import task_template
 
@@ -24,17 +26,22 @@ API_VERSION = "argoproj.io/v1alpha1"
 def _exit_handler(
     notification: ExitNotification, labels: dict[str, str], affinity: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The ``onExit`` template: publishes ``{"workflow", "status", "payload"}`` on the queue."""
+    """The ``onExit`` template: publishes ``{"workflow", "status", "payload"}`` on the queue.
+
+    Its container gets what CloudHarness's notify images read (``workflow_result``,
+    and ``queue_name`` and ``payload`` when given), the workflow's name, and
+    ``WORKFLOWS_PAYLOAD_JSON=true`` when a dict or list payload was encoded as JSON.
+    """
     from ..operations.base import EXIT_HANDLER_NAME
 
-    env = [
-        {"name": WORKFLOW_NAME_ENV, "value": "{{workflow.name}}"},
-        {"name": EXIT_STATUS_ENV, "value": "{{workflow.status}}"},
-    ]
+    env = [{"name": EXIT_STATUS_ENV, "value": "{{workflow.status}}"}]
     if notification.queue is not None:
         env.append({"name": EXIT_QUEUE_ENV, "value": notification.queue})
     if notification.payload is not None:
         env.append({"name": EXIT_PAYLOAD_ENV, "value": notification.payload})
+        if notification.payload_is_json:
+            env.append({"name": EXIT_PAYLOAD_JSON_ENV, "value": "true"})
+    env += workflow_name_env()
     template: dict[str, Any] = {"name": EXIT_HANDLER_NAME, "container": {"image": notification.image, "env": env}}
     if labels:
         template["metadata"] = {"labels": labels}
@@ -103,7 +110,7 @@ def compile_workflow(operation: ContainerizedOperation) -> dict[str, Any]:
         spec["volumeClaimTemplates"] = claim_templates
     _spec_options(spec, options)
 
-    metadata: dict[str, Any] = {"generateName": f"{operation.name}-"}
+    metadata: dict[str, Any] = {"generateName": generate_name(operation.name)}
     if options.labels:
         metadata["labels"] = dict(options.labels)
     if options.annotations:

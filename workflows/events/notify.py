@@ -1,17 +1,20 @@
 """The on-exit notifier (image ``workflows-notify-queue``): ``python -m workflows.events.notify``.
 
 Publishes ``{"workflow": <name>, "status": <status>, "payload": <payload>}``,
-read from the environment that the compiled ``onExit`` template sets:
+read from the environment that the compiled ``onExit`` template sets, under
+the names CloudHarness's notify images read:
 
-=====================  ========================================================================
-``WORKFLOW_NAME``      the workflow's name (required)
-``WORKFLOW_STATUS``    its final status: ``Succeeded``, ``Failed`` or ``Error`` (required)
-``QUEUE``              the topic to publish on; default: the topic named after the workflow
-                       (``WORKFLOW_NAME``), the one a caller of the workflow can derive
-``PAYLOAD``            optional; a JSON object or array (how the compiler encodes dict and list
-                       payloads) is published decoded, anything else as the string it is;
-                       unset, the payload is ``null``
-=====================  ========================================================================
+==========================  ===================================================================
+``workflow_result``         the workflow's final status: ``Succeeded``, ``Failed`` or ``Error`` (required)
+``queue_name``              the topic to publish on; default: the topic named after the workflow,
+                            the one a caller of the workflow can derive
+``payload``                 optional; published as the string it is (spaces, quotes, newlines and
+                            all); unset, the payload is ``null``
+``WORKFLOWS_PAYLOAD_JSON``  ``true`` when the operation was given a dict or list payload, which the
+                            compiler encoded as JSON: it is published decoded
+``WORKFLOW_NAME``           the workflow's name (required; CloudHarness's ``CH_WORKFLOW_NAME``,
+                            less its last ``-`` segment, when only that one is set)
+==========================  ===================================================================
 
 Exit status: 0 when published, 2 when the environment is incomplete or
 invalid, 1 when publishing failed.
@@ -23,13 +26,16 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from ..runtime import (
     EXIT_PAYLOAD_ENV,
+    EXIT_PAYLOAD_JSON_ENV,
     EXIT_QUEUE_ENV,
     EXIT_STATUS_ENV,
     WORKFLOW_NAME_ENV,
+    get_workflow_name,
 )
 from .client import notify_queue, validate_topic_name
 from .errors import EventsError, InvalidTopicName
@@ -37,36 +43,34 @@ from .errors import EventsError, InvalidTopicName
 log = logging.getLogger("workflows.events.notify")
 
 
-def decode_payload(raw: str | None) -> Any:
-    """The published payload: ``None`` if unset, a decoded JSON object/array, else the string itself.
+def decode_payload(raw: str | None, is_json: bool = False) -> Any:
+    """The published payload: ``None`` if unset, the decoded value when ``is_json``, else the string itself.
 
-    Scalars stay strings (``"42"`` is published as ``"42"``): a string payload
-    is never turned into a number or a boolean.
+    Raise ``ValueError`` naming the variable when ``is_json`` and ``raw`` is not JSON.
     """
-    if raw is None:
-        return None
-    if raw.lstrip()[:1] in ("{", "["):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            pass
-    return raw
+    if raw is None or not is_json:
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise ValueError(f"{EXIT_PAYLOAD_ENV} is not valid JSON although {EXIT_PAYLOAD_JSON_ENV}=true: {error}") from None
 
 
-def build_message(environ: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
+def build_message(environ: Mapping[str, str] | None = None) -> tuple[str, dict[str, Any]]:
     """The topic and the message described by ``environ`` (default: ``os.environ``).
 
     Raise ``ValueError`` naming the missing variable, or :class:`InvalidTopicName`.
     """
     env = os.environ if environ is None else environ
-    missing = [name for name in (WORKFLOW_NAME_ENV, EXIT_STATUS_ENV) if not env.get(name)]
+    workflow = get_workflow_name(env)
+    missing = [name for name, value in ((WORKFLOW_NAME_ENV, workflow), (EXIT_STATUS_ENV, env.get(EXIT_STATUS_ENV)))
+               if not value]
     if missing:
         raise ValueError(f"{' and '.join(missing)} not set: the on-exit handler sets them from Argo's "
                          "{{workflow.name}} and {{workflow.status}}")
-    workflow = env[WORKFLOW_NAME_ENV]
     queue = validate_topic_name(env.get(EXIT_QUEUE_ENV) or workflow)
-    return queue, {"workflow": workflow, "status": env[EXIT_STATUS_ENV],
-                   "payload": decode_payload(env.get(EXIT_PAYLOAD_ENV))}
+    payload = decode_payload(env.get(EXIT_PAYLOAD_ENV), env.get(EXIT_PAYLOAD_JSON_ENV) == "true")
+    return queue, {"workflow": workflow, "status": env[EXIT_STATUS_ENV], "payload": payload}
 
 
 def main() -> int:

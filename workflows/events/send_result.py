@@ -1,15 +1,18 @@
 """The result sender (image ``workflows-send-result-event``): ``python -m workflows.events.send_result``.
 
-Last step of ``DistributedSyncOperationWithResults``: publishes ONE message,
-``{file name: text content}``, on the topic named after the workflow
-(``WORKFLOW_NAME``), made of the regular files at the top level of the shared
-directory (``$shared_directory``):
+Last step of ``DistributedSyncOperationWithResults``. As CloudHarness's
+``send-result-event`` task, publishes one message per file of the shared
+directory (``$shared_directory``), ``{<file name>: <text content>}``, on the
+topic named after the workflow (``WORKFLOW_NAME``); the operation returns the
+list of these messages.
 
-- subdirectories are not read (like CloudHarness's ``<dir>/*``); hidden files are included;
+- the regular files at the top level, by name; subdirectories and hidden files are
+  not read (like CloudHarness's ``<dir>/*``);
 - content is the file's exact text, decoded as UTF-8 (no newline translation);
-- a file that is not valid UTF-8, or larger than :data:`MAX_FILE_SIZE` (1 MiB,
-  CloudHarness's limit), is left out with a warning;
-- an empty directory publishes ``{}``, so the waiting caller gets an answer.
+- a file larger than :data:`MAX_FILE_SIZE` (1 MiB, CloudHarness's limit) gives
+  ``{<file name>: "Error: size exceeded"}`` (:data:`SIZE_EXCEEDED`) instead of its content;
+- a file that is not valid UTF-8 text, or cannot be read, is left out with an error logged;
+- an empty directory publishes nothing: the operation then reports that no result came.
 
 Exit status: 0 when published, 2 when the environment is incomplete or the
 directory is missing, 1 when publishing failed.
@@ -28,28 +31,35 @@ from .errors import EventsError, InvalidTopicName
 
 log = logging.getLogger("workflows.events.send_result")
 
-#: Files larger than this many bytes are left out of the result.
+#: Files larger than this many bytes are sent as :data:`SIZE_EXCEEDED` instead of their content.
 MAX_FILE_SIZE = 2**20
+#: What a file over :data:`MAX_FILE_SIZE` is sent as (CloudHarness's text).
+SIZE_EXCEEDED = "Error: size exceeded"
 
 
-def collect_results(directory: str | os.PathLike[str]) -> dict[str, str]:
-    """``{file name: text}`` for the top-level regular files of ``directory`` (see the module's rules)."""
-    results: dict[str, str] = {}
+def collect_results(directory: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """The messages for ``directory``: one ``{file name: text}`` per file, by name (see the module's rules)."""
+    messages: list[dict[str, str]] = []
     for path in sorted(Path(directory).iterdir()):
+        if path.name.startswith("."):
+            log.info("skipping %s: hidden", path)
+            continue
         if not path.is_file():
             log.info("skipping %s: not a regular file", path)
             continue
         size = path.stat().st_size
         if size > MAX_FILE_SIZE:
-            log.warning("skipping %s: %d bytes, more than the maximum of %d", path, size, MAX_FILE_SIZE)
+            log.warning("%s: %d bytes, more than the maximum of %d: sending %r instead of its content",
+                        path, size, MAX_FILE_SIZE, SIZE_EXCEEDED)
+            messages.append({path.name: SIZE_EXCEEDED})
             continue
         try:
-            results[path.name] = path.read_bytes().decode("utf-8")
+            messages.append({path.name: path.read_bytes().decode("utf-8")})
         except UnicodeDecodeError:
-            log.warning("skipping %s: not UTF-8 text", path)
+            log.error("skipping %s: not UTF-8 text", path)
         except OSError as error:
-            log.warning("skipping %s: %s", path, error)
-    return results
+            log.error("skipping %s: %s", path, error)
+    return messages
 
 
 def main() -> int:
@@ -69,13 +79,17 @@ def main() -> int:
     if not os.path.isdir(directory):
         log.error("cannot send the result: shared directory %s does not exist", directory)
         return 2
-    results = collect_results(directory)
+    messages = collect_results(directory)
+    if not messages:
+        log.warning("%s holds no file to send: nothing published on %s", directory, topic)
     try:
-        notify_queue(topic, results)
+        for message in messages:
+            notify_queue(topic, message)
     except EventsError as error:
         log.error("cannot publish on %s: %s", topic, error)
         return 1
-    log.info("published %d file(s) of %s on %s: %s", len(results), directory, topic, ", ".join(results))
+    log.info("published %d file(s) of %s on %s: %s", len(messages), directory, topic,
+             ", ".join(name for message in messages for name in message))
     return 0
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import BadOperationConfiguration
-from ..naming import GENERATED_SUFFIX_LENGTH, MAX_OBJECT_NAME, check_dns1123_label
+from ..naming import check_basename
 from ..runtime import SHARED_DIRECTORY_ENV
 from ..tasks import Task
 from .options import OperationOptions
@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 
 #: Name of the template that runs the ``on_exit_notify`` handler.
 EXIT_HANDLER_NAME = "exit-handler"
-#: The longest basename: ``generateName`` is ``<basename>-`` and gets 5 random characters.
-MAX_BASENAME = MAX_OBJECT_NAME - GENERATED_SUFFIX_LENGTH - 1
 
 
 class ManagedOperation:
@@ -65,7 +63,7 @@ class ContainerizedOperation(ManagedOperation):
     entry_suffix: ClassVar[str | None] = None
 
     def __init__(self, basename: str, tasks: Iterable[Task], **options: Any) -> None:
-        super().__init__(check_dns1123_label("basename", basename, max_length=MAX_BASENAME))
+        super().__init__(check_basename("basename", basename))
         self.options = OperationOptions(**options)
         """The checked options."""
         self.persisted: Workflow | None = None

@@ -204,6 +204,8 @@ class ExitNotification:
                 ) from error
         self.payload: str | None = payload
         """The payload, as a string (JSON for structured payloads), or ``None``."""
+        self.payload_is_json: bool = payload is not None and not isinstance(value.get("payload"), str)
+        """Whether :attr:`payload` is the JSON of a dict, list or number given (a string is passed as it is)."""
         image = value.get("image", NOTIFY_QUEUE_IMAGE)
         if not isinstance(image, str) or not image:
             raise BadOperationConfiguration(f"on_exit_notify.image={image!r}: expected an image name")

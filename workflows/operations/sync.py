@@ -19,11 +19,12 @@ class DistributedSyncOperation(ExecuteAndWaitOperation, SingleTaskOperation):
 
 
 class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOperation):
-    """Runs one task, then returns what it wrote to its shared directory.
+    """Runs one task, then returns what it wrote to its shared directory, as CloudHarness does.
 
     The task is followed by a ``send-result-event`` task (image
-    ``workflows-send-result-event``) that publishes the files of the shared
-    directory (``/mnt/shared`` unless ``shared_directory`` says otherwise).
+    ``workflows-send-result-event``) that publishes each file of the shared
+    directory (``/mnt/shared`` unless ``shared_directory`` says otherwise) as
+    one message ``{file name: text}`` (see :mod:`workflows.events.send_result`).
     """
 
     def __init__(self, basename: str, task: Task, **options: Any) -> None:
@@ -32,19 +33,33 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
         self.task: Task = task
         """The task whose results are returned."""
 
-    def execute(self, timeout: float | None = None) -> dict[str, str]:
-        """Run the workflow, wait for it, and return the files its task wrote: ``{file name: text}``.
+    def execute(self, timeout: float | None = None) -> list[dict[str, str]]:  # type: ignore[override]
+        """Run the workflow, wait for it, and return the messages its send-result step published.
 
-        Raises :class:`TimeoutError` (naming the workflow) when it does not
-        finish within ``timeout`` seconds, and
-        :class:`~workflows.argo.WorkflowException` when it does not succeed.
+        One ``{file name: text}`` per file the task wrote, by file name, so
+        ``execute()[0]["result"]`` reads a task's ``result`` file, as with
+        CloudHarness. Raises :class:`TimeoutError` (naming the workflow) when it
+        does not finish within ``timeout`` seconds, and
+        :class:`~workflows.argo.WorkflowResultsMissing` (a ``RuntimeError``, as
+        CloudHarness raises) when it does not succeed or publishes nothing.
         """
-        from ..argo import WorkflowException
-        from ..events import wait_for_result
+        from ..argo import WorkflowResultsMissing
+        from ..events import EventClient, is_exit_notification
 
         workflow = ExecuteAndWaitOperation.execute(self, timeout)
+        client = EventClient(workflow.name)
+        messages = [message for message in client.consume_all(timeout=0)
+                    if not is_exit_notification(message, workflow.name)]
+        client.delete_topic()
         if not workflow.succeeded():
-            raise WorkflowException(
-                500, f"workflow {workflow.name!r} ended {workflow.status}: {workflow.get_status_message()}"
+            raise WorkflowResultsMissing(
+                workflow.name,
+                f"workflow {workflow.name!r} ended {workflow.status}: {workflow.get_status_message()}",
             )
-        return wait_for_result(workflow.name, timeout=0)
+        if not messages:
+            raise WorkflowResultsMissing(
+                workflow.name,
+                f"workflow {workflow.name!r} put no result in the queue: task {self.task.name!r} wrote no file "
+                f"in its shared directory {self.options.shared_path}",
+            )
+        return messages

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from ..errors import BadOperationConfiguration
 from ..naming import ENV_VAR_NAME, check_dns1123_label
 from ..quantity import resource_requirements
-from ..runtime import WORKFLOW_NAME_ENV
+from ..runtime import CH_WORKFLOW_NAME_ENV, WORKFLOW_NAME_ENV
 from ..volumes import VolumeMount, parse_volumes
 
 IMAGE_PULL_POLICIES = ("Always", "IfNotPresent", "Never")
@@ -33,7 +33,7 @@ def _check_overrides(task: str, overrides: object) -> dict[str, Any]:
 
 
 #: Environment variables every task gets from the library; a task cannot set them itself.
-RESERVED_ENV = frozenset({WORKFLOW_NAME_ENV})
+RESERVED_ENV = frozenset({WORKFLOW_NAME_ENV, CH_WORKFLOW_NAME_ENV})
 
 
 def _check_env(task: str, env: Mapping[str, object]) -> dict[str, str]:
