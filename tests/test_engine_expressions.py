@@ -10,7 +10,7 @@ import pytest
 import yaml
 from argo_reference import SHARED_ARGO
 
-from workflows.engine.expr_golang import (
+from workflows.engine.lang.gofmt import (
     RawNumber,
     go_duration_string,
     go_float_json,
@@ -21,8 +21,8 @@ from workflows.engine.expr_golang import (
     go_time_format,
     parse_go_json,
 )
-from workflows.engine.expr_jsonpath import JSONPathError, query
-from workflows.engine.expressions import (
+from workflows.engine.lang.jsonpath import JSONPathError, query
+from workflows.engine.lang.expr import (
     ExpressionError,
     TemplateError,
     UnresolvedReference,
@@ -35,7 +35,7 @@ from workflows.engine.expressions import (
     parse_go_duration,
     parse_go_time,
 )
-from workflows.engine.templating import expression_env, substitute
+from workflows.engine.lang.templating import expression_env, substitute
 
 EXAMPLES = SHARED_ARGO / "v3.7.18"
 

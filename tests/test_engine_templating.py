@@ -10,7 +10,7 @@ import pytest
 import yaml
 from argo_reference import SHARED_ARGO
 
-from workflows.engine.templating import (
+from workflows.engine.lang.templating import (
     ExpressionError,
     TemplateError,
     UnresolvedReference,

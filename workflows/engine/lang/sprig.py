@@ -25,7 +25,7 @@ import zlib
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from .expr_golang import go_json, go_sprint, go_time_format, parse_go_json
+from .gofmt import go_json, go_sprint, go_time_format, parse_go_json
 
 __all__ = ["SPRIG", "to_float64", "to_int64"]
 
@@ -158,7 +158,7 @@ def _date_in_zone(layout: str, date: Any, zone: str) -> str:
 
 
 def _to_date(layout: str, text: str) -> _dt.datetime:
-    from .expressions import (
+    from .expr import (
         parse_go_time,  # local import: expressions imports this module
     )
 
@@ -430,7 +430,7 @@ def _to_raw_json(value: Any) -> str:
 
 
 def _duration(seconds: Any) -> str:
-    from .expr_golang import go_duration_string
+    from .gofmt import go_duration_string
 
     if isinstance(seconds, str):
         try:
@@ -591,7 +591,7 @@ SPRIG: dict[str, Callable[..., Any]] = {
 
 
 def _date_modify(text: str, moment: _dt.datetime) -> _dt.datetime:
-    from .expressions import (
+    from .expr import (
         parse_go_duration,  # local import: expressions imports this module
     )
 

@@ -22,7 +22,7 @@ error (:class:`ExpressionError`).
 -----------------------------------------------------------
 :func:`evaluate_expression` evaluates ``github.com/expr-lang/expr`` (v1.17)
 syntax against an environment (a mapping, usually built by
-:func:`workflows.engine.templating.expression_env`):
+:func:`workflows.engine.lang.templating.expression_env`):
 
 * literals ``1``, ``0x1F``, ``1_000``, ``2.5``, ``'s'``, ``"s"``, `` `raw` ``,
   ``true``, ``false``, ``nil``, arrays ``[1, 2]``, maps ``{a: 1, 'b-c': 2}``;
@@ -43,7 +43,7 @@ syntax against an environment (a mapping, usually built by
   values toPairs fromPairs reverse uniq concat flatten sort bit*``) and the
   functions Argo adds (``util/expr/env``): ``asInt``, ``asFloat``,
   ``jsonpath(json, path)``, ``toJson`` and the ``sprig`` map
-  (:mod:`workflows.engine.expr_sprig`).
+  (:mod:`workflows.engine.lang.sprig`).
 
 Values follow Go: integers are ``int``, JSON numbers (``fromJSON``,
 ``jsonpath``) are ``float``; ``/`` always gives a float, ``%`` needs integers,
@@ -66,11 +66,11 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Callable
 
-from .expr_errors import ExpressionError, LoopError, TemplateError, UnresolvedReference
-from .expr_golang import go_json, go_sprint, go_type_name, parse_go_json
-from .expr_jsonpath import JSONPathError
-from .expr_jsonpath import query as jsonpath_query
-from .expr_sprig import SPRIG
+from .errors import ExpressionError, LoopError, TemplateError, UnresolvedReference
+from .gofmt import go_json, go_sprint, go_type_name, parse_go_json
+from .jsonpath import JSONPathError
+from .jsonpath import query as jsonpath_query
+from .sprig import SPRIG
 
 __all__ = [
     "ARGO_FUNCTIONS",
@@ -1045,7 +1045,7 @@ def _slice(base: Any, low: Any, high: Any) -> Any:
 
 
 def _duration_methods(value: _dt.timedelta) -> dict:
-    from .expr_golang import go_duration_string
+    from .gofmt import go_duration_string
 
     nanos = (value.days * 86400 + value.seconds) * 1_000_000_000 + value.microseconds * 1000
     return {
@@ -1061,7 +1061,7 @@ def _duration_methods(value: _dt.timedelta) -> dict:
 
 
 def _time_methods(value: _dt.datetime) -> dict:
-    from .expr_golang import go_time_format, go_time_string
+    from .gofmt import go_time_format, go_time_string
 
     moment = _aware(value)
     return {
@@ -2350,6 +2350,6 @@ def evaluate_when(condition: str) -> bool:
     Raises :class:`ExpressionError` naming the condition on a syntax error, a
     type error (``'a' < 1``) or a non-boolean result.
     """
-    from .expr_govaluate import evaluate_when as _evaluate
+    from .govaluate import evaluate_when as _evaluate
 
     return _evaluate(condition)
