@@ -10,6 +10,7 @@ import pytest
 import yaml
 from argo_reference import SHARED_ARGO
 
+from workflows.durations import parse_go_duration
 from workflows.engine.lang.gofmt import (
     RawNumber,
     go_duration_string,
@@ -29,12 +30,11 @@ from workflows.engine.lang.expr import (
     compile_expression,
     evaluate_expression,
     evaluate_expression_bool,
-    evaluate_when,
     expression_references,
     has_reference,
-    parse_go_duration,
-    parse_go_time,
 )
+from workflows.engine.lang.govaluate import evaluate_when
+from workflows.engine.lang.gotime import parse_go_time
 from workflows.engine.lang.templating import expression_env, substitute
 
 EXAMPLES = SHARED_ARGO / "v3.7.18"

@@ -1,7 +1,7 @@
 """Exception classes shared by the engine's templating, expression and loop modules.
 
 :mod:`workflows.engine.lang.templating` and :mod:`workflows.engine.lang.expr`
-re-export them; import them from either.
+re-export them.
 """
 
 from __future__ import annotations

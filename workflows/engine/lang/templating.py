@@ -89,13 +89,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from .errors import ExpressionError, TemplateError, UnresolvedReference
-from .gofmt import go_json, go_sprint
 from .expr import (
     ARGO_FUNCTIONS,
     LATE_BOUND_NAMES,
     compile_expression,
+    evaluate_expression,
     has_reference,
 )
+from .gofmt import go_json, go_sprint
 
 __all__ = [
     "ExpressionError",
@@ -177,8 +178,6 @@ def value_from_expression(expression: str, scope: Scope, *, env: Mapping[str, An
     For ``fromExpression`` (artifacts) use
     :func:`workflows.engine.lang.expr.evaluate_expression` directly.
     """
-    from .expr import evaluate_expression
-
     value = evaluate_expression(expression, env if env is not None else expression_env(scope))
     if value is None:
         raise ExpressionError(f"failed to evaluate expression {expression!r}: it evaluated to nil", tag=expression)
