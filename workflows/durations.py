@@ -10,9 +10,12 @@ nanoseconds. Error messages are Go's.
 
 from __future__ import annotations
 
-import datetime as _dt
+from typing import TYPE_CHECKING
 
 from .errors import WorkflowsError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as _dt
 
 __all__ = ["InvalidDuration", "duration_seconds", "go_duration_ns", "is_go_duration", "parse_go_duration"]
 
@@ -137,6 +140,8 @@ def parse_go_duration(text: str) -> _dt.timedelta:
 
     Raises :class:`InvalidDuration` with Go's message when Go refuses ``text``.
     """
+    import datetime as _dt  # loaded by the expression languages only; the compiler needs no datetime
+
     return _dt.timedelta(microseconds=go_duration_ns(text) / 1000)
 
 
