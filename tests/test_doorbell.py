@@ -18,12 +18,6 @@ from workflows.doorbell import Doorbell
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
 @pytest.fixture
 def short_dir():
     """A directory whose socket paths fit ``sun_path`` (pytest's tmp_path may not)."""

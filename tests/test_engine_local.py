@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from child_output import read_line, read_rest
 
 from workflows import argo
 from workflows.engine.support import UnsupportedWorkflow
@@ -30,13 +31,11 @@ WAIT = 60
 
 
 @pytest.fixture(autouse=True)
-def local_backend(tmp_path, monkeypatch):
-    """A fresh state folder and the local backend for every test."""
-    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "state"))
+def local_backend(workflows_home, monkeypatch):
+    """The local backend for every test, on the test's own state folder (conftest's ``workflows_home``)."""
     monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.delenv("WORKFLOWS_IMAGE", raising=False)
-    return tmp_path / "state"
+    return workflows_home
 
 
 def nodes_by_display(workflow: argo.Workflow) -> dict[str, dict]:
@@ -478,10 +477,14 @@ def test_cli_logs_follow_streams_while_running(tmp_path):
     name = cli("run", str(ops), "--no-wait").stdout.strip()
     follow = subprocess.Popen([sys.executable, "-m", "workflows", "logs", name, "--follow"], stdout=subprocess.PIPE,
                               text=True)
-    first = follow.stdout.readline()
-    assert first == f"{name}: tick 1\n"
-    assert argo.get_workflow(name).status == "Running"  # the first line came before the end
-    rest = follow.stdout.read()
+    try:
+        first = read_line(follow.stdout)
+        assert first == f"{name}: tick 1\n"
+        assert argo.get_workflow(name).status == "Running"  # the first line came before the end
+        rest = read_rest(follow.stdout)
+    except BaseException:
+        follow.kill()
+        raise
     assert follow.wait(timeout=60) == 0
     assert rest == f"{name}: tick 2\n{name}: tick 3\n"
 

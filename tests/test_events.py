@@ -27,16 +27,6 @@ from workflows.events import (
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An isolated ``WORKFLOWS_HOME`` (never the real one); Kafka unconfigured."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("WORKFLOWS_HOME", str(path))
-    for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_EVENTS_BACKEND"):
-        monkeypatch.delenv(variable, raising=False)
-    return path
-
-
 def spawn(code: str, *args: str, **kwargs) -> subprocess.Popen:
     """A Python process running ``code`` with this checkout importable and the test's environment."""
     return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, text=True,
@@ -46,12 +36,12 @@ def spawn(code: str, *args: str, **kwargs) -> subprocess.Popen:
 # -- the API ---------------------------------------------------------------------------------------
 
 
-def test_produce_consume_round_trip(home):
+def test_produce_consume_round_trip(workflows_home):
     client = EventClient("round-trip")
     assert client.produce({"a": 1, "nested": {"list": [1, "x", None]}}) == 0
     assert client.produce({"b": "é"}) == 1
     assert client.consume_all(timeout=0) == [{"a": 1, "nested": {"list": [1, "x", None]}}, {"b": "é"}]
-    assert (home / "events.sqlite").is_file()
+    assert (workflows_home / "events.sqlite").is_file()
 
 
 def test_consume_all_returns_only_unconsumed_messages():
@@ -278,12 +268,12 @@ def test_consume_all_without_timeout_waits_for_the_first_message():
     timer.join()
 
 
-def test_deleting_a_topic_removes_its_doorbell(home):
+def test_deleting_a_topic_removes_its_doorbell(workflows_home):
     client = EventClient("doorbell-dir")
     assert client.consume_all(timeout=0.01) == []
-    assert (home / "events" / "waiters" / "doorbell-dir").is_dir()
+    assert (workflows_home / "events" / "waiters" / "doorbell-dir").is_dir()
     client.delete_topic()
-    assert not (home / "events" / "waiters" / "doorbell-dir").exists()
+    assert not (workflows_home / "events" / "waiters" / "doorbell-dir").exists()
 
 
 def test_other_topics_do_not_end_the_wait():
