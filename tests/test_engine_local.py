@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -565,6 +566,10 @@ def test_live_progress_in_a_terminal(tmp_path):
     os.close(secondary)
     output = b""
     while True:
+        ready, _, _ = select.select([primary], [], [], WAIT)
+        if not ready:
+            process.kill()
+            raise AssertionError(f"the command wrote nothing for {WAIT} s after {output!r}")
         try:
             chunk = os.read(primary, 4096)
         except OSError:  # the terminal closed: the command ended
