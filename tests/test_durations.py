@@ -69,5 +69,10 @@ def test_timedelta_and_seconds():
     assert duration_seconds("1m30s") == 90.0
     with pytest.raises(InvalidDuration, match=r"'3d' is not a duration .*unknown unit \"d\""):
         duration_seconds("3d")
+    assert duration_seconds("-5") == -5.0 and duration_seconds("+5") == 5.0
+    assert duration_seconds(2.5) == 2.5  # a YAML number
+    for text in ("1.5", "1e3", "nan", "inf", "", "\u0661"):  # strings Argo's Atoi and ParseDuration both refuse
+        with pytest.raises(InvalidDuration, match="is not a duration"):
+            duration_seconds(text)
     with pytest.raises(InvalidDuration, match="is not a duration"):
         duration_seconds(True)

@@ -146,17 +146,18 @@ def parse_go_duration(text: str) -> _dt.timedelta:
 
 
 def duration_seconds(value: object) -> float:
-    """Seconds of an Argo duration: a number of seconds (int or numeric string) or a Go duration string.
+    """Seconds of an Argo duration: a number of seconds or a Go duration string, as Argo's
+    ``ParseStringToDuration`` reads it (a string of decimal digits, optionally signed, is seconds;
+    anything else must be a Go duration).
 
     Raises :class:`InvalidDuration` naming the value when it is neither.
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if digits and all(char in _DIGITS for char in digits):  # Go's strconv.Atoi
+        return float(int(text))
     try:
         return go_duration_ns(text) / 1e9
     except InvalidDuration as error:
