@@ -5,6 +5,7 @@ Each statement runs in a fresh interpreter (``sys.executable``) that times only 
 ``--repeat`` runs, the statements taking turns so that a busy machine slows them alike. The run also lists
 the heavy modules a statement must not load (YAML, jsonschema, the Kubernetes and Argo clients, the
 validator), and ``--importtime`` prints the slowest modules of each statement from ``python -X importtime``.
+The interpreters inherit the environment: ``PYTHONPATH=<another checkout>`` measures that checkout.
 
     python bench/imports.py [--repeat 15] [--importtime]
 """
@@ -16,6 +17,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 STATEMENTS = (
     "import json",
@@ -37,19 +39,24 @@ print(_json.dumps({"seconds": elapsed, "heavy": [name for name in sys.argv[2:] i
 """
 
 
-def probe(statement: str) -> dict:
-    """Time ``statement`` in a fresh interpreter; also report which :data:`HEAVY` modules it loaded."""
+def probe(statement: str) -> dict | None:
+    """Time ``statement`` in a fresh interpreter; also report which :data:`HEAVY` modules it loaded.
+
+    ``None`` when the statement fails (a module this checkout does not have, e.g. measuring an older commit
+    through ``PYTHONPATH``).
+    """
     if statement == "import json":  # the probe itself imports json: time a fresh copy under another name
         statement = "import importlib.util as u; s = u.find_spec('json'); m = u.module_from_spec(s); s.loader.exec_module(m)"
+    # run from bench/: the current folder comes first on sys.path and must not shadow PYTHONPATH's checkout
     done = subprocess.run([sys.executable, "-c", _PROBE, statement, *HEAVY], capture_output=True, text=True,
-                          check=True, timeout=120)
-    return json.loads(done.stdout)
+                          timeout=120, cwd=Path(__file__).parent)
+    return json.loads(done.stdout) if done.returncode == 0 else None
 
 
 def slowest(statement: str, count: int = 8) -> list[tuple[int, int, str]]:
     """The ``count`` modules with the largest cumulative import time (µs) under ``python -X importtime``."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], capture_output=True, text=True,
-                          check=True, timeout=120)
+                          check=True, timeout=120, cwd=Path(__file__).parent)
     rows = []
     started = False
     for line in done.stderr.splitlines():
@@ -75,12 +82,16 @@ def main() -> None:
     for _ in range(args.repeat):
         for statement in STATEMENTS:
             result = probe(statement)
-            best[statement] = min(best[statement], result["seconds"])
-            heavy[statement] = result["heavy"]
+            if result is not None:
+                best[statement] = min(best[statement], result["seconds"])
+                heavy[statement] = result["heavy"]
     print(f"Python {sys.version.split()[0]}, best of {args.repeat}\n")
     print("| statement | import (ms) | / `import json` | heavy modules loaded |")
     print("|---|---|---|---|")
     for statement in STATEMENTS:
+        if statement not in heavy:
+            print(f"| `{statement}` | fails here | | |")
+            continue
         ratio = best[statement] / best["import json"]
         print(f"| `{statement}` | {best[statement] * 1000:.1f} | {ratio:.1f} | {', '.join(heavy[statement]) or '—'} |")
     if args.importtime:
