@@ -6,7 +6,7 @@ the ``DagOperation`` and call ``to_workflow()``, and in the same run the time
 of ``json.dumps`` of the result and of ``lint_spec`` (the check run before
 submission). Each figure is the best of ``--repeat`` runs.
 
-    python bench/compile.py [--sizes 1000 5000 10000] [--repeat 5] [--hera]
+    python bench/compile.py [--sizes 1000 5000 10000] [--repeat 5] [--hera] [--gc]
 """
 
 from __future__ import annotations
