@@ -1,11 +1,48 @@
-"""Shared fixtures: every spec a test compiles is checked against Argo's official schemas."""
+"""Shared fixtures: every test runs in a clean environment with its own ``WORKFLOWS_HOME``, and every spec a test
+compiles is checked against Argo's official schemas."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from argo_reference import SHARED_ARGO, official_schema_errors
+
+
+#: Configuration a test must never inherit from the caller's shell (the package's, Kafka's, Argo's, CloudHarness').
+ISOLATED_PREFIXES = ("WORKFLOWS_", "KAFKA_", "ARGO_", "CH_")
+
+
+def _clear_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(ISOLATED_PREFIXES):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """For module- and session-scoped fixtures too: no caller configuration, a state folder of the session's own."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _clear_configuration(monkeypatch)
+        home = tmp_path_factory.mktemp("session-home")
+        monkeypatch.setenv("WORKFLOWS_HOME", str(home))
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def workflows_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test: ``WORKFLOWS_*``/``KAFKA_*``/``ARGO_*``/``CH_*`` cleared, and a ``WORKFLOWS_HOME`` of its own.
+
+    The folder is not created: the code under test must create what it needs. Request this fixture by name
+    to get its path.
+    """
+    _clear_configuration(monkeypatch)
+    home = tmp_path / "workflows-home"
+    monkeypatch.setenv("WORKFLOWS_HOME", str(home))
+    return home
 
 
 @pytest.fixture(autouse=True)
@@ -36,13 +73,10 @@ def compiled_specs_follow_argo_schema(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture
 def applications(tmp_path, monkeypatch: pytest.MonkeyPatch):
-    """An empty applications folder, selected with ``WORKFLOWS_APPLICATIONS``; registry and tag cleared."""
+    """An empty applications folder, selected with ``WORKFLOWS_APPLICATIONS``."""
     root = tmp_path / "applications"
     root.mkdir()
     monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(root))
-    monkeypatch.delenv("WORKFLOWS_REGISTRY", raising=False)
-    monkeypatch.delenv("WORKFLOWS_TAG", raising=False)
-    monkeypatch.delenv("WORKFLOWS_IMAGE", raising=False)
     return root
 
 

@@ -18,12 +18,6 @@ from workflows.doorbell import Doorbell
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
 @pytest.fixture
 def short_dir():
     """A directory whose socket paths fit ``sun_path`` (pytest's tmp_path may not)."""
@@ -42,7 +36,7 @@ def test_wait_times_out_without_a_ring(short_dir):
     with Doorbell(short_dir / "bell").waiter() as waiter:
         start = time.monotonic()
         assert waiter.wait(0.2) is False
-        assert 0.2 <= time.monotonic() - start < 1
+        assert time.monotonic() - start >= 0.2  # it waited the whole timeout
         assert waiter.wait(0) is False
 
 
@@ -51,9 +45,7 @@ def test_ring_before_wait_is_not_lost(short_dir):
     with bell.waiter() as waiter:
         assert bell.ring() == 1
         assert bell.ring() == 1
-        start = time.monotonic()
-        assert waiter.wait(5) is True
-        assert time.monotonic() - start < 0.5
+        assert waiter.wait(0) is True  # queued: no waiting needed
         assert waiter.wait(0) is False  # both rings consumed by the first wait
     assert list((short_dir / "bell").iterdir()) == []  # the waiter removed its socket
 
@@ -73,17 +65,15 @@ def test_another_process_rings(short_dir, tmp_path, long_path):
         entries = list(directory.iterdir())
         assert len(entries) == 1 and entries[0].is_symlink() == long_path
         socket_path = os.readlink(entries[0]) if long_path else str(entries[0])
+        assert waiter.wait(0) is False  # nothing queued: what follows is a wake-up from the other process
         ringer = subprocess.Popen(
             [sys.executable, "-c",
              "import sys, time\nfrom workflows.doorbell import Doorbell\n"
              "time.sleep(0.2)\nprint(Doorbell(sys.argv[1]).ring())\n", str(directory)],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
-        start = time.monotonic()
-        rung = waiter.wait(10)
-        elapsed = time.monotonic() - start
-        out, _ = ringer.communicate(timeout=30)
+        rung = waiter.wait(60)  # True only when rung: a timeout returns False
+        out, _ = ringer.communicate(timeout=60)
     assert rung is True and out.strip() == "1"
-    assert elapsed < 2, elapsed
     assert list(directory.iterdir()) == []
     assert not os.path.exists(socket_path)
     if long_path:

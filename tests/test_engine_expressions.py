@@ -10,7 +10,8 @@ import pytest
 import yaml
 from argo_reference import SHARED_ARGO
 
-from workflows.engine.expr_golang import (
+from workflows.durations import parse_go_duration
+from workflows.engine.lang.gofmt import (
     RawNumber,
     go_duration_string,
     go_float_json,
@@ -21,21 +22,20 @@ from workflows.engine.expr_golang import (
     go_time_format,
     parse_go_json,
 )
-from workflows.engine.expr_jsonpath import JSONPathError, query
-from workflows.engine.expressions import (
+from workflows.engine.lang.jsonpath import JSONPathError, query
+from workflows.engine.lang.expr import (
     ExpressionError,
     TemplateError,
     UnresolvedReference,
     compile_expression,
     evaluate_expression,
     evaluate_expression_bool,
-    evaluate_when,
     expression_references,
     has_reference,
-    parse_go_duration,
-    parse_go_time,
 )
-from workflows.engine.templating import expression_env, substitute
+from workflows.engine.lang.govaluate import evaluate_when
+from workflows.engine.lang.gotime import parse_go_time
+from workflows.engine.lang.templating import expression_env, substitute
 
 EXAMPLES = SHARED_ARGO / "v3.7.18"
 

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from argo_reference import SHARED_ARGO
 
-from workflows.engine.expr_errors import LoopError, TemplateError
-from workflows.engine.expr_golang import RawNumber
-from workflows.engine.expressions import evaluate_expression
+from workflows.engine.lang.errors import LoopError, TemplateError
+from workflows.engine.lang.gofmt import RawNumber
+from workflows.engine.lang.expr import evaluate_expression
 from workflows.engine.loops import (
     expand_loop,
     expand_sequence,
@@ -19,7 +19,7 @@ from workflows.engine.loops import (
     loop_node_name,
     parse_with_param,
 )
-from workflows.engine.templating import expression_env, substitute
+from workflows.engine.lang.templating import expression_env, substitute
 
 EXAMPLES = SHARED_ARGO / "v3.7.18"
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import time
 
 import pytest
 import yaml
 from argo_reference import SHARED_ARGO
 
-from workflows.engine.templating import (
+from workflows.engine.lang.templating import (
     ExpressionError,
     TemplateError,
     UnresolvedReference,
@@ -367,10 +366,11 @@ def test_expression_tag_template_example_flow():
     assert [substitute(resolved["arguments"], item_scope(item)) for item in items] == [{"parameters": [{"name": "foo", "value": "3"}]}]
 
 
-# ============================================================================================ speed
+# ============================================================================================ large templates
 
 
-def test_substitution_is_fast_enough_for_thousands_of_nodes():
+def test_repeated_substitution_of_a_large_template_is_stable():
+    # (its speed is measured by bench/engine.py, not here)
     template = {
         "name": "main",
         "inputs": {"parameters": [{"name": f"p{i}", "value": f"{{{{inputs.parameters.p{i}}}}}"} for i in range(5)]},
@@ -385,8 +385,10 @@ def test_substitution_is_fast_enough_for_thousands_of_nodes():
     }
     scope = {f"inputs.parameters.p{i}": f"v{i}" for i in range(5)}
     scope.update({f"workflow.parameters.g{i}": "x" for i in range(50)}, **{"workflow.name": "wf"})
-    started = time.perf_counter()
-    for _ in range(2000):
-        substitute(template, scope)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, elapsed
+    original = copy.deepcopy(template)
+    results = [substitute(template, scope) for _ in range(3)]
+    assert results[0] == results[1] == results[2]
+    assert template == original  # never modified in place
+    assert results[0]["container"]["args"] == ["echo v0 wf plain text " * 3]
+    assert [parameter["value"] for parameter in results[0]["inputs"]["parameters"]] == [f"v{i}" for i in range(5)]
+    assert results[0]["container"]["env"] == template["container"]["env"]

@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from child_output import read_line
 
+from workflows import doorbell
 from workflows.config import state_home
 from workflows.events import (
     EventClient,
@@ -27,14 +29,51 @@ from workflows.events import (
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An isolated ``WORKFLOWS_HOME`` (never the real one); Kafka unconfigured."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("WORKFLOWS_HOME", str(path))
-    for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_EVENTS_BACKEND"):
-        monkeypatch.delenv(variable, raising=False)
-    return path
+class WaitSpy:
+    """Records what every :meth:`workflows.doorbell.Waiter.wait` of this process returned (``True``: rung).
+
+    ``before_first_wait`` runs once, when a consumer is about to block for the first time: its waiter is
+    registered by then, so a message produced from that moment on must wake it.
+    """
+
+    def __init__(self) -> None:
+        self.results: list[bool] = []
+        self.before_first_wait = lambda: None
+
+    def woken_by_a_ring(self) -> bool:
+        """Whether the consumer blocked and a ring (not a timeout) ended its wait."""
+        return bool(self.results) and self.results[-1] is True
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> WaitSpy:
+    spy = WaitSpy()
+    wait = doorbell.Waiter.wait
+
+    def spying_wait(self, timeout=None):
+        if not spy.results:
+            spy.before_first_wait()
+        result = wait(self, timeout)
+        spy.results.append(result)
+        return result
+
+    monkeypatch.setattr(doorbell.Waiter, "wait", spying_wait)
+    return spy
+
+
+#: For consumer processes: print ``waiting`` when about to block, and the results of their waits at the end.
+SPY_IN_CHILD = """
+import atexit, sys
+from workflows import doorbell
+_wait, _results = doorbell.Waiter.wait, []
+def _spy(self, timeout=None):
+    if not _results:
+        print('waiting', flush=True)
+    _results.append(_wait(self, timeout))
+    return _results[-1]
+doorbell.Waiter.wait = _spy
+atexit.register(lambda: print('waits', _results, flush=True))
+"""
 
 
 def spawn(code: str, *args: str, **kwargs) -> subprocess.Popen:
@@ -46,12 +85,12 @@ def spawn(code: str, *args: str, **kwargs) -> subprocess.Popen:
 # -- the API ---------------------------------------------------------------------------------------
 
 
-def test_produce_consume_round_trip(home):
+def test_produce_consume_round_trip(workflows_home):
     client = EventClient("round-trip")
     assert client.produce({"a": 1, "nested": {"list": [1, "x", None]}}) == 0
     assert client.produce({"b": "é"}) == 1
     assert client.consume_all(timeout=0) == [{"a": 1, "nested": {"list": [1, "x", None]}}, {"b": "é"}]
-    assert (home / "events.sqlite").is_file()
+    assert (workflows_home / "events.sqlite").is_file()
 
 
 def test_consume_all_returns_only_unconsumed_messages():
@@ -207,43 +246,38 @@ def test_import_does_not_load_kafka():
 # -- waiting ---------------------------------------------------------------------------------------
 
 
-def test_waiting_consumer_wakes_as_soon_as_another_process_produces():
-    producer = spawn("import time\n"
+def test_waiting_consumer_wakes_as_soon_as_another_process_produces(waits):
+    producer = spawn("import sys\n"
                      "from workflows.events import EventClient\n"
                      "print('ready', flush=True)\n"
-                     "time.sleep(0.2)\n"
+                     "sys.stdin.readline()\n"  # produce once the consumer blocks
                      "EventClient('wake-up').produce({'from': 'producer'})\n",
-                     stdout=subprocess.PIPE)
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        assert producer.stdout.readline().strip() == "ready"
-        start = time.monotonic()
-        messages = EventClient("wake-up").consume_all(timeout=10)
-        elapsed = time.monotonic() - start
+        assert read_line(producer.stdout).strip() == "ready"
+        waits.before_first_wait = lambda: (producer.stdin.write("go\n"), producer.stdin.flush())
+        messages = EventClient("wake-up").consume_all(timeout=60)
     finally:
-        producer.wait(timeout=30)
+        producer.stdin.close()
+        producer.wait(timeout=60)
     assert messages == [{"from": "producer"}]
-    assert 0.1 < elapsed < 2, elapsed
+    assert waits.woken_by_a_ring()  # not a timeout, not a poll
 
 
 def test_every_waiting_process_wakes_on_one_message():
-    consumer = ("import sys, time\n"
-                "from workflows.events import EventClient\n"
-                "print('ready', flush=True)\n"
-                "print(EventClient('broadcast').consume_all(timeout=10, group_id=sys.argv[1]))\n")
+    consumer = (SPY_IN_CHILD + "from workflows.events import EventClient\n"
+                "print(EventClient('broadcast').consume_all(timeout=60, group_id=sys.argv[1]), flush=True)\n")
     consumers = [spawn(consumer, f"group-{n}", stdout=subprocess.PIPE) for n in range(3)]
     try:
         for process in consumers:
-            assert process.stdout.readline().strip() == "ready"
-        time.sleep(0.2)
-        start = time.monotonic()
+            assert read_line(process.stdout).strip() == "waiting"  # each one registered and blocked
         EventClient("broadcast").produce({"n": 1})
-        outputs = [process.communicate(timeout=30)[0].strip() for process in consumers]
-        elapsed = time.monotonic() - start
+        outputs = [process.communicate(timeout=60)[0].strip() for process in consumers]
     finally:
         for process in consumers:
             process.kill() if process.poll() is None else None
-    assert outputs == ["[{'n': 1}]"] * 3
-    assert elapsed < 2, elapsed
+    # each consumer got the message, woken by its one wait's ring (a timeout would print False)
+    assert outputs == ["[{'n': 1}]\nwaits [True]"] * 3
 
 
 def test_consume_all_returns_empty_after_timeout_without_polling(monkeypatch):
@@ -253,20 +287,18 @@ def test_consume_all_returns_empty_after_timeout_without_polling(monkeypatch):
     monkeypatch.setattr(backend, "_take", lambda *args: reads.append(args) or take(*args))
     start = time.monotonic()
     assert EventClient("silent").consume_all(timeout=0.5) == []
-    elapsed = time.monotonic() - start
-    assert 0.5 <= elapsed < 1.5, elapsed
+    assert time.monotonic() - start >= 0.5  # it waited the whole timeout
     assert len(reads) == 2  # before registering, and once after: no sleep loop on the database
 
 
-def test_consumer_in_the_same_process_wakes_on_produce():
+def test_consumer_in_the_same_process_wakes_on_produce(waits):
     import threading
 
-    timer = threading.Timer(0.2, lambda: EventClient("threads").produce({"n": 1}))
-    timer.start()
-    start = time.monotonic()
-    assert EventClient("threads").consume_all(timeout=10) == [{"n": 1}]
-    assert time.monotonic() - start < 2
-    timer.join()
+    producer = threading.Thread(target=lambda: EventClient("threads").produce({"n": 1}))
+    waits.before_first_wait = producer.start
+    assert EventClient("threads").consume_all(timeout=60) == [{"n": 1}]
+    producer.join(timeout=60)
+    assert waits.woken_by_a_ring()
 
 
 def test_consume_all_without_timeout_waits_for_the_first_message():
@@ -278,12 +310,12 @@ def test_consume_all_without_timeout_waits_for_the_first_message():
     timer.join()
 
 
-def test_deleting_a_topic_removes_its_doorbell(home):
+def test_deleting_a_topic_removes_its_doorbell(workflows_home):
     client = EventClient("doorbell-dir")
     assert client.consume_all(timeout=0.01) == []
-    assert (home / "events" / "waiters" / "doorbell-dir").is_dir()
+    assert (workflows_home / "events" / "waiters" / "doorbell-dir").is_dir()
     client.delete_topic()
-    assert not (home / "events" / "waiters" / "doorbell-dir").exists()
+    assert not (workflows_home / "events" / "waiters" / "doorbell-dir").exists()
 
 
 def test_other_topics_do_not_end_the_wait():
@@ -362,17 +394,18 @@ def test_wait_for_result_returns_the_result_and_deletes_the_topic():
     assert client.create_topic() is True  # deleted
 
 
-def test_wait_for_result_waits_for_a_producer_process():
-    producer = spawn("import time\n"
+def test_wait_for_result_waits_for_a_producer_process(waits):
+    producer = spawn("import sys\n"
                      "from workflows.events import notify_queue\n"
-                     "time.sleep(0.2)\n"
-                     "notify_queue('wf-later', {'a.txt': 'done'})\n")
+                     "sys.stdin.readline()\n"  # produce once the waiter blocks
+                     "notify_queue('wf-later', {'a.txt': 'done'})\n", stdin=subprocess.PIPE)
+    waits.before_first_wait = lambda: (producer.stdin.write("go\n"), producer.stdin.flush())
     try:
-        start = time.monotonic()
-        assert wait_for_result("wf-later", timeout=10, delete_topic=False) == {"a.txt": "done"}
-        assert time.monotonic() - start < 2
+        assert wait_for_result("wf-later", timeout=60, delete_topic=False) == {"a.txt": "done"}
     finally:
-        producer.wait(timeout=30)
+        producer.stdin.close()
+        producer.wait(timeout=60)
+    assert waits.woken_by_a_ring()
     assert EventClient("wf-later").create_topic() is False  # kept
 
 
@@ -381,4 +414,4 @@ def test_wait_for_result_times_out_when_only_the_exit_notification_came():
     start = time.monotonic()
     with pytest.raises(ResultTimeout, match="'wf-failed'"):
         wait_for_result("wf-failed", timeout=0.3)
-    assert 0.3 <= time.monotonic() - start < 1.5
+    assert time.monotonic() - start >= 0.3  # it waited the whole timeout

@@ -19,13 +19,11 @@ TASKS = ROOT / "applications" / "workflows" / "tasks"
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
-    for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_EVENTS_BACKEND",
-                     "WORKFLOW_NAME", "CH_WORKFLOW_NAME", "workflow_result", "queue_name", "payload",
+def no_task_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variables a workflow hands the built-in tasks, unset (the caller's shell may hold some)."""
+    for variable in ("WORKFLOW_NAME", "CH_WORKFLOW_NAME", "workflow_result", "queue_name", "payload",
                      "WORKFLOWS_PAYLOAD_JSON", "shared_directory"):
         monkeypatch.delenv(variable, raising=False)
-    return tmp_path / "home"
 
 
 def run_module(module: str, **env: str) -> subprocess.CompletedProcess:

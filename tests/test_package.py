@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,6 +28,35 @@ def test_import_does_not_load_heavy_clients():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_operations_load_yaml_and_the_validator_when_first_used():
+    result = python(
+        "import sys\n"
+        "from workflows import operations, tasks\n"
+        "late = ('yaml', 'workflows.validation.lint', 'workflows.validation.documents', 'workflows.compiler.yaml')\n"
+        "op = operations.DagOperation('d', [tasks.BashTask('a', 'echo'), tasks.BashTask('b', 'echo')], {'b': 'a.Succeeded'})\n"
+        "op.to_workflow()\n"
+        "print(sorted(m for m in late if m in sys.modules))\n"
+        "op.to_yaml()\n"
+        "import workflows.validation as validation\n"
+        "assert 'lint_spec' in dir(validation) and callable(validation.lint_spec)\n"
+        "print(sorted(m for m in late if m in sys.modules))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == [
+        "[]",
+        "['workflows.compiler.yaml', 'workflows.validation.lint', 'yaml']",
+    ]
+
+
+def test_validation_names_are_loaded_on_demand_and_unknown_ones_refused():
+    import workflows.validation as validation
+
+    assert validation.parse_depends("a.Succeeded").tasks == {"a"}
+    assert set(validation.__all__) <= set(dir(validation))
+    with pytest.raises(AttributeError, match="no_such_name"):
+        validation.no_such_name  # noqa: B018 - the attribute access is the test
 
 
 def test_configuration_is_read_on_use_not_at_import():

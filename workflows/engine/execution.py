@@ -28,7 +28,8 @@ from ..compiler.templates import deep_merge
 from ..durations import duration_seconds
 from ..timestamps import epoch
 from ..validation.depends import TaskOutcome, parse_depends
-from .expressions import evaluate_expression, evaluate_expression_bool, evaluate_when
+from .lang.expr import evaluate_expression, evaluate_expression_bool
+from .lang.govaluate import evaluate_when
 from .launch import pod_process
 from .loops import expand_loop, item_scope, loop_node_name
 from .nodes import COMPLETED, FAILED_OR_ERROR, NodeTable
@@ -52,7 +53,7 @@ from .scope import (
 )
 from .store import Store
 from .support import template_type
-from .templating import TemplateError, expression_env, substitute, value_from_expression
+from .lang.templating import TemplateError, expression_env, substitute, value_from_expression
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ Items are kept as JSON values. ``withItems`` maps get their keys sorted at
 every level (Argo stores the YAML as JSON produced from Go maps);
 ``withParam`` items keep their source key order and number text
 (``1.0`` stays ``1.0``: Argo keeps them as raw JSON), see
-:class:`~workflows.engine.expr_golang.RawNumber`.
+:class:`~workflows.engine.lang.gofmt.RawNumber`.
 
 Errors (a ``withParam`` that is not a JSON list, a sequence bound that is not
 an integer, a format whose output is not a JSON string) raise
-:class:`~workflows.engine.expr_errors.LoopError` naming the value. Argo
+:class:`~workflows.engine.lang.errors.LoopError` naming the value. Argo
 ignores those errors when the step's ``when`` evaluates false (the step is
 then skipped); the caller decides.
 """
@@ -36,8 +36,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from .expr_errors import LoopError
-from .expr_golang import RawNumber, go_float_json, go_json, go_sprintf_int
+from .lang.errors import LoopError
+from .lang.gofmt import RawNumber, go_float_json, go_json, go_sprintf_int
 
 __all__ = [
     "LoopError",
@@ -194,7 +194,7 @@ def item_scope(item: Any) -> dict[str, str]:
       lists as JSON, strings unquoted);
     * a list: ``item`` is its compact JSON; ``null``: ``"[]"`` (Argo reads it as an empty list).
 
-    In expressions (:func:`workflows.engine.templating.expression_env`) a map
+    In expressions (:func:`workflows.engine.lang.templating.expression_env`) a map
     item is therefore the map of those strings, anything else a string.
     """
     if isinstance(item, str):

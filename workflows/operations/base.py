@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..collector import collector_paused
 from ..errors import BadOperationConfiguration
 from ..naming import check_basename
 from ..runtime import SHARED_DIRECTORY_ENV
@@ -125,7 +126,8 @@ class ContainerizedOperation(ManagedOperation):
         """The Argo Workflow as a plain dict; compiling twice gives identical output."""
         from ..compiler.workflow import compile_workflow
 
-        return compile_workflow(self)
+        with collector_paused():  # the compile makes no cycles; full collections made its cost per task grow
+            return compile_workflow(self)
 
     def to_yaml(self) -> str:
         """The Argo Workflow as YAML."""

@@ -9,7 +9,6 @@ from ..errors import BadOperationConfiguration
 from ..graph import find_cycle
 from ..naming import normalise_name
 from ..tasks import Task
-from ..validation.depends import DependsSyntaxError, parse_depends
 from .base import AsyncOperation
 
 
@@ -114,6 +113,8 @@ class DagOperation(CompositeOperation):
     def _check_dependency(self, key: object, value: object, known: set[str]) -> tuple[list[str] | str, list[str]]:
         """One entry of ``dependencies``: what to store for it, and the tasks it waits for."""
         if isinstance(value, str):
+            from ..validation.depends import DependsSyntaxError, parse_depends  # loaded for the first `depends`
+
             try:
                 expression = parse_depends(value)
             except DependsSyntaxError as error:

@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-import yaml
-
 from ..graph import find_cycle
 from ..naming import MAX_FIELD_NAME, PARAM_OR_ARTIFACT_NAME, WORKFLOW_FIELD_NAME
 from .access import entries, mapping, sequence, text
@@ -421,6 +419,8 @@ def _check_resource(ctx: SpecContext, template: dict, path: str) -> None:
     elif manifest and manifest_from is not None:
         ctx.report(resource_path, "set either manifest or manifestFrom, not both")
     if isinstance(manifest, str) and manifest:
+        import yaml  # loaded when a resource manifest is first checked
+
         try:
             list(yaml.safe_load_all(_ANY_TAG.sub("placeholder", manifest)))
         except yaml.YAMLError as error:

@@ -1,12 +1,12 @@
 """Exception classes shared by the engine's templating, expression and loop modules.
 
-:mod:`workflows.engine.templating` and :mod:`workflows.engine.expressions`
-re-export them; import them from either.
+:mod:`workflows.engine.lang.templating` and :mod:`workflows.engine.lang.expr`
+re-export them.
 """
 
 from __future__ import annotations
 
-from ..errors import WorkflowsError
+from ...errors import WorkflowsError
 
 
 class TemplateError(WorkflowsError):

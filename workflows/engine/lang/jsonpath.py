@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Callable
 
-from .expr_golang import go_sprint
+from .gofmt import go_sprint, parse_go_json
 
 __all__ = ["JSONPathError", "query"]
 
@@ -609,8 +609,6 @@ def _argument_node(text: str, operators: tuple) -> Any:
     if not text:
         return None
     if (text.startswith("[") and text.endswith("]")) or (text.startswith("{") and text.endswith("}")):
-        from .expr_golang import parse_go_json
-
         try:
             return _Literal(parse_go_json(text))
         except ValueError:

@@ -25,7 +25,9 @@ import zlib
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from .expr_golang import go_json, go_sprint, go_time_format, parse_go_json
+from ...durations import parse_go_duration
+from .gofmt import go_duration_string, go_json, go_sprint, go_time_format, parse_go_json
+from .gotime import parse_go_time
 
 __all__ = ["SPRIG", "to_float64", "to_int64"]
 
@@ -158,10 +160,6 @@ def _date_in_zone(layout: str, date: Any, zone: str) -> str:
 
 
 def _to_date(layout: str, text: str) -> _dt.datetime:
-    from .expressions import (
-        parse_go_time,  # local import: expressions imports this module
-    )
-
     return parse_go_time(layout, text)
 
 
@@ -430,8 +428,6 @@ def _to_raw_json(value: Any) -> str:
 
 
 def _duration(seconds: Any) -> str:
-    from .expr_golang import go_duration_string
-
     if isinstance(seconds, str):
         try:
             number = int(seconds)
@@ -591,10 +587,6 @@ SPRIG: dict[str, Callable[..., Any]] = {
 
 
 def _date_modify(text: str, moment: _dt.datetime) -> _dt.datetime:
-    from .expressions import (
-        parse_go_duration,  # local import: expressions imports this module
-    )
-
     try:
         return moment + parse_go_duration(text)
     except ValueError:

@@ -10,7 +10,7 @@ operator precedence (``,`` < ``? : ??`` < ``||`` < ``&&`` < comparators <
 every level left-associative), its short-circuits and its run-time type
 checks.
 
-Use :func:`workflows.engine.expressions.evaluate_when`.
+The entry point is :func:`evaluate_when`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import math
 import re
 from typing import Any, Callable
 
-from .expr_errors import ExpressionError
-from .expr_golang import go_float_v, go_sprint
+from .errors import ExpressionError
+from .gofmt import go_float_v, go_sprint
+from .gotime import parse_go_time
 
 __all__ = ["evaluate_when"]
 
@@ -309,10 +310,6 @@ def _parse_time(candidate: str) -> float | None:
 
 @functools.lru_cache(maxsize=256)
 def _parse_time_cached(candidate: str) -> float | None:
-    from .expressions import (
-        parse_go_time,  # local import: expressions imports this module lazily
-    )
-
     kitchen = _KITCHEN_RE.match(candidate)
     if kitchen:
         hour = int(kitchen.group(1))

@@ -35,7 +35,7 @@ unchanged) with every tag replaced:
 
 * ``{{ name }}`` (spaces inside the braces are ignored) -> the scope's string.
 * ``{{=expression}}`` -> the expression evaluated by
-  :mod:`workflows.engine.expressions` and rendered like Argo's
+  :mod:`workflows.engine.lang.expr` and rendered like Argo's
   ``json.Marshal`` of the result: strings as is, ``30``, ``35.8``, ``true``,
   lists/maps as compact JSON with sorted keys (``[43]``,
   ``{"avg":35.8,"max":57}``). The expression text runs to the first ``}}``
@@ -58,7 +58,7 @@ inputs and the workflow's globals, ``SubstituteParams``)
     ``workflow.duration``, ``node.name`` ... later, and text it never knows
     (a script's own ``{{jinja}}``) reaches the container unchanged. An
     expression also stays verbatim when it uses a late-bound name that is not
-    in the scope yet (:data:`~workflows.engine.expressions.LATE_BOUND_NAMES`:
+    in the scope yet (:data:`~workflows.engine.lang.expr.LATE_BOUND_NAMES`:
     ``item``, ``retries``, ``lastRetry.*``, ``workflow.status``,
     ``workflow.failures``), when it fails at run time or when it yields
     ``nil``. Syntax errors always raise.
@@ -88,14 +88,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from .expr_errors import ExpressionError, TemplateError, UnresolvedReference
-from .expr_golang import go_json, go_sprint
-from .expressions import (
+from .errors import ExpressionError, TemplateError, UnresolvedReference
+from .expr import (
     ARGO_FUNCTIONS,
     LATE_BOUND_NAMES,
     compile_expression,
+    evaluate_expression,
     has_reference,
 )
+from .gofmt import go_json, go_sprint
 
 __all__ = [
     "ExpressionError",
@@ -175,10 +176,8 @@ def value_from_expression(expression: str, scope: Scope, *, env: Mapping[str, An
     (``AnyStringPtr``): ``heads``, ``3``, ``[a b]``. A ``nil`` result raises
     :class:`ExpressionError` (Argo then falls back to ``valueFrom.default``).
     For ``fromExpression`` (artifacts) use
-    :func:`workflows.engine.expressions.evaluate_expression` directly.
+    :func:`workflows.engine.lang.expr.evaluate_expression` directly.
     """
-    from .expressions import evaluate_expression
-
     value = evaluate_expression(expression, env if env is not None else expression_env(scope))
     if value is None:
         raise ExpressionError(f"failed to evaluate expression {expression!r}: it evaluated to nil", tag=expression)
