@@ -33,10 +33,16 @@ def application_image(image_name: str) -> str:
 def resolve_image(image_name: str) -> str:
     """Resolve a CustomTask image name.
 
-    A name built by an application's Dockerfile (or one of the library's
-    built-in task images) becomes ``<registry>/<name>:<tag>``; any other
-    name is an external image, used verbatim.
+    Inside a CloudHarness deployment (see :mod:`workflows.cloudharness`), as
+    CloudHarness resolves it from its values. Elsewhere, a name built by an
+    application's Dockerfile (or one of the library's built-in task images)
+    becomes ``<registry>/<name>:<tag>``; any other name is an external image,
+    used verbatim.
     """
+    from . import cloudharness
+
+    if cloudharness.enabled():
+        return cloudharness.image(image_name)
     if image_name in BUILTIN_APPLICATION_IMAGES or (
         "/" not in image_name and ":" not in image_name and application_dockerfile(image_name)
     ):
