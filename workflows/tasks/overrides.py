@@ -38,6 +38,11 @@ def _field_names(definition: Definition) -> dict[str, str]:
 
 
 def _convert(field: str, value: Any, kind: FieldType | None) -> Any:
+    if kind is not None and kind.kind in ("definition", "array", "map"):
+        expected = Mapping if kind.kind != "array" else (list, tuple)
+        if not isinstance(value, expected):
+            what = f"an Argo {kind.definition.name}" if kind.definition is not None else kind.expectation
+            raise BadOperationConfiguration(f"{field}={value!r}: expected {what}")
     if kind is not None and kind.kind == "definition" and isinstance(value, Mapping):
         assert kind.definition is not None
         names = _field_names(kind.definition)
