@@ -60,11 +60,10 @@ def values_path() -> Path:
     return Path(os.environ.get(VALUES_PATH_ENV) or DEFAULT_VALUES_PATH)
 
 
-def _switch() -> bool | None:
-    raw = os.environ.get(SWITCH_ENV)
-    if raw is None or not raw.strip():
-        return None
+def _switch(raw: str) -> bool | None:
     word = raw.strip().lower()
+    if not word:
+        return None
     if word in _TRUE:
         return True
     if word in _FALSE:
@@ -78,10 +77,11 @@ def enabled() -> bool:
     ``$WORKFLOWS_CLOUDHARNESS`` decides when set; otherwise, whether CloudHarness's
     values file exists (see :func:`values_path`).
     """
-    switch = _switch()
+    raw = os.environ.get(SWITCH_ENV)  # called for every task built: kept to one lookup and one stat
+    switch = _switch(raw) if raw else None
     if switch is not None:
         return switch
-    return values_path().is_file()
+    return os.path.isfile(os.environ.get(VALUES_PATH_ENV) or DEFAULT_VALUES_PATH)
 
 
 def values() -> dict[str, Any]:

@@ -27,12 +27,14 @@ def task_template(
     volume_mounts: list[dict[str, Any]] | None = None,
     labels: dict[str, str] | None = None,
     affinity: dict[str, Any] | None = None,
+    inside_cloudharness: bool | None = None,
 ) -> dict[str, Any]:
     """The Argo template of ``task``, a fresh dict.
 
     ``env`` (after the task's own variables, except those the task sets itself), ``volume_mounts``, pod ``labels``
     and ``affinity`` come from the operation; the task's ``template_overrides``
-    are merged last.
+    are merged last. ``inside_cloudharness`` decides the default retry limit
+    (``None``: find out).
     """
     body = task.template_body()
     variables = [{"name": name, "value": value} for name, value in task.env.items()]
@@ -50,8 +52,9 @@ def task_template(
         template["metadata"] = {"labels": labels}
     if affinity:
         template["affinity"] = affinity
-    if task.retry_limit is not None:
-        template["retryStrategy"] = {"limit": str(task.retry_limit)}
+    retry_limit = task.retry_limit_in(inside_cloudharness)
+    if retry_limit is not None:
+        template["retryStrategy"] = {"limit": str(retry_limit)}
     if task.template_overrides:
         deep_merge(template, task.template_overrides)
     return template

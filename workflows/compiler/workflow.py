@@ -111,6 +111,7 @@ def compile_workflow(operation: ContainerizedOperation) -> dict[str, Any]:
                 volume_mounts=mounts,
                 labels=labels,
                 affinity=affinity if affinity != workflow_affinity else None,
+                inside_cloudharness=inside_cloudharness,
             )
         )
 

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from .. import cloudharness
 from ..errors import BadOperationConfiguration
 from ..naming import ENV_VAR_NAME, check_dns1123_label
 from ..quantity import resource_requirements
@@ -19,6 +20,12 @@ class _Default:
 
     def __repr__(self) -> str:
         return "DEFAULT"
+
+    def __copy__(self) -> _Default:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> _Default:
+        return self
 
 
 #: ``retry_limit`` left to its default: 10 inside a CloudHarness deployment (as CloudHarness), else no retries.
@@ -58,8 +65,6 @@ def _check_env(task: str, env: Mapping[str, object]) -> dict[str, str]:
 
 
 def _default_retry_limit() -> int | None:
-    from .. import cloudharness
-
     return cloudharness.RETRY_LIMIT if cloudharness.enabled() else None
 
 
@@ -111,10 +116,9 @@ class Task(ABC):
             parse_volumes(f"task {self.name!r}: volume_mounts", volume_mounts) if volume_mounts else ()
         )
         """The task's own volumes, mounted in its pod only."""
-        if retry_limit is DEFAULT_RETRY:
-            retry_limit = _default_retry_limit()
-        self.retry_limit: int | None = _check_retry_limit(self.name, retry_limit) if retry_limit is not None else None
-        """Argo ``retryStrategy.limit``, or ``None`` for no retries."""
+        self._retry_limit: int | None = (
+            _check_retry_limit(self.name, retry_limit) if retry_limit not in (None, DEFAULT_RETRY) else retry_limit
+        )
         if image_pull_policy is not None and image_pull_policy not in IMAGE_PULL_POLICIES:
             raise BadOperationConfiguration(
                 f"task {self.name!r}: image_pull_policy={image_pull_policy!r}, "
@@ -133,6 +137,24 @@ class Task(ABC):
         """Argo template fields (camelCase, without ``name``) deep-merged over the compiled template."""
         self.env: dict[str, str] = _check_env(self.name, env) if env else {}
         """Environment variables given by the user, in the order given."""
+
+    @property
+    def retry_limit(self) -> int | None:
+        """Argo ``retryStrategy.limit``, or ``None`` for no retries (the default: 10 inside a CloudHarness
+        deployment, decided when read or when the workflow is compiled)."""
+        return self.retry_limit_in(None)
+
+    @retry_limit.setter
+    def retry_limit(self, value: int | None) -> None:
+        self._retry_limit = _check_retry_limit(self.name, value) if value is not None else None
+
+    def retry_limit_in(self, inside_cloudharness: bool | None) -> int | None:
+        """The retry limit when compiled inside a CloudHarness deployment or not (``None``: find out)."""
+        if self._retry_limit is not DEFAULT_RETRY:
+            return self._retry_limit
+        if inside_cloudharness is None:
+            return _default_retry_limit()
+        return cloudharness.RETRY_LIMIT if inside_cloudharness else None
 
     #: The full image reference the task runs in (set by each concrete task class).
     image_name: str
