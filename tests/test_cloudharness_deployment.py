@@ -240,6 +240,9 @@ def test_operation_attributes():
     assert op.persisted is None and not op.is_running() and not op.is_error()
     with pytest.raises(operations.OperationNotSubmitted, match="get_operation_update_url"):
         op.get_operation_update_url()
+    long_claim = "c" * 100
+    (claim_context,) = operations.ParallelOperation("p", [tasks.BashTask("a", "ls")], f"{long_claim}:/d").pod_contexts
+    assert claim_context.key == "usesvolume" and len(claim_context.value) <= 63  # the label the pods carry
     single = operations.SingleTaskOperation("s", tasks.BashTask("a", "ls"), context, "/x", {"strategy": "OnPodSuccess"})
     assert single.volumes == ["/x"] and single.pod_gc == {"strategy": "OnPodSuccess"}
     assert single.shared_volume_size == 10 and single.on_exit_notify is None

@@ -156,12 +156,13 @@ class ContainerizedOperation(ManagedOperation):
     def pod_contexts(self) -> list[PodExecutionContext]:
         """The pod contexts of every pod: those given, then, as CloudHarness lists them, a required
         ``usesvolume`` context for the first ReadWriteOnce shared claim (see :mod:`workflows.compiler.affinity`)."""
+        from ..compiler.affinity import USESVOLUME, claim_value
         from .context import PodExecutionContext
 
         contexts = list(self.options.pod_contexts)
         claims, _ = self.volume_plan.shared_volumes()
         if claims:
-            contexts.append(PodExecutionContext("usesvolume", claims[0], True))
+            contexts.append(PodExecutionContext(USESVOLUME, claim_value(claims[0]), True))
         return contexts
 
     @property
