@@ -65,15 +65,16 @@ def test_basic_operations_compile(dash):
     for op in (pipeline, parallel, dag, sync, results):
         workflow = op.to_workflow()
         assert workflow["kind"] == "Workflow" and "spec" in workflow
-        assert workflow["metadata"]["generateName"].startswith("test-")
-        assert workflow["metadata"]["generateName"].endswith("-") and not workflow["metadata"]["generateName"].endswith("--")
+        generate_name = workflow["metadata"]["generateName"]
+        assert generate_name.startswith("test-") and generate_name.endswith("-") and not generate_name.endswith("--")
 
 
 def test_template_overrides_from_the_template_model():
     # CloudHarness's test passes memoize=True, which Argo refuses (memoize is {key, cache, maxAge}): refused here.
     with pytest.raises(BadOperationConfiguration, match="memoize=True"):
         downloader(template_overrides=tasks.V1alpha1Template(memoize=True, name="aaa"))
-    memoize = {"key": "{{workflow.name}}", "cache": {"config_map": {"name": "download-cache", "key": "k"}}, "max_age": "1h"}
+    memoize = {"key": "{{workflow.name}}", "cache": {"config_map": {"name": "download-cache", "key": "k"}},
+               "max_age": "1h"}
     task = downloader(template_overrides=tasks.V1alpha1Template(memoize=memoize, name="aaa"))
     workflow = operations.SingleTaskOperation("test-custom-op", task).to_workflow()
     template = workflow["spec"]["templates"][0]
@@ -81,8 +82,8 @@ def test_template_overrides_from_the_template_model():
     # CloudHarness's test compares with the int 10 (docs/cloudharness.md lists the difference).
     assert template["retryStrategy"]["limit"] == "10"
     assert template["name"] == "aaa" and workflow["spec"]["entrypoint"] == "aaa"  # renamed everywhere
-    assert template["memoize"] == {"key": "{{workflow.name}}", "cache": {"configMap": {"name": "download-cache", "key": "k"}},
-                                   "maxAge": "1h"}
+    assert template["memoize"] == {"key": "{{workflow.name}}",
+                                   "cache": {"configMap": {"name": "download-cache", "key": "k"}}, "maxAge": "1h"}
 
 
 def test_tasks_may_repeat_the_operation_shared_directory():
@@ -216,7 +217,8 @@ def test_pod_contexts():
     assert first_required(workflow["spec"]["affinity"]) == {"key": "a", "operator": "In", "values": ["b"]}
     assert all(template["metadata"]["labels"]["a"] == "b" for template in workflow["spec"]["templates"])
 
-    workflow = parallel((operations.PodExecutionContext("a", "b"), operations.PodExecutionContext("c", "d", required=True),
+    workflow = parallel((operations.PodExecutionContext("a", "b"),
+                         operations.PodExecutionContext("c", "d", required=True),
                          operations.PodExecutionContext("e", "f")))
     preferred = workflow["spec"]["affinity"]["podAffinity"][PREFERRED]
     assert [term["podAffinityTerm"]["labelSelector"]["matchExpressions"][0]["key"] for term in preferred] == ["a", "e"]

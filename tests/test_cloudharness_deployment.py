@@ -35,7 +35,8 @@ def cloudharness_traces(workflow: dict) -> list[str]:
     found += [secret["name"] for secret in spec.get("imagePullSecrets", ())]
     for template in spec["templates"]:
         body = template.get("container") or template.get("script") or {}
-        found += [m["mountPath"] for m in body.get("volumeMounts", ()) if m["mountPath"].startswith("/opt/cloudharness")]
+        found += [mount["mountPath"] for mount in body.get("volumeMounts", ())
+                  if mount["mountPath"].startswith("/opt/cloudharness")]
         found += ["retry"] if "retryStrategy" in template else []
     return found
 
@@ -217,7 +218,8 @@ def test_renamed_templates_are_referenced_everywhere():
         assert "first" in names and "a" not in names
         steps = [step for template in workflow["spec"]["templates"]
                  for group in template.get("steps", ()) for step in group]
-        steps += [task for template in workflow["spec"]["templates"] for task in template.get("dag", {}).get("tasks", ())]
+        steps += [task for template in workflow["spec"]["templates"]
+                  for task in template.get("dag", {}).get("tasks", ())]
         assert all(step["template"] in names for step in steps) and workflow["spec"]["entrypoint"] in names
     with pytest.raises(BadOperationConfiguration, match="template name 'b'"):
         operations.PipelineOperation("p", [tasks.BashTask("a", "ls", template_overrides={"name": "b"}),

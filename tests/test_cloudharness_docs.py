@@ -33,8 +33,10 @@ from workflows.errors import BadOperationConfiguration
 from workflows.validation import lint_spec
 
 PRELUDE = "from workflows import operations, tasks\n"
-ARGO_NAMES = pytest.mark.xfail(strict=True, raises=ImportError, reason="needs V1alpha1WorkflowList/V1alpha1Workflow in workflows.argo "
-                                                   "(CloudHarness re-exports the argo SDK's models; ch-runtime)")
+ARGO_NAMES = pytest.mark.xfail(
+    strict=True, raises=ImportError,
+    reason="needs V1alpha1WorkflowList/V1alpha1Workflow in workflows.argo (CloudHarness re-exports the argo SDK's "
+           "models; ch-runtime)")
 
 EXAMPLES = {
     "parallel-python": '''
@@ -242,7 +244,8 @@ def test_operation_examples(name, dash, tmp_path):
 
 
 def test_example_details(tmp_path):
-    ops = {name: run_block(without_trailing_dash(EXAMPLES[name]), tmp_path)["op"] for name in EXAMPLES if name != "ttl-default"}
+    ops = {name: run_block(without_trailing_dash(EXAMPLES[name]), tmp_path)["op"]
+           for name in EXAMPLES if name != "ttl-default"}
     env = ops["env-parameters"].to_workflow()["spec"]["templates"][0]["container"]["env"]
     assert {"name": "env_variable1", "value": "my variable"} in env and {"name": "env_variable2", "value": "1"} in env
     mounts = ops["shared-directories"].to_workflow()["spec"]["templates"][0]["container"]["volumeMounts"]

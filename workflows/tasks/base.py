@@ -205,7 +205,8 @@ class Task(ABC):
         return pod_affinity(required, preferred) or {}
 
     def _own_claims(self) -> list[str]:
-        return list(dict.fromkeys(m.claim for m in self.volume_mounts if m.claim is not None and not m.shared_across_nodes))
+        claims = (m.claim for m in self.volume_mounts if m.claim is not None and not m.shared_across_nodes)
+        return list(dict.fromkeys(claims))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Task):

@@ -62,7 +62,9 @@ def _convert(field: str, value: Any, kind: FieldType | None) -> Any:
         if isinstance(value, (list, tuple)):
             return [_convert(f"{field}[{index}]", item, element) for index, item in enumerate(value)]
         if isinstance(value, Mapping):
-            return {key: _convert(f"{field}[{key!r}]", item, element) for key, item in value.items() if item is not None}
+            return {
+                key: _convert(f"{field}[{key!r}]", item, element) for key, item in value.items() if item is not None
+            }
     return copy.deepcopy(value)
 
 

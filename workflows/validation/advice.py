@@ -20,7 +20,8 @@ def _relative(path: object) -> bool:
 
 
 def _mount_warning(field: str, path: str) -> Problem:
-    return Problem(field, f"warning: mount path {path!r} is relative; Kubernetes mounts it at {posixpath.normpath('/' + path)!r}")
+    mounted = posixpath.normpath("/" + path)
+    return Problem(field, f"warning: mount path {path!r} is relative; Kubernetes mounts it at {mounted!r}")
 
 
 def _containers(template: dict[str, Any], path: str) -> Iterable[tuple[str, dict[str, Any]]]:
