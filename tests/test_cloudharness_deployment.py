@@ -75,6 +75,9 @@ def test_inside_a_deployment_every_pod_gets_its_values(tmp_path, monkeypatch):
     assert spec["serviceAccountName"] == "mine"
     assert [t["key"] for t in spec["tolerations"]] == ["cloudharness/temporary-job", "gpu"]
     assert spec["imagePullSecrets"] == [{"name": "regcred"}, {"name": "other"}]
+    given = [{"key": "gpu", "operator": "Exists"}, {"key": "cloudharness/temporary-job", "operator": "Equal",
+                                                    "value": "true"}]
+    assert compiled(tolerations=given, image_pull_secrets=["regcred"])["spec"]["tolerations"] == given  # not twice
 
 
 def test_without_accounts_or_registry_secret(tmp_path, monkeypatch):

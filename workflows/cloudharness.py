@@ -203,7 +203,8 @@ def workflow_additions(spec: dict[str, Any]) -> None:
     operation set them; the values volume (and the accounts secret) come first in
     ``spec.volumes`` and are mounted in every container and script template.
     """
-    spec.setdefault("tolerations", []).insert(0, dict(TEMPORARY_JOB_TOLERATION))
+    if TEMPORARY_JOB_TOLERATION not in spec.get("tolerations", ()):
+        spec.setdefault("tolerations", []).insert(0, dict(TEMPORARY_JOB_TOLERATION))
     spec.setdefault("serviceAccountName", SERVICE_ACCOUNT)
     secret = registry_secret()
     if secret and not any(item.get("name") == secret for item in spec.get("imagePullSecrets", ())):
