@@ -40,10 +40,17 @@ def env_of(template: dict) -> dict[str, str]:
     return {item["name"]: item.get("value") for item in body["env"]}
 
 
-def required_terms(template: dict) -> list[tuple[str, str]]:
+def pod_affinity_of(template: dict, workflow: dict | None = None) -> dict:
+    """The affinity the template's pod gets: its own, else (Argo) the workflow's."""
+    if "affinity" in template or workflow is None:
+        return template.get("affinity", {})
+    return workflow["spec"].get("affinity", {})
+
+
+def required_terms(template: dict, workflow: dict | None = None) -> list[tuple[str, str]]:
     return [
         (term["labelSelector"]["matchExpressions"][0]["key"], term["labelSelector"]["matchExpressions"][0]["values"][0])
-        for term in template.get("affinity", {}).get("podAffinity", {}).get(REQUIRED, [])
+        for term in pod_affinity_of(template, workflow).get("podAffinity", {}).get(REQUIRED, [])
     ]
 
 
@@ -279,7 +286,9 @@ def test_claim_shared_directory_on_a_single_task_operation():
     template = templates_by_name(workflow)["a"]
     assert env_of(template)["shared_directory"] == "/mnt/data"
     assert template["script"]["volumeMounts"] == [{"name": "my-claim", "mountPath": "/mnt/data"}]
-    assert required_terms(template) == [("harness-workflows/claim-my-claim", "true")]
+    # as CloudHarness places it: the shared claim's affinity is the workflow's
+    assert "affinity" not in template and required_terms(template, workflow) == [("usesvolume", "my-claim")]
+    assert template["metadata"]["labels"] == {"usesvolume": "my-claim", "usesvolume-my-claim": "true"}
 
 
 def test_read_only_and_rwx_claims():
@@ -290,7 +299,8 @@ def test_read_only_and_rwx_claims():
         {"name": "scratch", "mountPath": "/out"},
     ]
     assert env_of(template)["shared_directory"] == "/in"
-    assert required_terms(template) == [("harness-workflows/claim-data", "true")]  # rwx needs no affinity
+    assert required_terms(template, workflow) == [("usesvolume", "data")]  # rwx needs no affinity
+    assert PREFERRED not in workflow["spec"]["affinity"]["podAffinity"]
 
 
 def test_several_claims_at_once_and_task_volumes():
@@ -302,23 +312,21 @@ def test_several_claims_at_once_and_task_volumes():
     )
     workflow = op.to_workflow()
     by_name = templates_by_name(workflow)
-    assert required_terms(by_name["a"]) == [
-        ("app", "api"), ("harness-workflows/claim-data", "true"), ("harness-workflows/claim-models", "true")
-    ]
-    assert required_terms(by_name["b"]) == [
-        ("app", "api"), ("harness-workflows/claim-data", "true"), ("harness-workflows/volume-scratch", "{{workflow.name}}")
-    ]
-    assert required_terms(by_name["c"]) == [("app", "api"), ("harness-workflows/claim-data", "true")]
+    # a task's own claim comes first (CloudHarness's order); the shared claim becomes a preference
+    assert required_terms(by_name["a"]) == [("app", "api"), ("usesvolume", "models")]
+    # a task's own ephemeral volume is its pod's alone: no affinity of its own, the workflow's applies
+    assert "affinity" not in by_name["b"] and "affinity" not in by_name["c"]
+    assert required_terms(by_name["c"], workflow) == [("app", "api"), ("usesvolume", "data")]
+    zone = {"weight": 100, "podAffinityTerm": {
+        "labelSelector": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["z1"]}]},
+        "topologyKey": "kubernetes.io/hostname"}}
+    assert workflow["spec"]["affinity"]["podAffinity"][PREFERRED] == [zone]
+    assert by_name["a"]["affinity"]["podAffinity"][PREFERRED][0] == zone
     for template in (by_name["a"], by_name["b"], by_name["c"]):
-        preferred = template["affinity"]["podAffinity"][PREFERRED]
-        assert preferred == [{"weight": 100, "podAffinityTerm": {
-            "labelSelector": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["z1"]}]},
-            "topologyKey": "kubernetes.io/hostname"}}]
         labels = template["metadata"]["labels"]
-        assert labels["app"] == "api" and labels["zone"] == "z1"
+        assert labels["app"] == "api" and labels["zone"] == "z1" and labels["usesvolume-data"] == "true"
         # every required term selects a label the pod itself carries
-        assert all(labels[key] == value for key, value in required_terms(template))
-    assert "affinity" not in workflow["spec"]
+        assert all(labels[key] == value for key, value in required_terms(template, workflow))
     assert [v["name"] for v in workflow["spec"]["volumes"]] == ["data", "models"]
     assert [v["metadata"]["name"] for v in workflow["spec"]["volumeClaimTemplates"]] == ["scratch"]
     assert by_name["a"]["script"]["volumeMounts"][1] == {"name": "models", "mountPath": "/models", "readOnly": True}
@@ -327,8 +335,10 @@ def test_several_claims_at_once_and_task_volumes():
 def test_no_empty_affinity_anywhere():
     workflow = PipelineOperation("p", [bash("a")], shared_directory="claim:/d:rwx").to_workflow()
     assert "affinity" not in templates_by_name(workflow)["a"]
+    assert "affinity" not in workflow["spec"]
     workflow = PipelineOperation("p", [bash("a")], pod_context=PodExecutionContext("k", "v")).to_workflow()
-    assert REQUIRED not in templates_by_name(workflow)["a"]["affinity"]["podAffinity"]
+    assert "affinity" not in templates_by_name(workflow)["a"]
+    assert REQUIRED not in workflow["spec"]["affinity"]["podAffinity"]
 
 
 def test_volume_names_are_unique_valid_and_stable():
@@ -349,8 +359,8 @@ def test_volume_names_are_unique_valid_and_stable():
     workflow = PipelineOperation("p", [bash("a")], shared_directory=f"{long_claim}:/d").to_workflow()
     volume = workflow["spec"]["volumes"][0]
     assert len(volume["name"]) <= 63 and volume["persistentVolumeClaim"]["claimName"] == long_claim
-    label = required_terms(templates_by_name(workflow)["a"])[0][0]
-    assert len(label.split("/")[1]) <= 63
+    labels = templates_by_name(workflow)["a"]["metadata"]["labels"]
+    assert all(len(key) <= 63 and len(value) <= 63 for key, value in labels.items()), labels
 
 
 @pytest.mark.parametrize(
@@ -358,8 +368,7 @@ def test_volume_names_are_unique_valid_and_stable():
     [
         ("a:b:c:d", None, "too many"),
         ("claim:/d:rx", None, "unknown mode 'rx'"),
-        ("relative/path", None, "must be absolute"),
-        ("claim:relative", None, "must be absolute"),
+        ("claim: ", None, "mount path is empty"),
         ("Bad_Claim:/d", None, "claim name"),
         ("/", None, "cannot mount"),
         (["c1:/d", "c2:/d"], None, "two volumes are mounted at '/d'"),
@@ -380,6 +389,10 @@ def test_same_volume_twice_in_a_pod_is_one_mount():
 def test_task_setting_shared_directory_env_conflicts():
     with pytest.raises(BadOperationConfiguration, match="shared_directory"):
         PipelineOperation("p", [bash("a", shared_directory="/x")], shared_directory=True)
+    # the same value as the operation's is fine (CloudHarness's own tests do it), and given once
+    template = templates_by_name(PipelineOperation(
+        "p", [bash("a", shared_directory="/mnt/shared")], shared_directory=True).to_workflow())["a"]
+    assert [item["name"] for item in template["script"]["env"]].count("shared_directory") == 1
 
 
 # --- pod contexts, exit handler, sync operations ----------------------------------------------------------------
@@ -389,11 +402,9 @@ def test_pod_context_on_every_pod_including_the_exit_handler():
     op = ParallelOperation("p", [bash("a"), bash("b")], pod_context=PodExecutionContext("app", 42, True),
                            on_exit_notify={"queue": "done"})
     for name, template in templates_by_name(op.to_workflow()).items():
-        if name == "p-parallel":
-            assert "metadata" not in template and "affinity" not in template
-            continue
-        assert template["metadata"]["labels"] == {"app": "42"}
-        assert required_terms(template) == [("app", "42")]
+        assert template["metadata"]["labels"] == {"app": "42"}  # the steps template too, as CloudHarness
+        assert "affinity" not in template
+    assert required_terms({}, op.to_workflow()) == [("app", "42")]
 
 
 def test_on_exit_notify_handler():

@@ -180,8 +180,10 @@ def test_template_overrides_are_deep_merged_and_copied():
     assert template["script"]["source"] == "echo"
     overrides["script"]["workingDir"] = "/changed"
     assert task.spec()["script"]["workingDir"] == "/tmp"
-    with pytest.raises(BadOperationConfiguration, match="cannot change 'name'"):
-        BashTask("a", "echo", template_overrides={"name": "b"})
+    renamed = BashTask("a", "echo", template_overrides={"name": "b"})
+    assert renamed.spec()["name"] == "b" and renamed.instance() == {"name": "a", "template": "b"}
+    with pytest.raises(BadOperationConfiguration, match="template_overrides name"):
+        BashTask("a", "echo", template_overrides={"name": "Not Valid!"})
 
 
 def test_unknown_option_types():

@@ -33,12 +33,18 @@ def application_image(image_name: str) -> str:
 def resolve_image(image_name: str) -> str:
     """Resolve a CustomTask image name.
 
-    A name built by an application's Dockerfile (or one of the library's
-    built-in task images) becomes ``<registry>/<name>:<tag>``; any other
-    name is an external image, used verbatim.
+    Inside a CloudHarness deployment (see :mod:`workflows.cloudharness`), as
+    CloudHarness resolves it from its values. Elsewhere, a name built by an
+    application's Dockerfile (or one of the library's built-in task images)
+    becomes ``<registry>/<name>:<tag>``; any other name is an external image,
+    used verbatim.
     """
-    if image_name in BUILTIN_APPLICATION_IMAGES or (
-        "/" not in image_name and ":" not in image_name and application_dockerfile(image_name)
-    ):
+    if "/" in image_name or ":" in image_name:
+        return image_name  # a full reference: no application or task-images name has these, here or in CloudHarness
+    from . import cloudharness
+
+    if cloudharness.enabled():
+        return cloudharness.image(image_name)
+    if image_name in BUILTIN_APPLICATION_IMAGES or application_dockerfile(image_name):
         return application_image(image_name)
     return image_name

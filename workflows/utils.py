@@ -26,6 +26,7 @@ __all__ = [
     "PodExecutionContext",
     "get_shared_directory",
     "get_workflow_name",
+    "is_accounts_present",
     "notify_queue",
     "volume_requires_affinity",
 ]
@@ -36,6 +37,13 @@ def notify_queue(queue: str, message: Any) -> None:
     from .events import notify_queue as publish
 
     publish(queue, message)
+
+
+def is_accounts_present() -> bool:
+    """Whether CloudHarness's ``accounts`` application is deployed, from CloudHarness's values (see :mod:`workflows.cloudharness`)."""
+    from .cloudharness import is_accounts_present as accounts_deployed
+
+    return accounts_deployed()
 
 
 def volume_requires_affinity(volume: str) -> bool:

@@ -5,12 +5,17 @@
 - ``my-claim:/mnt/data`` — the existing PersistentVolumeClaim ``my-claim``;
 - a last part ``:ro`` mounts read-only, ``:rw`` (the default) read-write, and
   ``:rwx`` says the claim is ReadWriteMany: its pods need not share a node.
+
+A mount path without a leading ``/`` (``my-claim:data``, as CloudHarness's own
+tests write) is taken as Kubernetes takes it: the kubelet mounts it at
+``/data``, so the compiled spec says ``/data``; ``workflows lint`` warns about it.
 """
 
 from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from .errors import BadOperationConfiguration
 from .naming import DNS1123_SUBDOMAIN
@@ -28,6 +33,8 @@ class VolumeMount:
     """Absolute, normalised mount path."""
     mode: str = "rw"
     """``rw``, ``ro`` or ``rwx``."""
+    relative: bool = dataclass_field(default=False, compare=False)
+    """Whether the path was written without its leading ``/`` (``workflows lint`` warns)."""
 
     @property
     def read_only(self) -> bool:
@@ -66,12 +73,13 @@ def parse_volume(field: str, text: object) -> VolumeMount:
         raise BadOperationConfiguration(
             f"{field}={text!r}: claim name {claim!r} is not a valid PersistentVolumeClaim name"
         )
-    if not path.startswith("/"):
-        raise BadOperationConfiguration(f"{field}={text!r}: mount path {path!r} must be absolute")
-    path = posixpath.normpath(path)
+    relative = not path.startswith("/")
+    if relative and not path.strip():
+        raise BadOperationConfiguration(f"{field}={text!r}: the mount path is empty")
+    path = posixpath.normpath("/" + path if relative else path)
     if path == "/" or path.startswith("//"):
         raise BadOperationConfiguration(f"{field}={text!r}: cannot mount a volume at {path!r}")
-    return VolumeMount(claim, path, mode)
+    return VolumeMount(claim, path, mode, relative)
 
 
 def parse_volumes(field: str, value: object) -> tuple[VolumeMount, ...]:

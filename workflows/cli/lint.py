@@ -24,12 +24,14 @@ def skipped_kind(document: Any) -> str | None:
 
 
 def lint_file(path: str) -> tuple[list[str], list[str]]:
-    """The problems of one file, as ``path: field: reason`` lines, and notes on what was skipped.
+    """The problems of one file, as ``path: field: reason`` lines, and notes: what was skipped, and warnings
+    (see :mod:`workflows.validation.advice`), which are not problems.
 
     A file with several documents names each as ``path#INDEX``; a Python
     file names each operation as ``path:NAME``.
     """
     from ..validation import lint_spec, load_documents
+    from ..validation.advice import operation_warnings, spec_warnings
 
     if is_python_target(path):
         try:
@@ -37,7 +39,8 @@ def lint_file(path: str) -> tuple[list[str], list[str]]:
         except TargetError as error:
             return [f"{path}: operation: {error}"], []
         sources = [(f"{path}:{name}", operation.to_workflow()) for name, operation in operations.items()]
-        return [f"{source}: {problem}" for source, document in sources for problem in lint_spec(document)], []
+        warnings = [f"{path}:{name}: {warning}" for name, op in operations.items() for warning in operation_warnings(op)]
+        return [f"{source}: {problem}" for source, document in sources for problem in lint_spec(document)], warnings
     if not Path(path).is_file():
         return [f"{path}: file: no such file"], []
     try:
@@ -53,4 +56,5 @@ def lint_file(path: str) -> tuple[list[str], list[str]]:
             notes.append(f"{source}: skipped: a {kind}, not an Argo workflow")
             continue
         problems += [f"{source}: {problem}" for problem in lint_spec(document)]
+        notes += [f"{source}: {warning}" for warning in spec_warnings(document)]
     return problems, notes

@@ -22,7 +22,7 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
-def _fit(slug: str, identity: str, limit: int = MAX_OBJECT_NAME) -> str:
+def fit(slug: str, identity: str, limit: int = MAX_OBJECT_NAME) -> str:
     """``slug`` if it fits in ``limit`` characters, else a truncated slug with a stable hash of ``identity``."""
     if len(slug) <= limit:
         return slug
@@ -41,18 +41,10 @@ class PlannedVolume:
     """ReadWriteMany: pods mounting it need not share a node."""
 
     @property
-    def node_label(self) -> tuple[str, str] | None:
-        """The pod label ``(key, value)`` that keeps its pods on one node, or ``None`` when not needed.
-
-        An existing claim is tied to a node cluster-wide, so its label value is
-        constant; an ephemeral volume belongs to one workflow, so the value is
-        the workflow's name.
-        """
-        if self.shared_across_nodes:
-            return None
-        if self.claim is not None:
-            return f"{LABEL_PREFIX}/{_fit('claim-' + self.claim, self.claim)}", "true"
-        return f"{LABEL_PREFIX}/{_fit('volume-' + self.name, self.name)}", "{{workflow.name}}"
+    def ephemeral_label(self) -> tuple[str, str]:
+        """The pod label ``(key, value)`` of an ephemeral volume: it belongs to one workflow, so the value is
+        the workflow's name (see :mod:`workflows.compiler.affinity`)."""
+        return f"{LABEL_PREFIX}/{fit('volume-' + self.name, self.name)}", "{{workflow.name}}"
 
 
 class VolumePlan:
@@ -66,6 +58,8 @@ class VolumePlan:
 
     def __init__(self, shared: Iterable[VolumeMount], task_mounts: dict[str, tuple[VolumeMount, ...]]) -> None:
         shared = tuple(shared)
+        self._shared = shared
+        self._own = task_mounts
         self._mounts_by_identity: dict[str, list[VolumeMount]] = {}
         for mount in (*shared, *(m for mounts in task_mounts.values() for m in mounts)):
             self._mounts_by_identity.setdefault(self._identity(mount), []).append(mount)
@@ -96,7 +90,7 @@ class VolumePlan:
         uses = Counter(slugs.values())
         planned = {}
         for identity, slug in slugs.items():
-            name = _fit(slug, identity) if uses[slug] == 1 else _fit(f"{slug}-{_digest(identity)}", identity)
+            name = fit(slug, identity) if uses[slug] == 1 else fit(f"{slug}-{_digest(identity)}", identity)
             first = self._mounts_by_identity[identity][0]
             planned[identity] = PlannedVolume(name, first.claim, first.shared_across_nodes)
         return planned
@@ -143,6 +137,25 @@ class VolumePlan:
             mounts.append(entry)
         return mounts
 
-    def node_labels(self, task: str) -> dict[str, str]:
-        """The labels that keep a task's pod with the other pods of its ReadWriteOnce volumes."""
-        return dict(label for volume, _ in self.pod_mounts.get(task, ()) if (label := volume.node_label) is not None)
+    def shared_volumes(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """The operation's ReadWriteOnce claims, and the labels of its ReadWriteOnce ephemeral volumes."""
+        return self._node_bound(self._shared)
+
+    def pod_volumes(self, task: str) -> tuple[list[str], list[tuple[str, str]]]:
+        """The ReadWriteOnce claims a task's pod mounts (its own first, then the operation's) and the labels
+        of the operation's ReadWriteOnce ephemeral volumes (a task's own ephemeral volume is its pod's alone)."""
+        own_claims, _ = self._node_bound(self._own.get(task, ()))
+        claims, ephemeral = self._node_bound(self._shared)
+        return list(dict.fromkeys(own_claims + claims)), ephemeral
+
+    def _node_bound(self, mounts: Iterable[VolumeMount]) -> tuple[list[str], list[tuple[str, str]]]:
+        claims: list[str] = []
+        ephemeral: list[tuple[str, str]] = []
+        for mount in mounts:
+            if mount.shared_across_nodes:
+                continue
+            if mount.claim is not None:
+                claims.append(mount.claim)
+            else:
+                ephemeral.append(self.volumes[self._identity(mount)].ephemeral_label)
+        return list(dict.fromkeys(claims)), list(dict.fromkeys(ephemeral))

@@ -13,7 +13,7 @@ from ..runtime import (
     workflow_name_env,
 )
 from ..naming import generate_name
-from .affinity import pod_affinity
+from .affinity import claim_labels, pod_affinity, volume_terms
 from .templates import task_template
 
 if TYPE_CHECKING:
@@ -71,35 +71,60 @@ def _spec_options(spec: dict[str, Any], options: OperationOptions) -> None:
 
 
 def compile_workflow(operation: ContainerizedOperation) -> dict[str, Any]:
-    """Compile ``operation`` to a fresh Argo Workflow dict (deterministic: same operation, same dict)."""
+    """Compile ``operation`` to a fresh Argo Workflow dict (deterministic: same operation, same dict).
+
+    Pod labels and affinity: see :mod:`workflows.compiler.affinity`. As in
+    CloudHarness, the operation's contexts and shared claims make the workflow's
+    ``spec.affinity``; a template whose pod needs more (its own claims, the
+    operation's ephemeral volumes) carries its complete affinity, since in Argo a
+    template's affinity replaces the workflow's.
+    """
+    from .. import cloudharness
+
     options = operation.options
     plan = operation.volume_plan
+    inside_cloudharness = cloudharness.enabled()
+    namespace = cloudharness.namespace() if inside_cloudharness else None
     contexts = options.pod_contexts
     context_labels = {context.key: context.value for context in contexts}
-    required = [(context.key, context.value) for context in contexts if context.required]
-    preferred = [(context.key, context.value) for context in contexts if not context.required]
+    context_required = [(context.key, (context.value,)) for context in contexts if context.required]
+    context_preferred = [(context.key, (context.value,)) for context in contexts if not context.required]
+    shared_claims, _ = plan.shared_volumes()
+    shared_required, shared_preferred = volume_terms(shared_claims, (), namespace)
+    workflow_labels = {**context_labels, **claim_labels(shared_claims, ())}
+    workflow_affinity = pod_affinity([*context_required, *shared_required], [*context_preferred, *shared_preferred])
     shared_path = options.shared_path
 
     templates: list[dict[str, Any]] = []
     entry = operation.entry_template()
     if entry is not None:
+        if context_labels:
+            entry["metadata"] = {"labels": dict(context_labels)}
         templates.append(entry)
     for task in operation.task_list():
         env = [{"name": SHARED_DIRECTORY_ENV, "value": shared_path}] if shared_path is not None else None
         if task.name in plan.pod_mounts:
-            volume_labels = plan.node_labels(task.name)
-            labels = {**context_labels, **volume_labels}
-            affinity = pod_affinity([*required, *volume_labels.items()], preferred)
+            claims, ephemeral = plan.pod_volumes(task.name)
+            labels = {**context_labels, **claim_labels(claims, ephemeral)}
+            required, preferred = volume_terms(claims, ephemeral, namespace)
+            affinity = pod_affinity([*context_required, *required], [*context_preferred, *preferred])
             mounts = plan.volume_mounts(task.name)
         else:
-            labels = dict(context_labels)
-            affinity = pod_affinity(required, preferred) if contexts else None
-            mounts = None
-        templates.append(task_template(task, env=env, volume_mounts=mounts, labels=labels, affinity=affinity))
+            labels, affinity, mounts = dict(context_labels), workflow_affinity, None
+        templates.append(
+            task_template(
+                task,
+                env=env,
+                volume_mounts=mounts,
+                labels=labels,
+                affinity=affinity if affinity != workflow_affinity else None,
+                inside_cloudharness=inside_cloudharness,
+            )
+        )
 
     spec: dict[str, Any] = {"entrypoint": operation.entrypoint, "templates": templates}
     if options.on_exit_notify is not None:
-        handler = _exit_handler(options.on_exit_notify, dict(context_labels), pod_affinity(required, preferred))
+        handler = _exit_handler(options.on_exit_notify, dict(workflow_labels), None)
         templates.append(handler)
         spec["onExit"] = handler["name"]
     claims = plan.workflow_volumes()
@@ -109,6 +134,12 @@ def compile_workflow(operation: ContainerizedOperation) -> dict[str, Any]:
     if claim_templates:
         spec["volumeClaimTemplates"] = claim_templates
     _spec_options(spec, options)
+    if workflow_affinity is not None:
+        spec["affinity"] = workflow_affinity
+    if inside_cloudharness:
+        cloudharness.workflow_additions(spec)
+    if operation.modifies_templates:
+        spec["templates"] = [operation.modify_template(template) for template in spec["templates"]]
 
     metadata: dict[str, Any] = {"generateName": generate_name(operation.name)}
     if options.labels:

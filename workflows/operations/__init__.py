@@ -1,12 +1,15 @@
 """Operations: tasks combined into Argo workflows (compatible with ``cloudharness.workflows.operations``)."""
 
 from ..errors import BadOperationConfiguration
+from ..tasks import CustomTask, Task
 from .base import (
     AsyncOperation,
     ContainerizedOperation,
     DataQueryOperation,
     DirectOperation,
     ManagedOperation,
+    OperationNotSubmitted,
+    OperationStatus,
     ResourceQueryOperation,
     SyncOperation,
 )
@@ -20,10 +23,14 @@ from .composite import (
 from .context import PodExecutionContext
 from .options import OperationOptions
 from .single import ExecuteAndWaitOperation, SingleTaskOperation
-from .sync import DistributedSyncOperation, DistributedSyncOperationWithResults
+from .sync import DataFrameOperation, DistributedSyncOperation, DistributedSyncOperationWithResults
 
 __all__ = [
     "BadOperationConfiguration",
+    "OperationNotSubmitted",
+    "OperationStatus",
+    "CustomTask",
+    "Task",
     "PodExecutionContext",
     "OperationOptions",
     "ManagedOperation",
@@ -42,4 +49,5 @@ __all__ = [
     "DagOperation",
     "DistributedSyncOperation",
     "DistributedSyncOperationWithResults",
+    "DataFrameOperation",
 ]

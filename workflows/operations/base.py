@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..collector import collector_paused
-from ..errors import BadOperationConfiguration
+from ..errors import BadOperationConfiguration, WorkflowsError
 from ..naming import check_basename
 from ..runtime import SHARED_DIRECTORY_ENV
 from ..tasks import Task
@@ -15,9 +16,25 @@ from .options import OperationOptions
 if TYPE_CHECKING:
     from ..argo import Workflow
     from ..compiler.volumes import VolumePlan
+    from .context import PodExecutionContext
 
 #: Name of the template that runs the ``on_exit_notify`` handler.
 EXIT_HANDLER_NAME = "exit-handler"
+
+
+class OperationStatus:
+    """The phases of an operation's workflow, as CloudHarness names them."""
+
+    PENDING = "Pending"
+    RUNNING = "Running"
+    ERROR = "Error"
+    SUCCEEDED = "Succeeded"
+    SKIPPED = "Skipped"
+    FAILED = "Failed"
+
+
+class OperationNotSubmitted(WorkflowsError, RuntimeError):
+    """The operation has no workflow yet: it was not submitted."""
 
 
 class ManagedOperation:
@@ -65,8 +82,10 @@ class ContainerizedOperation(ManagedOperation):
 
     def __init__(self, basename: str, tasks: Iterable[Task], **options: Any) -> None:
         super().__init__(check_basename("basename", basename))
+        given = {key: copy.deepcopy(options[key]) for key in ("on_exit_notify", "shared_volume_size") if key in options}
         self.options = OperationOptions(**options)
         """The checked options."""
+        self._given = given
         self.persisted: Workflow | None = None
         """The handle of the last submitted workflow."""
         self._tasks = self._check_tasks(tasks)
@@ -85,6 +104,7 @@ class ContainerizedOperation(ManagedOperation):
         if not tasks:
             raise BadOperationConfiguration(f"operation {self.name!r} has no tasks")
         names: set[str] = set()
+        template_names: dict[str, str] = {}
         reserved = set()
         if self.entry_suffix is not None:
             reserved.add(f"{self.name}-{self.entry_suffix}")
@@ -97,14 +117,22 @@ class ContainerizedOperation(ManagedOperation):
                 raise BadOperationConfiguration(
                     f"operation {self.name!r}: two tasks are named {task.name!r}; task names must be unique"
                 )
-            if task.name in reserved:
+            if task.template_name in reserved:
                 raise BadOperationConfiguration(
-                    f"operation {self.name!r}: task name {task.name!r} is the name of a template the operation adds"
+                    f"operation {self.name!r}: task {task.name!r}: template name {task.template_name!r} is the "
+                    "name of a template the operation adds"
                 )
-            if self.options.shared_path is not None and SHARED_DIRECTORY_ENV in task.env:
+            other = template_names.setdefault(task.template_name, task.name)
+            if other != task.name:
+                raise BadOperationConfiguration(
+                    f"operation {self.name!r}: tasks {other!r} and {task.name!r} both have template name "
+                    f"{task.template_name!r}; template names must be unique"
+                )
+            shared_path = self.options.shared_path
+            if shared_path is not None and task.env.get(SHARED_DIRECTORY_ENV, shared_path) != shared_path:
                 raise BadOperationConfiguration(
                     f"operation {self.name!r}: task {task.name!r} sets env {SHARED_DIRECTORY_ENV!r}="
-                    f"{task.env[SHARED_DIRECTORY_ENV]!r}, which the operation's shared_directory provides"
+                    f"{task.env[SHARED_DIRECTORY_ENV]!r}, but the operation's shared_directory is {shared_path!r}"
                 )
             names.add(task.name)
         return tasks
@@ -115,8 +143,68 @@ class ContainerizedOperation(ManagedOperation):
 
     @property
     def entrypoint(self) -> str:
-        """``spec.entrypoint``: the entry template, or the task of a single-task operation."""
-        return f"{self.name}-{self.entry_suffix}" if self.entry_suffix is not None else self._tasks[0].name
+        """``spec.entrypoint``: the entry template, or the task's template of a single-task operation."""
+        return f"{self.name}-{self.entry_suffix}" if self.entry_suffix is not None else self._tasks[0].template_name
+
+    @property
+    def volumes(self) -> list[str]:
+        """The shared directories, as ``[CLAIM:]PATH[:MODE]`` strings (CloudHarness's ``volumes``)."""
+        return [str(mount) for mount in self.options.shared_directories]
+
+    @property
+    def pod_contexts(self) -> list[PodExecutionContext]:
+        """The pod contexts of every pod: those given, then, as CloudHarness lists them, a required
+        ``usesvolume`` context for the first ReadWriteOnce shared claim (see :mod:`workflows.compiler.affinity`)."""
+        from ..compiler.affinity import USESVOLUME, claim_value
+        from .context import PodExecutionContext
+
+        contexts = list(self.options.pod_contexts)
+        claims, _ = self.volume_plan.shared_volumes()
+        if claims:
+            contexts.append(PodExecutionContext(USESVOLUME, claim_value(claims[0]), True))
+        return contexts
+
+    @property
+    def ttl_strategy(self) -> dict[str, int] | None:
+        """``spec.ttlStrategy``, or ``None`` when finished workflows are kept."""
+        return self.options.ttl_strategy
+
+    @property
+    def pod_gc(self) -> dict[str, Any] | None:
+        """``spec.podGC``, or ``None`` when pods are kept."""
+        return self.options.pod_gc
+
+    @property
+    def shared_volume_size(self) -> int | str:
+        """The size of ephemeral volumes as given (an int means Mi; default 10, as CloudHarness)."""
+        return self._given.get("shared_volume_size", 10)
+
+    @property
+    def on_exit_notify(self) -> dict[str, Any] | None:
+        """The ``on_exit_notify`` dict as given, or ``None``."""
+        return copy.deepcopy(self._given.get("on_exit_notify"))
+
+    def spec(self) -> dict[str, Any]:
+        """The workflow's ``spec``, compiled afresh."""
+        return self.to_workflow()["spec"]
+
+    @property
+    def templates(self) -> list[dict[str, Any]]:
+        """Every template of the workflow, complete (labels, mounts and affinity included), compiled afresh."""
+        return self.spec()["templates"]
+
+    def modify_template(self, template: dict[str, Any]) -> dict[str, Any]:
+        """Hook called on every compiled template, complete, before the workflow is returned; return it.
+
+        The default returns it unchanged: unlike CloudHarness, labels, volume mounts
+        and affinity are already in place. Override it to change templates.
+        """
+        return template
+
+    @property
+    def modifies_templates(self) -> bool:
+        """Whether a subclass overrides :meth:`modify_template` (compiling then calls it on every template)."""
+        return type(self).modify_template is not ContainerizedOperation.modify_template
 
     def entry_template(self) -> dict[str, Any] | None:
         """The template that arranges the tasks (steps or DAG), or ``None`` when the entrypoint is a task."""
@@ -141,6 +229,41 @@ class ContainerizedOperation(ManagedOperation):
 
         self.persisted = argo.submit_workflow(self.to_workflow())
         return self.persisted
+
+    def _submitted(self, what: str) -> Workflow:
+        if self.persisted is None:
+            raise OperationNotSubmitted(f"operation {self.name!r}: {what} needs a submitted workflow; call execute()")
+        return self.persisted
+
+    def refresh(self) -> None:
+        """Read the submitted workflow again (``persisted``)."""
+        self._submitted("refresh()").refresh()
+
+    def is_running(self) -> bool:
+        """Whether the submitted workflow is pending or running (refreshed first); ``False`` before submission."""
+        if self.persisted is None:
+            return False
+        self.refresh()
+        return self.persisted.status in (OperationStatus.RUNNING, OperationStatus.PENDING)
+
+    def is_error(self) -> bool:
+        """Whether the submitted workflow ended in error or failure (refreshed first); ``False`` before submission."""
+        if self.persisted is None:
+            return False
+        self.refresh()
+        return self.persisted.status in (OperationStatus.ERROR, OperationStatus.FAILED)
+
+    def get_operation_update_url(self) -> str:
+        """Where the submitted workflow can be followed: ``<base>/operations/<workflow name>``.
+
+        The base is ``$WORKFLOWS_OPERATIONS_URL``; else, inside a CloudHarness
+        deployment, its ``workflows`` application's address (as CloudHarness);
+        else ``workflows://local``, for which ``workflows get <workflow name>``
+        shows the workflow (see :func:`workflows.config.operations_url`).
+        """
+        from ..config import operations_url
+
+        return f"{operations_url()}/operations/{self._submitted('get_operation_update_url()').name}"
 
 
 class AsyncOperation(ContainerizedOperation):

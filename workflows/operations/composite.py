@@ -13,16 +13,34 @@ from .base import AsyncOperation
 
 
 class CompositeOperation(AsyncOperation):
-    """An operation of several tasks, arranged by the subclass in its entry template."""
+    """An operation of several tasks, arranged by the subclass in its entry template.
+
+    Positional options in CloudHarness's order: ``shared_directory, shared_volume_size, pod_context``.
+    """
+
+    def __init__(
+        self,
+        basename: str,
+        tasks: Iterable[Task],
+        shared_directory: Any = None,
+        shared_volume_size: int | str = 10,
+        pod_context: Any = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            basename,
+            tasks,
+            shared_directory=shared_directory,
+            shared_volume_size=shared_volume_size,
+            pod_context=pod_context,
+            **options,
+        )
 
 
 class PipelineOperation(CompositeOperation):
     """Runs ``tasks`` one after the other; a failure stops the pipeline."""
 
     entry_suffix = "pipeline"
-
-    def __init__(self, basename: str, tasks: Iterable[Task], **options: Any) -> None:
-        super().__init__(basename, tasks, **options)
 
     def entry_template(self) -> dict[str, Any]:
         """A steps template with one task per step group."""
@@ -33,9 +51,6 @@ class ParallelOperation(CompositeOperation):
     """Runs ``tasks`` all at once."""
 
     entry_suffix = "parallel"
-
-    def __init__(self, basename: str, tasks: Iterable[Task], **options: Any) -> None:
-        super().__init__(basename, tasks, **options)
 
     def entry_template(self) -> dict[str, Any]:
         """A steps template with every task in one step group."""
@@ -57,7 +72,7 @@ class SimpleDagOperation(CompositeOperation):
                 raise BadOperationConfiguration(f"operation {basename!r}: task group {index} is empty")
         self.task_groups: tuple[tuple[Task, ...], ...] = groups
         """The groups, in order."""
-        super().__init__(basename, [task for group in groups for task in group], **options)
+        CompositeOperation.__init__(self, basename, [task for group in groups for task in group], **options)
 
     def entry_template(self) -> dict[str, Any]:
         """A steps template with one step group per task group."""
@@ -81,7 +96,7 @@ class DagOperation(CompositeOperation):
         dependencies: Mapping[str, Sequence[str] | str] | None = None,
         **options: Any,
     ) -> None:
-        super().__init__(basename, tasks, **options)
+        CompositeOperation.__init__(self, basename, tasks, **options)
         if dependencies is not None and not isinstance(dependencies, Mapping):
             raise TypeError(f"operation {self.name!r}: dependencies must be a dict, got {dependencies!r}")
         self.dependencies: dict[str, list[str] | str] = self._check_dependencies(dependencies or {})
@@ -140,7 +155,7 @@ class DagOperation(CompositeOperation):
         as_expressions = any(isinstance(upstream, str) for upstream in self.dependencies.values())
         dag_tasks = []
         for task in self.task_list():
-            entry: dict[str, Any] = {"name": task.name, "template": task.name}
+            entry: dict[str, Any] = task.instance()
             upstream = self.dependencies.get(task.name)
             if isinstance(upstream, str):
                 entry["depends"] = upstream

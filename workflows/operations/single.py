@@ -6,13 +6,27 @@ from typing import TYPE_CHECKING, Any
 
 from ..tasks import Task
 from .base import AsyncOperation, ContainerizedOperation, SyncOperation
+from .options import DEFAULT
 
 
 class SingleTaskOperation(AsyncOperation):
-    """Runs one task; the workflow's entrypoint is the task's template. ``execute()`` submits and returns."""
+    """Runs one task; the workflow's entrypoint is the task's template. ``execute()`` submits and returns.
 
-    def __init__(self, basename: str, task: Task, **options: Any) -> None:
-        super().__init__(basename, [task], **options)
+    Positional options in CloudHarness's order: ``pod_context, shared_directory, pod_gc``.
+    """
+
+    def __init__(
+        self,
+        basename: str,
+        task: Task,
+        pod_context: Any = None,
+        shared_directory: Any = None,
+        pod_gc: Any = DEFAULT,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            basename, [task], pod_context=pod_context, shared_directory=shared_directory, pod_gc=pod_gc, **options
+        )
         self.task: Task = task
         """The task."""
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tasks import CustomTask, Task
+from ..tasks import SendResultTask, Task
 from .composite import PipelineOperation
 from .options import DEFAULT_SHARED_PATH
 from .single import ExecuteAndWaitOperation, SingleTaskOperation
 
 #: The built-in image that publishes the files of the shared directory as the operation's result.
-SEND_RESULT_IMAGE = "workflows-send-result-event"
-SEND_RESULT_TASK = "send-result-event"
+SEND_RESULT_IMAGE = SendResultTask.IMAGE
+SEND_RESULT_TASK = SendResultTask.NAME
 
 
 class DistributedSyncOperation(ExecuteAndWaitOperation, SingleTaskOperation):
     """Runs one task in its own pod; the caller waits for the workflow to finish."""
+
+
+class DataFrameOperation(DistributedSyncOperation):
+    """CloudHarness's name for a distributed sync operation meant for dataframe processing: the same operation."""
 
 
 class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOperation):
@@ -29,7 +33,7 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
 
     def __init__(self, basename: str, task: Task, **options: Any) -> None:
         options.setdefault("shared_directory", DEFAULT_SHARED_PATH)
-        super().__init__(basename, [task, CustomTask(SEND_RESULT_TASK, SEND_RESULT_IMAGE)], **options)
+        super().__init__(basename, [task, SendResultTask()], **options)
         self.task: Task = task
         """The task whose results are returned."""
 
@@ -44,8 +48,10 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
         CloudHarness raises) when it does not succeed or publishes nothing.
         """
         from ..argo import WorkflowResultsMissing
+        from ..cloudharness import require_events_backend
         from ..events import EventClient, is_exit_notification
 
+        require_events_backend(f"operation {self.name!r}: execute()")
         workflow = ExecuteAndWaitOperation.execute(self, timeout)
         client = EventClient(workflow.name)
         messages = [message for message in client.consume_all(timeout=0)

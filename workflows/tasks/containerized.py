@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import config
 from ..errors import BadOperationConfiguration
 from ..images import resolve_image
-from .base import Task
+from .base import DEFAULT_RETRY, Task
 
 
 def _string_list(field: str, value: object) -> list[str] | None:
@@ -27,19 +27,38 @@ def _string_list(field: str, value: object) -> list[str] | None:
 
 
 class ContainerizedTask(Task):
-    """Runs ``image`` with an optional ``command`` (entrypoint) and ``args`` (an Argo container template)."""
+    """Runs a container image (an Argo container template), with an optional ``command`` (the entrypoint)
+    and ``args``.
+
+    Positional arguments in CloudHarness's order: ``name, resources,
+    image_pull_policy, command, retry_limit, template_overrides``; the image is
+    the keyword ``image`` (subclasses set it). Every other keyword is an
+    environment variable (see :class:`~workflows.tasks.Task`).
+    """
 
     template_type = "container"
 
     def __init__(
         self,
         name: str,
-        image: str,
+        resources: Mapping[str, Mapping[str, object]] | None = None,
+        image_pull_policy: str | None = None,
         command: Sequence[str] | None = None,
+        retry_limit: int | None = DEFAULT_RETRY,
+        template_overrides: Any = None,
+        *,
+        image: str | None = None,
         args: Sequence[str] | None = None,
         **options: Any,
     ) -> None:
-        super().__init__(name, **options)
+        super().__init__(
+            name,
+            resources,
+            retry_limit=retry_limit,
+            template_overrides=template_overrides,
+            image_pull_policy=image_pull_policy,
+            **options,
+        )
         if not isinstance(image, str) or not image or image != image.strip():
             raise BadOperationConfiguration(f"task {self.name!r}: image={image!r} must be a non-empty image reference")
         self.image_name = image
@@ -59,30 +78,56 @@ class ContainerizedTask(Task):
 
 
 class CustomTask(ContainerizedTask):
-    """Runs an application image or an external one.
+    """Runs an application image or an external one:
+    ``CustomTask(name, image_name, resources, image_pull_policy, command, **env)`` as in CloudHarness.
 
     ``CustomTask('x', 'myapp-mytask')`` runs ``<registry>/myapp-mytask:<tag>``
     when ``<applications>/myapp/tasks/mytask/Dockerfile`` exists (see
-    :mod:`workflows.config`); any other name is an external image, used verbatim.
+    :mod:`workflows.config`); inside a CloudHarness deployment the name is
+    resolved from CloudHarness's values; any other name is an external image,
+    used verbatim.
     """
 
     def __init__(
         self,
         name: str,
         image_name: str,
+        resources: Mapping[str, Mapping[str, object]] | None = None,
+        image_pull_policy: str | None = None,
         command: Sequence[str] | None = None,
-        args: Sequence[str] | None = None,
         **options: Any,
     ) -> None:
         if not isinstance(image_name, str) or not image_name:
             raise BadOperationConfiguration(f"task {name!r}: image_name={image_name!r} must be a non-empty string")
-        super().__init__(name, resolve_image(image_name), command, args, **options)
+        super().__init__(
+            name, resources, image_pull_policy, command, image=resolve_image(image_name), **options
+        )
 
 
 class CommandBasedTask(ContainerizedTask):
-    """Runs ``command`` (a list of strings) in the default image ``$WORKFLOWS_IMAGE``."""
+    """Runs ``command`` (a list of strings) in the default image ``$WORKFLOWS_IMAGE``:
+    ``CommandBasedTask(name, command, resources, image_pull_policy, **env)`` as in CloudHarness."""
 
-    def __init__(self, name: str, command: Sequence[str], **options: Any) -> None:
-        super().__init__(name, config.default_image(), command, None, **options)
+    def __init__(
+        self,
+        name: str,
+        command: Sequence[str],
+        resources: Mapping[str, Mapping[str, object]] | None = None,
+        image_pull_policy: str | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(name, resources, image_pull_policy, command, image=config.default_image(), **options)
         if not self.command:
             raise BadOperationConfiguration(f"task {self.name!r}: command must be a non-empty list, got {command!r}")
+
+
+class SendResultTask(CustomTask):
+    """The step that publishes the files of the shared directory as the workflow's result
+    (``send-result-event``, image ``workflows-send-result-event``), as in CloudHarness."""
+
+    #: The task's name and its image.
+    NAME = "send-result-event"
+    IMAGE = "workflows-send-result-event"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(self.NAME, self.IMAGE, **options)

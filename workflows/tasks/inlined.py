@@ -14,13 +14,20 @@ from .function_source import function_script
 class InlinedTask(Task):
     """A task whose ``source`` runs through ``interpreter`` in the default image (an Argo script template).
 
-    The image is ``$WORKFLOWS_IMAGE``, read when the task is built.
+    ``InlinedTask(name, source, ...)`` as in CloudHarness; the interpreter is
+    ``python`` unless given, or unless a subclass defines CloudHarness's
+    ``command`` attribute. The image is ``$WORKFLOWS_IMAGE``, read when the task
+    is built (inside a CloudHarness deployment: its ``cloudharness-base`` image).
     """
 
     template_type = "script"
 
-    def __init__(self, name: str, source: str, interpreter: str, **options: Any) -> None:
+    def __init__(self, name: str, source: str, interpreter: str | None = None, **options: Any) -> None:
         super().__init__(name, **options)
+        if interpreter is None:
+            interpreter = getattr(self, "command", None) or "python"
+        if not isinstance(interpreter, str) or not interpreter.strip():
+            raise BadOperationConfiguration(f"task {self.name!r}: interpreter={interpreter!r} must be a command name")
         if not isinstance(source, str) or not source.strip():
             raise BadOperationConfiguration(f"task {self.name!r}: source must be a non-empty string, got {source!r}")
         self.source: str = source
