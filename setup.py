@@ -30,7 +30,8 @@ setup(
         "kafka-python>=2.0.3",
     ],
     extras_require={
-        "test": ["pytest>=7", "jsonschema>=4.18"],
+        "test": ["pytest>=7", "jsonschema>=4.18", "flask>=2.2"],
+        "samples": ["flask>=2.2"],
         "bench": ["hera>=5.16"],
     },
     entry_points={"console_scripts": ["workflows = workflows.cli:main"]},
