@@ -90,7 +90,7 @@ def test_sync_with_results_refuses_what_is_not_a_number(service, query, named):
 
 def test_sync_waits_for_the_workflow_and_reports_a_failure(service):
     status, body = service.json("GET", "/operations/sync?a=2&b=3")
-    assert status == 200 and body["phase"] == "Succeeded"
+    assert (status, body["phase"]) == (200, "Succeeded"), body
     assert body["name"].startswith("test-sync-op-")
     assert "2.0 + 3.0 = 5.0" in service.request("GET", f"/operations/{body['name']}/logs")[1]
 

@@ -55,7 +55,7 @@ def submit_sync():
     task = tasks.CustomTask(
         "sum", "samples-sum", a=request.args.get("a", "1"), b=request.args.get("b", "2")
     )
-    op = operations.DistributedSyncOperation("test-sync-op-", task)
+    op = operations.DistributedSyncOperation("test-sync-op-", task, shared_directory=SHARED_DIRECTORY)
     try:
         workflow = op.execute()
     except TimeoutError as error:
