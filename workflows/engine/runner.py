@@ -28,6 +28,7 @@ from ..durations import duration_seconds
 from ..timestamps import timestamp
 from .bells import workflow_bell
 from .execution import WorkflowExecution
+from .pod import unisolated_warning
 from .store import Store
 from .watchdog import start_watchdog
 
@@ -90,6 +91,9 @@ async def _flush_forever(execution: WorkflowExecution, bell) -> None:
 async def run_workflow(store: Store, name: str) -> str:
     """Execute the workflow to its end (main templates, then the exit handler); return its final phase."""
     execution = WorkflowExecution(store, name)
+    warning = unisolated_warning()
+    if warning:
+        log.warning("workflow %s: %s", name, warning)
     bell = workflow_bell(store, name)
     store.set_phase(name, "Running", started_at=timestamp())
     bell.ring()

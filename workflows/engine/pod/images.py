@@ -69,9 +69,9 @@ from typing import NamedTuple, Union
 
 import workflows
 
-from .. import config
-from ..errors import WorkflowsError
-from ..images import application_dockerfile
+from ... import config
+from ...errors import WorkflowsError
+from ...images import application_dockerfile
 from .dockerfile import DockerImage, parse_dockerfile
 
 #: General-purpose base images whose commands run on the host (Docker Hub short names).
@@ -91,10 +91,6 @@ class ImageError(WorkflowsError, ValueError):
     """An image cannot give a process: empty image name, or no command at all."""
 
 
-class ImageUnavailable(WorkflowsError):
-    """An image cannot run on this machine; the message says what to install or configure."""
-
-
 class HostProcess(NamedTuple):
     """The process to start for a container: argv, environment defaults, working directory.
 
@@ -105,14 +101,6 @@ class HostProcess(NamedTuple):
     argv: list[str]
     env: dict[str, str]
     cwd: Path | None
-
-
-class Mount(NamedTuple):
-    """A host folder visible in a container at ``container_path``."""
-
-    host_dir: str | Path
-    container_path: str
-    read_only: bool = False
 
 
 # --------------------------------------------------------------------------- image names
@@ -181,6 +169,12 @@ def builtin_applications_dirs() -> list[Path]:
         Path(workflows.__file__).resolve().parents[1] / "applications",
         Path(sys.prefix) / "share" / "harness-workflows" / "applications",
     ]
+
+
+def is_library_image(image: str) -> bool:
+    """Whether ``image`` is one of the library's own task images (``[registry/]workflows-<task>[:tag]``)."""
+    name = split_image(image)[0].rsplit("/", 1)[-1]
+    return name.startswith(BUILTIN_APPLICATION + "-") and len(name) > len(BUILTIN_APPLICATION) + 1
 
 
 def find_dockerfile(image: str) -> tuple[Path, bool] | None:
@@ -355,8 +349,9 @@ class ApplicationPlan:
 
         return _ABSOLUTE_PATH.sub(replace, value)
 
-    def process(self, command: Sequence[str] | None = None, args: Sequence[str] | None = None) -> HostProcess:
-        """The host process for a container with this image, following Kubernetes' rules.
+    def process(self, command: Sequence[str] | None = None, args: Sequence[str] | None = None, *,
+                sandboxed: bool = False) -> HostProcess:
+        """The process for a container with this image, following Kubernetes' rules.
 
         ======================  ==================  =========================
         template ``command``    template ``args``   argv
@@ -367,8 +362,11 @@ class ApplicationPlan:
         empty                   empty               ``ENTRYPOINT + CMD``
         ======================  ==================  =========================
 
-        Image paths in argv and in the ``ENV`` defaults are rewritten with
-        :meth:`rewrite`; ``cwd`` is :attr:`cwd`. Raises :class:`ImageError`
+        ``sandboxed``: the process runs in a pod sandbox where the COPY/ADD
+        sources are at their image paths, so argv and ``ENV`` stay as written
+        and ``cwd`` is the image's ``WORKDIR``. Otherwise (on the host) image
+        paths in argv and in the ``ENV`` defaults are rewritten with
+        :meth:`rewrite` and ``cwd`` is :attr:`cwd`. Raises :class:`ImageError`
         when the result is empty.
         """
         image = self.dockerfile
@@ -383,6 +381,8 @@ class ApplicationPlan:
                 f"image {self.image!r}: {image.path} sets neither ENTRYPOINT nor CMD "
                 "(the base image's are not known here) and the template gives no command or args"
             )
+        if sandboxed:
+            return HostProcess([str(item) for item in argv], dict(image.env), Path(image.workdir))
         env = {name: self.rewrite(value) for name, value in image.env.items()}
         return HostProcess([self.rewrite(str(item)) for item in argv], env, self.cwd)
 
@@ -417,7 +417,7 @@ class ContainerPlan:
         Kubernetes semantics: a ``command`` replaces the image's ENTRYPOINT and
         drops its CMD (``--entrypoint`` does both; ``command[1:]`` then
         ``args`` follow the image), ``args`` alone replace CMD. ``mounts`` are
-        ``(host_dir, container_path, read_only)`` (:class:`Mount`); ``options``
+        ``(host_dir, container_path, read_only)``; ``options``
         are extra ``run`` options placed before the image (``--network=host``…).
         """
         argv = [self.runtime.executable, "run", "--rm", "-i"]
@@ -446,10 +446,6 @@ class UnavailablePlan:
     image: str
     message: str
     kind = "unavailable"
-
-    def error(self) -> ImageUnavailable:
-        """The exception to raise (or whose message fails the node)."""
-        return ImageUnavailable(self.message)
 
 
 ImagePlan = Union[HostPlan, ApplicationPlan, ContainerPlan, UnavailablePlan]
@@ -514,11 +510,6 @@ def find_container_runtime() -> tuple[ContainerRuntime | None, str]:
             return ContainerRuntime(Path(name).name, executable), ""
         problems.append(problem)
     return None, "; ".join(problems)
-
-
-def container_runtime() -> ContainerRuntime | None:
-    """The usable container runtime, or ``None``."""
-    return find_container_runtime()[0]
 
 
 def clear_caches() -> None:

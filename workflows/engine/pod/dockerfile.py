@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import WorkflowsError
+from ...errors import WorkflowsError
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 

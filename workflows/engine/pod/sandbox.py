@@ -1,0 +1,206 @@
+"""A pod's file tree, built by the pod's init process in its own user, mount and PID namespaces.
+
+The tree (bubblewrap's design, with a writable layer):
+
+- the new root is a ``tmpfs`` of the pod's own, sized by :attr:`SandboxPlan.disk_bytes`;
+- each top-level folder of the host (``/usr``, ``/etc``, ``/home``...) is an
+  ``overlayfs`` whose lower layer is the host's folder, read-only, and whose
+  upper layer lives on that ``tmpfs``: writes anywhere succeed and land in
+  the pod's layer, never on the host. A folder holding other mounts (which an
+  unprivileged user namespace may not clone) is rebuilt one level down, its
+  mounts bound read-only;
+- ``/tmp`` is the pod's own (on the same ``tmpfs``: a task filling it fills
+  only its own layer), ``/proc`` is the pod's PID namespace's, ``/dev`` holds
+  ``null``, ``zero``, ``full``, ``random``, ``urandom``, ``tty`` and a ``shm``;
+  ``/sys`` is the host's, read-only;
+- volumes are bind-mounted at their ``mountPath`` (read-only when the spec
+  says ``readOnly``), input artifacts, the script and COPY sources are
+  written into the layer, then the root is pivoted and the host's tree
+  detached.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from dataclasses import dataclass, field
+
+from . import syscalls
+from .syscalls import MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC
+
+#: Top-level host folders the pod gets its own version of.
+OWN_FOLDERS = ("proc", "dev", "sys", "tmp")
+#: Device nodes bound from the host into the pod's ``/dev``.
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+
+
+@dataclass(frozen=True)
+class VolumeBind:
+    """A host folder (or file) visible in the pod at ``path``."""
+
+    host: str
+    path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class PodFile:
+    """A file or folder written into the pod's layer before it starts: copied from ``source``, or ``text``."""
+
+    path: str
+    source: str | None = None
+    text: str | None = None
+
+
+@dataclass
+class SandboxPlan:
+    """Everything the pod's init process needs to build the pod's file tree."""
+
+    staging: str
+    """An empty host folder where the pod's root ``tmpfs`` is mounted (the pod's node folder)."""
+    disk_bytes: int
+    volumes: list[VolumeBind] = field(default_factory=list)
+    files: list[PodFile] = field(default_factory=list)
+    hostname: str = "pod"
+
+
+def host_mount_points() -> list[str]:
+    """The mount points of the calling process's mount namespace (``/proc/self/mountinfo``)."""
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as mountinfo:
+        for line in mountinfo:
+            point = line.split()[4]
+            points.append(point.encode().decode("unicode_escape"))
+    return points
+
+
+class _Builder:
+    def __init__(self, plan: SandboxPlan, mounts: list[str]) -> None:
+        self.plan = plan
+        self.mounts = [point for point in mounts if point != "/"]
+        self.root = os.path.join(plan.staging, "root")
+        self.layers = os.path.join(plan.staging, "layers")
+        self.count = 0
+
+    def _holds_mounts(self, path: str) -> bool:
+        prefix = path.rstrip("/") + "/"
+        return any(point.startswith(prefix) for point in self.mounts)
+
+    def _bind_read_only(self, host: str, target: str) -> None:
+        if os.path.isdir(host):
+            os.makedirs(target, exist_ok=True)
+        else:
+            open(target, "a").close()
+        syscalls.mount(host, target, None, MS_BIND | MS_REC)
+        syscalls.make_read_only_recursively(target)
+
+    def _overlay(self, host: str, target: str) -> None:
+        self.count += 1
+        upper = os.path.join(self.layers, str(self.count), "upper")
+        work = os.path.join(self.layers, str(self.count), "work")
+        os.makedirs(upper)
+        os.makedirs(work)
+        os.makedirs(target, exist_ok=True)
+        escaped = host.replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:")
+        syscalls.mount("overlay", target, "overlay", 0,
+                       f"lowerdir={escaped},upperdir={upper},workdir={work},userxattr")
+
+    def layer(self, host: str, target: str) -> None:
+        """``host`` in the pod at ``target``: an overlay, or rebuilt one level down around nested mounts."""
+        if os.path.islink(host):
+            os.symlink(os.readlink(host), target)
+        elif host in self.mounts:
+            self._bind_read_only(host, target)
+        elif os.path.isdir(host):
+            if not self._holds_mounts(host):
+                self._overlay(host, target)
+                return
+            os.makedirs(target, exist_ok=True)
+            for name in os.listdir(host):
+                self.layer(os.path.join(host, name), os.path.join(target, name))
+        elif os.path.exists(host):
+            self._bind_read_only(host, target)
+
+    def build(self) -> None:
+        plan = self.plan
+        syscalls.mount(None, "/", None, MS_REC | MS_PRIVATE)
+        syscalls.mount("tmpfs", plan.staging, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.disk_bytes},mode=755")
+        os.makedirs(self.root)
+        os.makedirs(self.layers)
+        syscalls.mount(self.root, self.root, None, MS_BIND)
+        for name in os.listdir("/"):
+            host, target = "/" + name, os.path.join(self.root, name)
+            if name in OWN_FOLDERS and not os.path.islink(host):
+                os.makedirs(target)
+            else:
+                self.layer(host, target)
+        self._system_folders()
+        for volume in plan.volumes:
+            self._volume(volume)
+        for pod_file in plan.files:
+            self._write(pod_file)
+
+    def _system_folders(self) -> None:
+        root = self.root
+        os.chmod(os.path.join(root, "tmp"), 0o1777)
+        syscalls.mount("proc", os.path.join(root, "proc"), "proc", MS_NOSUID | MS_NODEV)
+        dev = os.path.join(root, "dev")
+        syscalls.mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=755,size=65536k")
+        for device in DEVICES:
+            if os.path.exists("/dev/" + device):
+                open(os.path.join(dev, device), "a").close()
+                syscalls.mount("/dev/" + device, os.path.join(dev, device), None, MS_BIND)
+        for name, link in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                           ("stderr", "/proc/self/fd/2")):
+            os.symlink(link, os.path.join(dev, name))
+        os.makedirs(os.path.join(dev, "pts"))
+        os.makedirs(os.path.join(dev, "shm"), mode=0o1777)
+        os.chmod(os.path.join(dev, "shm"), 0o1777)
+        if os.path.isdir("/sys"):
+            self._bind_read_only("/sys", os.path.join(root, "sys"))
+
+    def _inside(self, path: str) -> str:
+        return os.path.join(self.root, os.path.normpath("/" + path).lstrip("/"))
+
+    def _volume(self, volume: VolumeBind) -> None:
+        target = self._inside(volume.path)
+        if os.path.isdir(volume.host):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, "a").close()
+        syscalls.mount(volume.host, target, None, MS_BIND | MS_REC)
+        if volume.read_only:
+            syscalls.make_read_only_recursively(target)
+
+    def _write(self, pod_file: PodFile) -> None:
+        target = self._inside(pod_file.path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if pod_file.text is not None:
+            with open(target, "w", encoding="utf-8") as out:
+                out.write(pod_file.text)
+        elif pod_file.source is not None:
+            if stat.S_ISDIR(os.stat(pod_file.source).st_mode):
+                shutil.copytree(pod_file.source, target, symlinks=True, dirs_exist_ok=True)
+            else:
+                shutil.copy2(pod_file.source, target)
+
+    def enter(self) -> None:
+        """Make the built root the process's ``/`` and detach the host's tree."""
+        os.chdir(self.root)
+        syscalls.pivot_root(".", ".")
+        syscalls.umount(".", syscalls.MNT_DETACH)
+        os.chdir("/")
+
+
+def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> None:
+    """In the pod's init process: build the pod's file tree and pivot into it.
+
+    ``mounts`` are the host's mount points, read before any namespace was entered.
+    """
+    builder = _Builder(plan, mounts)
+    builder.build()
+    if plan.hostname:
+        syscalls.sethostname(plan.hostname)
+    builder.enter()
