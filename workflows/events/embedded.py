@@ -94,7 +94,8 @@ class EmbeddedBackend(EventBackend):
         cached = getattr(self._local, "connection", None)
         if cached is not None and cached[0] == os.getpid() and self.database.exists():
             return cached[1]
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(self.database, os.O_CREAT | os.O_WRONLY, 0o600))  # private; -wal and -shm follow it
         connection = sqlite3.connect(str(self.database), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")

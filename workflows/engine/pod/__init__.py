@@ -15,16 +15,20 @@ is this package's business:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .identity import idmapped_volume, needs_idmapped_volumes
 from .inputs import PodSetupError, env_values
 from .launch import isolation, pod_run
 from .limits import create_cgroup
 from .outputs import collect_outputs
-from .process import kill_group, run_pod
+from .process import kill_group, refusal_message, run_pod
+from .syscalls import NamespacesRefused
+from .sandbox import VolumeBind
 
 __all__ = ["PodEnd", "PodSetupError", "isolation", "kill_group", "run_pod_node", "unisolated_warning"]
 
@@ -52,6 +56,16 @@ def unisolated_warning() -> str | None:
     return None
 
 
+def _idmapped(volume: VolumeBind, trees: list[int]) -> VolumeBind:
+    trees.append(idmapped_volume(volume.host))
+    return VolumeBind(volume.host, volume.path, volume.read_only, trees[-1])
+
+
+def _close(fds: list[int]) -> None:
+    while fds:
+        os.close(fds.pop())
+
+
 async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any], volume_dirs: dict[str, Path],
                        artifacts: dict[str, str], raw: dict[str, str], node_id: str, node_dir: Path,
                        log_path: Path, artifact_dir: Path, on_start: Callable[[int], None],
@@ -68,15 +82,31 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
                       node_dir, log_path, node_id)
     except (PodSetupError, OSError) as error:
         return PodEnd("Error", str(error))
-    if run.limits.memory is not None or run.limits.cpu is not None:
-        run.cgroup = create_cgroup(f"workflows-{node_id}", run.limits)
+    trees: list[int] = []
     try:
+        if run.sandbox is not None and needs_idmapped_volumes():
+            try:
+                run.sandbox.volumes = [_idmapped(volume, trees) for volume in run.sandbox.volumes]
+            except NamespacesRefused as error:
+                return PodEnd("Error", refusal_message(error))
+            except OSError as error:
+                return PodEnd("Error", f"cannot attach the pod's volumes through id-mapped mounts "
+                                       f"(Linux >= 5.12 on a file system supporting them): {error}")
+        if run.limits.memory is not None or run.limits.cpu is not None:
+            run.cgroup = create_cgroup(f"workflows-{node_id}", run.limits)
         result = await run_pod(run, on_start=on_start, on_output=on_output)
     finally:
+        _close(trees)
         if run.cgroup is not None:
             run.cgroup.remove()
     if result.error is not None:
+        with open(log_path, "a", encoding="utf-8") as pod_log:
+            pod_log.write(result.error + "\n")
         return PodEnd("Error", result.error)
+    if result.output_skipped:
+        with open(log_path, "a", encoding="utf-8") as pod_log:
+            for path, entries in result.output_skipped.items():
+                pod_log.write(f"output {path}: left out what the pod cannot read: {', '.join(entries)}\n")
     outputs, problem = collect_outputs(template, result, artifact_dir, node_id)
     if result.oom_killed:
         return PodEnd("Failed", "OOMKilled (exit code 137)", outputs)

@@ -3,8 +3,11 @@ unisolated (``WORKFLOWS_ISOLATION=none``), or in a container runtime (see :mod:`
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,8 @@ from .inputs import PodSetupError, base_env, input_files, volume_binds
 from .limits import Limits
 from .outputs import copy_path, declared_paths
 from .process import PodProcess, PodRun
-from .sandbox import PodFile, SandboxPlan, VolumeBind
+from .identity import pod_root_ids
+from .sandbox import STAGING, PodFile, SandboxPlan, VolumeBind
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +94,10 @@ def pod_run(kind: str, body: dict[str, Any], env: dict[str, str], spec: dict[str
         if is_library_image(plan.image):  # the library's own tasks publish on the embedded events backend
             home = config.state_home()
             volumes.append(VolumeBind(str(home), str(home)))
+    volumes += engine_binds()
     pod_env = {**base_env(), **process.env, **env}
     cwd = body.get("workingDir") or (str(process.cwd) if process.cwd is not None else "/")
-    staging = node_dir / "sandbox"
-    staging.mkdir(mode=0o700, exist_ok=True)
-    sandbox = SandboxPlan(str(staging), _disk_bytes(body), volumes, files, hostname=node_id[:63])
+    sandbox = SandboxPlan(_disk_bytes(body), volumes, _stage(files, node_dir / "pod"), hostname=node_id[:63])
     if source is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS:
         pod = PodProcess(pod_env, cwd, log_path, source=source, script_path=SCRIPT_PATH)
     else:
@@ -153,6 +156,65 @@ def _unisolated_run(plan: Any, body: dict[str, Any], env: dict[str, str], comman
     else:
         pod = PodProcess(pod_env, cwd, log_path, argv=process.argv)
     return PodRun(pod, node_dir, None, outputs, limits, host_paths={path: path for path in outputs})
+
+
+def _open_to_others(path: str) -> bool:
+    """Whether any user may read ``path`` (and enter every folder above it)."""
+    current = path
+    while True:
+        mode = os.stat(current).st_mode
+        if not mode & stat.S_IXOTH or (current == path and not mode & stat.S_IROTH):
+            return False
+        parent = os.path.dirname(current)
+        if parent == current:
+            return True
+        current = parent
+
+
+@functools.lru_cache(maxsize=1)
+def _engine_folders() -> tuple[str, ...]:
+    candidates = [sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+    candidates += [entry for entry in sys.path if entry and os.path.isdir(entry)]
+    folders: list[str] = []
+    for folder in sorted({os.path.realpath(candidate) for candidate in candidates}):
+        if not any(folder == kept or folder.startswith(kept + "/") for kept in folders):
+            folders.append(folder)
+    return tuple(folder for folder in folders if not _open_to_others(folder))
+
+
+def engine_binds() -> list[VolumeBind]:
+    """The engine's own Python installation, read-only at its real paths, when the pod's root may not read it.
+
+    Only when the engine runs as root (the pod's root is then another id, see :mod:`.identity`) and
+    the installation lies in a private folder (``/root/.pyenv``...): pods run the engine's Python.
+    """
+    if pod_root_ids() == (os.geteuid(), os.getegid()):
+        return []
+    return [VolumeBind(folder, folder, read_only=True) for folder in _engine_folders()]
+
+
+def _stage(files: list[PodFile], pod_dir: Path) -> list[PodFile]:
+    """Prepare the pod's own folder: its files' sources copied into it, all of it owned by the pod's root.
+
+    The pod's processes may not read the engine's state (it is private to the engine's user, and the
+    pod's root is another id when the engine runs as root): they read these copies.
+    """
+    pod_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (pod_dir / STAGING).mkdir(mode=0o700, exist_ok=True)
+    staged = []
+    for index, pod_file in enumerate(files):
+        if pod_file.source is None:
+            staged.append(pod_file)
+            continue
+        name = f"files/{index}"
+        _place(pod_file, pod_dir / name)
+        staged.append(PodFile(pod_file.path, source=name))
+    uid, gid = pod_root_ids()
+    if (uid, gid) != (os.geteuid(), os.getegid()):
+        for folder, folders, names in os.walk(pod_dir):
+            for name in [folder, *(os.path.join(folder, item) for item in folders + names)]:
+                os.lchown(name, uid, gid)
+    return staged
 
 
 def _place(pod_file: PodFile, target: Path) -> None:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import syscalls
+from .identity import pod_root_ids
 from .limits import Limits, PodCgroup, apply_rlimit
 from .sandbox import SandboxPlan, build_and_enter, host_mount_points
 
@@ -88,6 +89,12 @@ class PodRun:
     cgroup: PodCgroup | None = None
 
 
+    @property
+    def pod_dir(self) -> Path:
+        """The sandboxed pod's own folder (its files, outputs and status), owned by the pod's root."""
+        return self.node_dir / "pod"
+
+
 @dataclass
 class PodResult:
     """How a pod ended."""
@@ -101,10 +108,8 @@ class PodResult:
     """Pod path → host path of its copy, for every declared output the pod left."""
     output_errors: dict[str, str] = field(default_factory=dict)
     """Pod path → why it could not be read (permission denied...)."""
-
-
-class SandboxRefused(OSError):
-    """The kernel refused the namespaces a pod needs."""
+    output_skipped: dict[str, list[str]] = field(default_factory=dict)
+    """Pod path of a folder → what in it the pod could not read (left out of the copy)."""
 
 
 def refusal_message(error: OSError) -> str:
@@ -122,8 +127,11 @@ def enter_namespaces() -> None:
     uid, gid = os.geteuid(), os.getegid()
     syscalls.unshare(_NAMESPACES)
     for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-        with open(f"/proc/self/{name}", "w", encoding="ascii") as target:
-            target.write(text)
+        fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
 
 
 # --------------------------------------------------------------------------- in the children
@@ -200,14 +208,13 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
         os._exit(code)
 
 
-def _init(run: PodRun, mounts: list[str], report_fd: int) -> None:
+def _init(run: PodRun, mounts: list[str], report_fd: int, cgroup_fds: list[int]) -> None:
     """PID 1 of the pod: build its tree, start ``main``, reap until it ends. Never returns."""
     code = SANDBOX_FAILED
     try:
         syscalls.set_parent_death_signal(signal.SIGKILL)
         assert run.sandbox is not None
         try:
-            cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
             build_and_enter(run.sandbox, mounts)
         except OSError as error:
             os.write(report_fd, f"cannot set up the pod's sandbox: {error}".encode())
@@ -231,8 +238,12 @@ def _init(run: PodRun, mounts: list[str], report_fd: int) -> None:
 
 
 def _collect(outputs: list[str]) -> dict:
-    """In the leader, in the pod's tree with its privileges: copy each output path to ``outputs/<n>``."""
-    found, errors = {}, {}
+    """In the leader, in the pod's tree with its privileges: copy each output path to ``outputs/<n>``.
+
+    A declared path the pod cannot read is an error; inside a declared folder,
+    what the pod cannot read is left out and listed under ``output_skipped``.
+    """
+    found, errors, skipped = {}, {}, {}
     os.makedirs(OUTPUTS_FOLDER, exist_ok=True)
     for index, path in enumerate(outputs):
         if not os.path.lexists(path):
@@ -240,19 +251,19 @@ def _collect(outputs: list[str]) -> dict:
         target = os.path.join(OUTPUTS_FOLDER, str(index))
         try:
             if os.path.isdir(path) and not os.path.islink(path):
-                shutil.copytree(path, target, symlinks=True)
+                try:
+                    shutil.copytree(path, target, symlinks=True)
+                except shutil.Error as error:
+                    skipped[path] = [f"{source} ({reason})" for source, _, reason in error.args[0]]
             else:
                 shutil.copyfile(path, target, follow_symlinks=True)
             found[path] = target
-        except shutil.Error as error:
-            problems = error.args[0] if error.args and isinstance(error.args[0], list) else []
-            errors[path] = f"cannot read {problems[0][0]}: {problems[0][2]}" if problems else str(error)
         except OSError as error:
             errors[path] = f"cannot read {error.filename or path}: {error.strerror}"
-    return {"outputs": found, "output_errors": errors}
+    return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
 
 
-def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict) -> int:
+def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: list[int]) -> int:
     """The leader's work in the namespaces: the pod's exit code; ``status`` gets the rest."""
     syscalls.set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != runner_pid:  # the runner died before the death signal was armed
@@ -260,14 +271,14 @@ def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict) -> int:
     mounts = host_mount_points()
     try:
         enter_namespaces()
-    except OSError as error:
+    except syscalls.NamespacesRefused as error:
         status["refused"] = refusal_message(error)
         return SANDBOX_FAILED
     report_read, report_write = os.pipe()
     init = os.fork()
     if init == 0:
         os.close(report_read)
-        _init(run, mounts, report_write)
+        _init(run, mounts, report_write, cgroup_fds)
     os.close(report_write)
     os.dup2(devnull, 1)  # the pod's output ends with its processes
     os.dup2(devnull, 2)
@@ -292,17 +303,32 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> Non
     status: dict = {}
     try:
         os.setsid()
+        os.umask(0o022)  # a container's: the runner's own (0077, for its state) is no business of the pod's
         _reset_child_state()
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
-        os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # as exec would: the runner's lock, database, event loop
+        # As exec would: the runner's lock, database, event loop; the volumes' detached mounts stay.
+        low = 3
+        for keep in sorted(volume.tree for volume in (run.sandbox.volumes if run.sandbox else [])
+                           if volume.tree is not None):
+            os.closerange(low, keep)
+            low = keep + 1
+        os.closerange(low, os.sysconf("SC_OPEN_MAX"))
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.chdir(run.node_dir)
+        cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
         if run.sandbox is None:
-            _main(run, run.cgroup.join_fds() if run.cgroup is not None else [], isolated=False)
-        code = _lead(run, devnull, runner_pid, status)
+            os.chdir(run.node_dir)
+            _main(run, cgroup_fds, isolated=False)
+        os.chdir(run.pod_dir)
+        uid, gid = pod_root_ids()
+        if os.geteuid() != uid:  # root: the pod's root is an unprivileged id (see .identity)
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            syscalls.set_dumpable()
+        code = _lead(run, devnull, runner_pid, status, cgroup_fds)
     except BaseException as error:  # noqa: BLE001 - the leader reports and exits, never returns into the runner
         status["sandbox_error"] = f"the pod's leader failed: {error!r}"
         code = SANDBOX_FAILED
@@ -341,7 +367,7 @@ def _start(run: PodRun, stdout_fd: int, stderr_fd: int) -> int:
 
 
 def _result(run: PodRun, exit_code: int, stdout: bytes) -> PodResult:
-    status_path = run.node_dir / STATUS_FILE
+    status_path = (run.pod_dir if run.sandbox is not None else run.node_dir) / STATUS_FILE
     try:
         status = json.loads(status_path.read_text())
     except (OSError, ValueError):
@@ -356,9 +382,10 @@ def _result(run: PodRun, exit_code: int, stdout: bytes) -> PodResult:
         outputs = {path: run.host_paths[path] for path in run.outputs
                    if path in run.host_paths and os.path.lexists(run.host_paths[path])}
     else:
-        outputs = {path: str(run.node_dir / copy) for path, copy in (status.get("outputs") or {}).items()}
+        outputs = {path: str(run.pod_dir / copy) for path, copy in (status.get("outputs") or {}).items()}
     return PodResult(137 if oom else exit_code, text, oom_killed=oom, outputs=outputs,
-                     output_errors=status.get("output_errors") or {})
+                     output_errors=status.get("output_errors") or {},
+                     output_skipped=status.get("output_skipped") or {})
 
 
 async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,

@@ -22,6 +22,7 @@ The tree (bubblewrap's design, with a writable layer):
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 from dataclasses import dataclass, field
@@ -31,22 +32,32 @@ from .syscalls import MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC
 
 #: Top-level host folders the pod gets its own version of.
 OWN_FOLDERS = ("proc", "dev", "sys", "tmp")
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+#: The folder of the pod's folder where its root ``tmpfs`` is mounted.
+STAGING = "sandbox"
 #: Device nodes bound from the host into the pod's ``/dev``.
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
 
 @dataclass(frozen=True)
 class VolumeBind:
-    """A host folder (or file) visible in the pod at ``path``."""
+    """A host folder (or file) visible in the pod at ``path``.
+
+    ``tree``: a detached (id-mapped) mount of ``host`` to attach instead of binding ``host`` by its path.
+    """
 
     host: str
     path: str
     read_only: bool = False
+    tree: int | None = None
 
 
 @dataclass(frozen=True)
 class PodFile:
-    """A file or folder written into the pod's layer before it starts: copied from ``source``, or ``text``."""
+    """A file or folder written into the pod's layer before it starts: copied from ``source``, or ``text``.
+
+    In a :class:`SandboxPlan`, ``source`` is relative to the pod's folder (see :func:`build_and_enter`).
+    """
 
     path: str
     source: str | None = None
@@ -57,8 +68,6 @@ class PodFile:
 class SandboxPlan:
     """Everything the pod's init process needs to build the pod's file tree."""
 
-    staging: str
-    """An empty host folder where the pod's root ``tmpfs`` is mounted (the pod's node folder)."""
     disk_bytes: int
     volumes: list[VolumeBind] = field(default_factory=list)
     files: list[PodFile] = field(default_factory=list)
@@ -70,8 +79,7 @@ def host_mount_points() -> list[str]:
     points = []
     with open("/proc/self/mountinfo", encoding="utf-8") as mountinfo:
         for line in mountinfo:
-            point = line.split()[4]
-            points.append(point.encode().decode("unicode_escape"))
+            points.append(_OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), line.split()[4]))
     return points
 
 
@@ -79,8 +87,8 @@ class _Builder:
     def __init__(self, plan: SandboxPlan, mounts: list[str]) -> None:
         self.plan = plan
         self.mounts = [point for point in mounts if point != "/"]
-        self.root = os.path.join(plan.staging, "root")
-        self.layers = os.path.join(plan.staging, "layers")
+        self.root = "root"  # paths relative to the staging tmpfs, the working directory while building
+        self.layers = "layers"
         self.count = 0
 
     def _holds_mounts(self, path: str) -> bool:
@@ -113,6 +121,11 @@ class _Builder:
         elif host in self.mounts:
             self._bind_read_only(host, target)
         elif os.path.isdir(host):
+            if not os.access(host, os.R_OK | os.X_OK):
+                # A folder the pod's root may not enter: an empty one of the pod's own (the engine's
+                # own installation, when it lies there, is bound below it).
+                os.makedirs(target, exist_ok=True)
+                return
             if not self._holds_mounts(host):
                 self._overlay(host, target)
                 return
@@ -125,7 +138,9 @@ class _Builder:
     def build(self) -> None:
         plan = self.plan
         syscalls.mount(None, "/", None, MS_REC | MS_PRIVATE)
-        syscalls.mount("tmpfs", plan.staging, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.disk_bytes},mode=755")
+        os.makedirs(STAGING, exist_ok=True)
+        syscalls.mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.disk_bytes},mode=755")
+        os.chdir(STAGING)
         os.makedirs(self.root)
         os.makedirs(self.layers)
         syscalls.mount(self.root, self.root, None, MS_BIND)
@@ -161,16 +176,40 @@ class _Builder:
             self._bind_read_only("/sys", os.path.join(root, "sys"))
 
     def _inside(self, path: str) -> str:
-        return os.path.join(self.root, os.path.normpath("/" + path).lstrip("/"))
+        """The building path of the pod's ``path``: symbolic links resolved as in the pod, never escaping it."""
+        parts = [part for part in path.split("/") if part and part != "."]
+        resolved: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            candidate = os.path.join(self.root, *resolved, part)
+            if os.path.islink(candidate):
+                hops += 1
+                if hops > 40:
+                    raise OSError(f"too many symbolic links in {path}")
+                target = os.readlink(candidate)
+                if target.startswith("/"):
+                    resolved = []
+                parts = [item for item in target.split("/") if item and item != "."] + parts
+                continue
+            resolved.append(part)
+        return os.path.join(self.root, *resolved)
 
     def _volume(self, volume: VolumeBind) -> None:
         target = self._inside(volume.path)
-        if os.path.isdir(volume.host):
+        if volume.tree is not None or os.path.isdir(volume.host):
             os.makedirs(target, exist_ok=True)
         else:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             open(target, "a").close()
-        syscalls.mount(volume.host, target, None, MS_BIND | MS_REC)
+        if volume.tree is not None:
+            syscalls.attach_tree(volume.tree, target)
+        else:
+            syscalls.mount(volume.host, target, None, MS_BIND | MS_REC)
         if volume.read_only:
             syscalls.make_read_only_recursively(target)
 
@@ -181,10 +220,11 @@ class _Builder:
             with open(target, "w", encoding="utf-8") as out:
                 out.write(pod_file.text)
         elif pod_file.source is not None:
-            if stat.S_ISDIR(os.stat(pod_file.source).st_mode):
-                shutil.copytree(pod_file.source, target, symlinks=True, dirs_exist_ok=True)
+            source = os.path.join("..", pod_file.source)  # from the staging tmpfs to the pod's folder
+            if stat.S_ISDIR(os.stat(source).st_mode):
+                shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
             else:
-                shutil.copy2(pod_file.source, target)
+                shutil.copy2(source, target)
 
     def enter(self) -> None:
         """Make the built root the process's ``/`` and detach the host's tree."""
@@ -195,7 +235,8 @@ class _Builder:
 
 
 def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> None:
-    """In the pod's init process: build the pod's file tree and pivot into it.
+    """In the pod's init process, whose working directory is the pod's folder: build the pod's file tree
+    (on a ``tmpfs`` mounted at :data:`STAGING` there) and pivot into it.
 
     ``mounts`` are the host's mount points, read before any namespace was entered.
     """

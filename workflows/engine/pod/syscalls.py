@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import functools
 import os
 import platform
@@ -35,7 +36,15 @@ PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 
 _AT_RECURSIVE = 0x8000
+_AT_EMPTY_PATH = 0x1000
+_AT_FDCWD = -100
 _MOUNT_ATTR_RDONLY = 0x1
+_MOUNT_ATTR_IDMAP = 0x100000
+_OPEN_TREE_CLONE = 1
+_OPEN_TREE_CLOEXEC = 0o2000000
+_MOVE_MOUNT_F_EMPTY_PATH = 0x4
+_SYS_OPEN_TREE = 428
+_SYS_MOVE_MOUNT = 429
 _SYS_MOUNT_SETATTR = 442
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 
@@ -57,17 +66,28 @@ def _libc() -> ctypes.CDLL:
 
 def _check(result: int, what: str) -> None:
     if result != 0:
-        errno = ctypes.get_errno()
-        raise SandboxSyscallError(errno, f"{what}: {os.strerror(errno)}")
+        number = ctypes.get_errno()
+        raise SandboxSyscallError(number, f"{what}: {os.strerror(number)}")
 
 
 def _path(value: str | None) -> bytes | None:
     return None if value is None else os.fsencode(value)
 
 
+class NamespacesRefused(SandboxSyscallError):
+    """The kernel refused to create namespaces (user namespaces disabled or exhausted, or a security policy)."""
+
+
+#: What ``unshare`` fails with when namespaces are off (sysctl, exhausted, LSM) rather than for a bug.
+_REFUSALS = (errno.EPERM, errno.EACCES, errno.ENOSPC, errno.EINVAL, errno.EUSERS)
+
+
 def unshare(flags: int) -> None:
     """``unshare(2)``: move the calling (single-threaded) process into new namespaces."""
-    _check(_libc().unshare(flags), "unshare")
+    if _libc().unshare(flags) != 0:
+        number = ctypes.get_errno()
+        kind = NamespacesRefused if number in _REFUSALS else SandboxSyscallError
+        raise kind(number, f"unshare: {os.strerror(number)}")
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
@@ -101,9 +121,42 @@ def make_read_only_recursively(target: str) -> None:
                            ctypes.sizeof(attr)), f"make {target} read-only")
 
 
+def idmapped_tree(path: str, userns_fd: int) -> int:
+    """A detached copy of the mount tree at ``path`` whose ids go through the user namespace ``userns_fd``.
+
+    (``open_tree(OPEN_TREE_CLONE)`` then ``mount_setattr(MOUNT_ATTR_IDMAP)``; needs privilege over the
+    file system, i.e. root.) The returned fd can be attached with :func:`attach_tree`; it is inherited
+    by children.
+    """
+    libc = _libc()
+    fd = libc.syscall(_SYS_OPEN_TREE, _AT_FDCWD, _path(path), _OPEN_TREE_CLONE | _AT_RECURSIVE)
+    if fd < 0:
+        number = ctypes.get_errno()
+        raise SandboxSyscallError(number, f"open_tree {path}: {os.strerror(number)}")
+    attr = _MountAttr(_MOUNT_ATTR_IDMAP, 0, 0, userns_fd)
+    result = libc.syscall(_SYS_MOUNT_SETATTR, fd, b"", _AT_EMPTY_PATH | _AT_RECURSIVE, ctypes.byref(attr),
+                          ctypes.sizeof(attr))
+    if result != 0:
+        number = ctypes.get_errno()
+        os.close(fd)
+        raise SandboxSyscallError(number, f"id-mapped mount of {path}: {os.strerror(number)}")
+    return fd
+
+
+def attach_tree(fd: int, target: str) -> None:
+    """``move_mount(2)``: attach the detached tree ``fd`` at ``target``."""
+    _check(_libc().syscall(_SYS_MOVE_MOUNT, fd, b"", _AT_FDCWD, _path(target), _MOVE_MOUNT_F_EMPTY_PATH),
+           f"move_mount to {target}")
+
+
 def set_parent_death_signal(signum: int) -> None:
     """``prctl(PR_SET_PDEATHSIG)``: receive ``signum`` when the parent thread dies."""
     _check(_libc().prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+
+
+def set_dumpable() -> None:
+    """``prctl(PR_SET_DUMPABLE, 1)``: after dropping root, keep ``/proc/self`` writable by the process itself."""
+    _check(_libc().prctl(4, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
 
 
 def sethostname(name: str) -> None:

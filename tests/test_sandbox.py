@@ -1,0 +1,289 @@
+"""Every local pod runs isolated: hostile tasks against canaries the test creates, outside /tmp and every volume.
+
+The canaries live in a folder of the repository (``.pytest-canaries/``), which
+pods see read-only through their overlay: what a task does to them lands in its
+own layer. Each hostile workflow runs through the real engine (its runner is a
+subprocess of its own); after it, the canaries must be byte-for-byte unchanged
+(content, mode, owner), the test's own sibling process alive, and the pod must
+have ended as Argo ends it. No task here names a real host path except new,
+randomly named files that the test checks were not created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from workflows.operations import PipelineOperation, SingleTaskOperation
+from workflows.tasks import BashTask, PythonTask
+
+ROOT = Path(__file__).resolve().parents[1]
+CANARIES = ROOT / ".pytest-canaries"
+WAIT = 120
+
+
+@pytest.fixture(autouse=True)
+def local_backend(tmp_path, monkeypatch):
+    """A fresh state folder and the local backend for every test."""
+    for name in list(os.environ):
+        if name.startswith(("WORKFLOWS_", "ARGO_", "KAFKA_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def canary():
+    """A folder of canaries outside /tmp: files, a nested folder, a symbolic link, odd modes."""
+    CANARIES.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=CANARIES))
+    folder.chmod(0o777)  # writable by anyone: only the sandbox protects them
+    (folder / "canary.txt").write_text("do not touch\n")
+    (folder / "canary.txt").chmod(0o666)
+    (folder / "nested").mkdir(mode=0o777)
+    (folder / "nested").chmod(0o777)
+    (folder / "nested" / "deep.bin").write_bytes(bytes(range(256)))
+    (folder / "nested" / "deep.bin").chmod(0o666)
+    (folder / "secret.txt").write_text("private\n")
+    (folder / "secret.txt").chmod(0o600)
+    (folder / "link").symlink_to("canary.txt")
+    before = snapshot(folder)
+    yield folder
+    assert snapshot(folder) == before, "a pod changed the host's canaries"
+    shutil.rmtree(folder)
+    if CANARIES.is_dir() and not any(CANARIES.iterdir()):
+        CANARIES.rmdir()
+
+
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """Everything about every entry of ``folder``: type, mode, owner, content or link target."""
+    found = {}
+    for path in [folder, *sorted(folder.rglob("*"))]:
+        info = path.lstat()
+        content = os.readlink(path) if path.is_symlink() else path.read_bytes() if path.is_file() else None
+        found[str(path.relative_to(folder))] = (info.st_mode, info.st_uid, info.st_gid, content)
+    return found
+
+
+@pytest.fixture
+def sibling():
+    """A process of the test's own, which no pod may signal."""
+    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    yield process
+    assert process.poll() is None, "a pod killed a process outside itself"
+    process.stdin.close()
+    process.wait(timeout=30)
+
+
+def run(task, **options):
+    """Run a one-task workflow; return its pod node."""
+    workflow = SingleTaskOperation("hostile", task, **options).execute().wait(WAIT)
+    return workflow.nodes[workflow.name]
+
+
+#: Whether the canaries, which the test's user owns, belong to the pods' root: only when the engine does not
+#: run as root (as root, the pods' root is an id of its own, to whom the canaries are someone else's files).
+POD_OWNS_CANARIES = os.geteuid() != 0
+
+
+def test_recursive_chown_chmod_and_rm_never_reach_the_host(canary, sibling):
+    node = run(BashTask("wreck", 'chown -R 1000:1000 "$CANARY"; chmod -R 000 "$CANARY"; chmod -R 777 "$CANARY"; '
+                                 'rm -rf "$CANARY"; test ! -e "$CANARY" && echo wrecked',
+                        CANARY=str(canary)))
+    if POD_OWNS_CANARIES:  # as root in a container on its own files: every call succeeds, in the pod's layer
+        assert node["phase"] == "Succeeded", node.get("message")
+        assert node["outputs"]["result"] == "wrecked"
+    else:  # someone else's files: the calls fail in the pod, as an unprivileged user's would
+        assert node["phase"] == "Failed" and node["message"] == "Error (exit code 1)"
+
+
+def test_writes_through_symlinks_and_dotdot_never_reach_the_host(canary, sibling, local_backend):
+    script = ('ln -s "$CANARY/canary.txt" /mnt/shared/into-canary; echo evil > /mnt/shared/into-canary; '
+              'echo evil > "/mnt/shared/../../$CANARY/nested/deep.bin"; ln -sfn / /mnt/shared/root; '
+              'echo evil > "/mnt/shared/root/$CANARY/secret.txt"; cat "$CANARY/canary.txt"')
+    node = run(BashTask("escape", script, CANARY=str(canary)), shared_directory=True)
+    assert node["phase"] == "Succeeded", node.get("message")  # the script ends with cat, which reads fine
+    assert node["outputs"]["result"] == ("evil" if POD_OWNS_CANARIES else "do not touch")
+
+
+def test_writes_under_etc_and_a_remount_stay_in_the_pod(canary, sibling):
+    name = f"workflows-sandbox-test-{secrets.token_hex(6)}"
+    script = (f'echo evil > /etc/{name}; mount -o remount,rw / ; mount -o remount,rw "$CANARY"; '
+              'echo evil > "$CANARY/canary.txt"; mount -t tmpfs none "$CANARY"; echo evil > "$CANARY/canary.txt"; '
+              'echo done')
+    try:
+        node = run(BashTask("etc", script, CANARY=str(canary)))
+        assert node["phase"] == "Succeeded", node.get("message")
+        assert node["outputs"]["result"] == "done"
+        assert not Path("/etc", name).exists()
+    finally:
+        Path("/etc", name).unlink(missing_ok=True)
+
+
+def _sandbox_works() -> bool:
+    """A harmless probe: the pod is PID 1's child in a PID namespace of its own."""
+    node = run(BashTask("probe", "echo $$; ls /proc | grep -c '^[0-9]'"))
+    lines = (node.get("outputs") or {}).get("result", "").split()
+    return node["phase"] == "Succeeded" and lines[0] == "2" and int(lines[1]) < 10
+
+
+def test_kill_everything_kills_only_the_pods_processes(canary, sibling):
+    assert _sandbox_works(), "the sandbox probe failed: not running the hostile kill"
+    node = run(BashTask("killall", "sleep 1000 & kill -9 -1; echo survived"))
+    assert node["phase"] == "Succeeded", node.get("message")  # kill(-1) spares its caller and the pod's init
+    assert node["outputs"]["result"] == "survived"
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if token.encode() in cmdline.read_bytes():
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_no_process_outlives_its_pods_main_process(sibling):
+    token = f"1000.{secrets.randbelow(10**9):09d}"  # a unique sleep duration, to find the processes again
+    node = run(BashTask("escape", f"(sleep {token} &); setsid sleep {token} & nohup sleep {token} & echo left"))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert _processes_with(f"sleep\0{token}") == []
+
+
+def test_a_task_filling_its_tmp_fills_only_its_own_layer(sibling):
+    task = BashTask("fill", "dd if=/dev/zero of=/tmp/fill bs=1M count=64",
+                    resources={"limits": {"ephemeral-storage": "8Mi"}})
+    node = run(task)
+    assert node["phase"] == "Failed" and node["message"] == "Error (exit code 1)"
+
+
+def shadow():
+    with open("/etc/shadow") as shadow_file:
+        print(shadow_file.read()[:10])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user the host's /etc/shadow is unreadable anyway")
+def test_root_in_a_pod_is_not_host_root_for_devices_and_kernel_settings(sibling):
+    node = run(BashTask("root", "echo 1 > /proc/sys/vm/drop_caches; echo $?; "
+                                "head -c1 /dev/vda >/dev/null 2>&1; echo $?; ls /dev"))
+    codes = node["outputs"]["result"].splitlines()
+    assert codes[0] != "0" and codes[1] != "0"
+    assert "vda" not in codes[2:] and "sda" not in codes[2:]
+
+
+def test_outputs_are_read_with_the_pods_privileges(local_backend):
+    """An output the pod cannot read fails the node with the reason; the runner does not copy it."""
+    task = BashTask("out", "mkdir -p /out/private; echo x > /out/private/f; chmod 000 /out/private; "
+                           "echo done", template_overrides={
+                               "outputs": {"artifacts": [{"name": "o", "path": "/out"}]}})
+    node = run(task)
+    if os.geteuid() == 0:
+        # root in the pod may read what it owns despite the mode, as root in a container does
+        assert node["phase"] == "Succeeded", node.get("message")
+    else:
+        assert node["phase"] == "Error" and "cannot read /out/private" in node["message"]
+
+
+def test_pipeline_volumes_work_at_their_real_mount_paths(local_backend):
+    op = PipelineOperation("share", [
+        BashTask("write", 'd=/mnt/$(echo sha)red; echo built > "$d/built.txt"; grep -c " /mnt/shared " /proc/mounts'),
+        BashTask("read", "cat /mnt/shared/built.txt"),
+    ], shared_directory=True)
+    workflow = op.execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    nodes = {node["displayName"]: node for node in workflow.nodes.values()}
+    assert nodes["write"]["outputs"]["result"] == "1"  # the mount table shows the volume
+    assert nodes["read"]["outputs"]["result"] == "built"
+    volume = local_backend / "workflows" / workflow.name / "volumes" / "mnt-shared" / "built.txt"
+    assert volume.stat().st_uid == os.geteuid()  # files on volumes belong to the engine's user
+
+
+def test_state_is_private_to_the_engines_user(local_backend):
+    """Folders 0700 and files 0600, as kubectl keeps its config; what pods write inside is theirs."""
+    op = PipelineOperation("private", [BashTask("hi", "echo hi > /mnt/shared/hi")], shared_directory=True)
+    workflow = op.execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert local_backend.stat().st_mode & 0o777 == 0o700
+    pods_own = [local_backend / "workflows" / workflow.name / "volumes", *local_backend.glob("workflows/*/nodes/*/pod")]
+    for path in local_backend.rglob("*"):
+        if path.is_symlink() or any(path.is_relative_to(folder) and path != folder for folder in pods_own):
+            continue
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path} is {oct(mode)}"
+
+
+REFUSING_SITECUSTOMIZE = '''
+import ctypes
+import errno
+from workflows.engine.pod import syscalls
+
+class RefusingLibc:
+    """The C library, except that unshare(2) fails as with user.max_user_namespaces=0."""
+
+    def __init__(self, libc):
+        self.libc = libc
+
+    def unshare(self, flags):
+        ctypes.set_errno(errno.ENOSPC)
+        return -1
+
+    def __getattr__(self, name):
+        return getattr(self.libc, name)
+
+_real = syscalls._libc()
+syscalls._libc = lambda: RefusingLibc(_real)
+'''
+
+
+def test_a_refused_sandbox_fails_the_node_with_what_to_enable(tmp_path, monkeypatch, canary):
+    """The kernel's refusal is simulated at the system call, in the runner (a real subprocess)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(REFUSING_SITECUSTOMIZE)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), str(ROOT)]))
+    node = run(BashTask("refused", 'rm -rf "$CANARY"', CANARY=str(canary)))
+    assert node["phase"] == "Error"
+    assert "kernel.unprivileged_userns_clone" in node["message"] and "user.max_user_namespaces" in node["message"]
+    assert "WORKFLOWS_CONTAINER_RUNTIME" in node["message"]
+
+
+def isolation_report():
+    import os
+
+    print(os.getpid() > 2)
+
+
+def test_the_opt_out_runs_on_the_host_and_says_so(monkeypatch, local_backend):
+    monkeypatch.setenv("WORKFLOWS_ISOLATION", "none")
+    workflow = SingleTaskOperation("optout", PythonTask("where", isolation_report)).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert workflow.nodes[workflow.name]["outputs"]["result"] == "True"  # not PID 2 of a pod's namespace
+    runner_log = (local_backend / "workflows" / workflow.name / "runner.log").read_text()
+    assert "WORKFLOWS_ISOLATION=none: pods run UNISOLATED" in runner_log
+
+
+def test_python_tasks_run_in_the_sandbox_too(canary, sibling):
+    node = run(PythonTask("py", python_wreck, CANARY=str(canary)))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert json.loads(node["outputs"]["result"]) == {"pid": 2, "gone": POD_OWNS_CANARIES}
+
+
+def python_wreck():
+    import json
+    import os
+    import shutil
+
+    shutil.rmtree(os.environ["CANARY"], ignore_errors=True)
+    print(json.dumps({"pid": os.getpid(), "gone": not os.path.exists(os.environ["CANARY"])}))

@@ -1,0 +1,87 @@
+"""Who a pod's root is on the host.
+
+- Engine run by an ordinary user: the pod's root *is* that user (a user
+  namespace mapping that single id, which needs no privilege). Files a pod
+  writes on its volumes belong to the user; host files owned by anyone else
+  are read-only to the pod (and unreadable where their mode says so).
+- Engine run by root: the pod's root is :data:`SANDBOX_ROOT_ID`, an id no
+  account uses, so that a pod gets none of root's access to the host (root's
+  files, ``/proc/sys``, root's sockets). Its volumes are attached through
+  id-mapped mounts (Linux ≥ 5.12) that translate that id to root, so files a
+  pod writes on its volumes still belong to root on the host.
+
+In both cases ``chown`` inside the pod succeeds without effect (a seccomp filter,
+:func:`~.syscalls.ignore_chown`), as a single-id namespace cannot represent other owners.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+
+from . import syscalls
+
+#: The host uid and gid of a pod's root when the engine runs as root.
+SANDBOX_ROOT_ID = 2**31 - 2
+
+_idmap_fd: int | None = None
+
+
+def pod_root_ids() -> tuple[int, int]:
+    """The host ``(uid, gid)`` of a pod's root."""
+    if os.geteuid() == 0:
+        return SANDBOX_ROOT_ID, SANDBOX_ROOT_ID
+    return os.geteuid(), os.getegid()
+
+
+def needs_idmapped_volumes() -> bool:
+    """Whether volumes must be attached through id-mapped mounts (the engine runs as root)."""
+    return os.geteuid() == 0
+
+
+def _idmap_userns() -> int:
+    """A user namespace mapping ``SANDBOX_ROOT_ID`` to root, for id-mapped mounts (made once per process)."""
+    global _idmap_fd
+    if _idmap_fd is not None:
+        return _idmap_fd
+    ready_read, ready_write = os.pipe()
+    hold_read, hold_write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            os.close(ready_read)
+            os.close(hold_write)
+            try:
+                syscalls.unshare(syscalls.CLONE_NEWUSER)
+            except OSError as error:
+                os.write(ready_write, str(error.errno).encode())
+                raise
+            os.write(ready_write, b"x")
+            os.read(hold_read, 1)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(ready_write)
+    os.close(hold_read)
+    try:
+        answer = os.read(ready_read, 16)
+        if answer != b"x":
+            number = int(answer) if answer.isdigit() else errno.EIO
+            raise syscalls.NamespacesRefused(number, f"unshare: {os.strerror(number)}")
+        for name in ("uid_map", "gid_map"):
+            with open(f"/proc/{child}/{name}", "w", encoding="ascii") as target:
+                target.write(f"0 {SANDBOX_ROOT_ID} 1")
+        _idmap_fd = os.open(f"/proc/{child}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(ready_read)
+        os.close(hold_write)
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+    return _idmap_fd
+
+
+def idmapped_volume(path: str) -> int:
+    """A detached mount of ``path`` where root's files are the pod's root's (an fd; close it after the fork)."""
+    return syscalls.idmapped_tree(path, _idmap_userns())
