@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -89,11 +90,12 @@ def test_retries_until_success(local_backend):
 
 def test_template_timeout_kills_the_pod():
     start = time.monotonic()
-    task = BashTask("slow", "sleep 30", template_overrides={"activeDeadlineSeconds": "1"})
+    sleep = unique_sleep(30)
+    task = BashTask("slow", sleep, template_overrides={"activeDeadlineSeconds": "1"})
     workflow = SingleTaskOperation("deadline", task).execute().wait(WAIT)
     assert workflow.failed() and time.monotonic() - start < 20
     assert "deadline" in nodes_by_display(workflow)[workflow.name]["message"]
-    assert not _processes_running("sleep 30")  # the pod's whole process group was killed
+    assert not _processes_running(sleep)  # the pod's whole process group was killed
 
 
 def test_workflow_deadline_and_exit_handler_on_failure():
@@ -129,7 +131,8 @@ def test_submit_returns_at_once_and_the_run_outlives_the_submitter(tmp_path):
 
 
 def test_runner_killed_with_sigkill_marks_the_workflow_error(local_backend):
-    workflow = SingleTaskOperation("doomed", BashTask("sleeper", "sleep 60")).execute()
+    sleep = unique_sleep(60)
+    workflow = SingleTaskOperation("doomed", BashTask("sleeper", sleep)).execute()
     deadline = time.monotonic() + WAIT
     while workflow.refresh().nodes.get(workflow.name, {}).get("phase") != "Running":
         assert time.monotonic() < deadline
@@ -138,13 +141,18 @@ def test_runner_killed_with_sigkill_marks_the_workflow_error(local_backend):
     os.kill(pid, signal.SIGKILL)
     # The runner's watchdog kills the pods at once, before anyone reads the workflow.
     deadline = time.monotonic() + 10
-    while _processes_running("sleep 60"):
+    while _processes_running(sleep):
         assert time.monotonic() < deadline, "the pod outlived its runner"
         time.sleep(0.05)
     final = argo.wait_workflow(workflow.name, WAIT)
     assert final.status == "Error" and "runner" in final.get_status_message()
     assert final.nodes[workflow.name]["phase"] == "Error"
-    assert not _processes_running("sleep 60")
+    assert not _processes_running(sleep)
+
+
+def unique_sleep(seconds: int) -> str:
+    """``sleep`` for about ``seconds``, with a duration no other process of the machine uses."""
+    return f"sleep {seconds}.{secrets.randbelow(10**9):09d}"
 
 
 def _processes_running(command: str) -> bool:
@@ -181,13 +189,14 @@ def test_stop_runs_the_exit_handler():
 
 
 def test_delete_terminates_and_removes_everything(local_backend):
-    workflow = SingleTaskOperation("gone", BashTask("sleeper", "sleep 60")).execute()
+    sleep = unique_sleep(60)
+    workflow = SingleTaskOperation("gone", BashTask("sleeper", sleep)).execute()
     time.sleep(0.5)
     argo.delete_workflow(workflow.name)
     with pytest.raises(argo.WorkflowNotFound):
         argo.get_workflow(workflow.name)
     assert not (local_backend / "workflows" / workflow.name).exists()
-    assert not _processes_running("sleep 60")
+    assert not _processes_running(sleep)
 
 
 def test_ttl_removes_finished_workflows(local_backend):

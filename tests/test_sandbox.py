@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from workflows.engine.pod.limits import probe
 from workflows.operations import PipelineOperation, SingleTaskOperation
 from workflows.tasks import BashTask, PythonTask
 
@@ -287,3 +288,37 @@ def python_wreck():
 
     shutil.rmtree(os.environ["CANARY"], ignore_errors=True)
     print(json.dumps({"pid": os.getpid(), "gone": not os.path.exists(os.environ["CANARY"])}))
+
+
+@pytest.mark.skipif(probe() == "rlimit", reason="no delegable cgroup: memory is bounded by RLIMIT_AS, no OOM kill")
+def test_a_pod_over_its_memory_limit_is_oom_killed_as_in_argo(sibling):
+    node = run(BashTask("hog", "python3 -c 'b = bytearray(256 * 2**20); print(len(b))'",
+                        resources={"limits": {"memory": "32Mi"}}))
+    assert node["phase"] == "Failed" and node["message"] == "OOMKilled (exit code 137)"
+    assert node["outputs"]["exitCode"] == "137"
+
+
+def spin_and_report_throttling():
+    import time
+
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        pass
+    groups = [line.split(":", 2) for line in open("/proc/self/cgroup").read().splitlines()]
+    for _, names, path in groups:
+        if "cpu" in names.split(",") or names == "":
+            for root in ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup"):
+                try:
+                    stats = dict(line.split() for line in open(root + path + "/cpu.stat"))
+                except OSError:
+                    continue
+                if "nr_throttled" in stats:
+                    print(int(stats["nr_throttled"]) > 0)
+                    return
+
+
+@pytest.mark.skipif(probe() == "rlimit", reason="no delegable cgroup: CPU limits are not enforced")
+def test_a_pod_over_its_cpu_limit_is_throttled(sibling):
+    node = run(PythonTask("spin", spin_and_report_throttling, resources={"limits": {"cpu": "100m"}}))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["result"] == "True"

@@ -83,7 +83,7 @@ def pod_run(kind: str, body: dict[str, Any], env: dict[str, str], spec: dict[str
         log.info("%s", notice)
     if source is not None:
         files.append(PodFile(SCRIPT_PATH, text=source))
-        command, args = command + [SCRIPT_PATH], []
+        args = args + [SCRIPT_PATH]  # Argo appends the script's path to the container's args
     try:
         process = (plan.process(command or None, args or None, sandboxed=True) if isinstance(plan, ApplicationPlan)
                    else plan.process(command or None, args or None))
@@ -98,7 +98,7 @@ def pod_run(kind: str, body: dict[str, Any], env: dict[str, str], spec: dict[str
     pod_env = {**base_env(), **process.env, **env}
     cwd = body.get("workingDir") or (str(process.cwd) if process.cwd is not None else "/")
     sandbox = SandboxPlan(_disk_bytes(body), volumes, _stage(files, node_dir / "pod"), hostname=node_id[:63])
-    if source is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS:
+    if source is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS and not body.get("args"):
         pod = PodProcess(pod_env, cwd, log_path, source=source, script_path=SCRIPT_PATH)
     else:
         pod = PodProcess(pod_env, cwd, log_path, argv=process.argv)
@@ -123,7 +123,7 @@ def _container_run(plan: ContainerPlan, body: dict[str, Any], env: dict[str, str
         script = node_dir / "script"
         script.write_text(source)
         mounts.append((str(script), SCRIPT_PATH, True))
-        command, args = command + [SCRIPT_PATH], []
+        args = args + [SCRIPT_PATH]  # Argo appends the script's path to the container's args
     options = [f"--memory={limits.memory}"] if limits.memory is not None else []
     if limits.cpu is not None:
         options.append(f"--cpus={limits.cpu:g}")
@@ -144,14 +144,14 @@ def _unisolated_run(plan: Any, body: dict[str, Any], env: dict[str, str], comman
     if source is not None:
         script = node_dir / "script"
         script.write_text(source)
-        command, args = command + [str(script)], []
+        args = args + [str(script)]
     try:
         process = plan.process(command or None, args or None)
     except ImageError as error:
         raise PodSetupError(str(error)) from error
     pod_env = {**base_env(), **process.env, **env}
     cwd = body.get("workingDir") or str(process.cwd or node_dir)
-    if source is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS:
+    if source is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS and not body.get("args"):
         pod = PodProcess(pod_env, cwd, log_path, source=source, script_path=str(node_dir / "script"))
     else:
         pod = PodProcess(pod_env, cwd, log_path, argv=process.argv)

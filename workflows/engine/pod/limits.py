@@ -124,6 +124,7 @@ def _create_v2(name: str, limits: Limits) -> PodCgroup | None:
     folder = parent / name
     try:
         folder.mkdir()
+        folder.chmod(0o755)  # the pod may read its own statistics
         if "memory" not in (folder / "cgroup.controllers").read_text().split():
             folder.rmdir()
             return None
@@ -150,6 +151,7 @@ def _create_v1(name: str, limits: Limits) -> PodCgroup | None:
     folders = [memory_parent / name]
     try:
         folders[0].mkdir()
+        folders[0].chmod(0o755)  # the pod may read its own statistics
         if limits.memory is not None:
             (folders[0] / "memory.limit_in_bytes").write_text(str(limits.memory))
             swap = folders[0] / "memory.memsw.limit_in_bytes"
@@ -160,6 +162,7 @@ def _create_v1(name: str, limits: Limits) -> PodCgroup | None:
         if limits.cpu is not None and cpu_own is not None and _writable(cpu_parent):
             folders.append(cpu_parent / name)
             folders[1].mkdir()
+            folders[1].chmod(0o755)
             (folders[1] / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
             (folders[1] / "cpu.cfs_quota_us").write_text(str(max(1000, int(limits.cpu * CPU_PERIOD_US))))
     except OSError as error:
