@@ -322,3 +322,60 @@ def test_a_pod_over_its_cpu_limit_is_throttled(sibling):
     node = run(PythonTask("spin", spin_and_report_throttling, resources={"limits": {"cpu": "100m"}}))
     assert node["phase"] == "Succeeded", node.get("message")
     assert node["outputs"]["result"] == "True"
+
+
+def application(root: Path, name: str, dockerfile: str, files: dict[str, str]) -> None:
+    """``<root>/<app>/tasks/<task>/`` with its Dockerfile and files (``name`` is ``<app>-<task>``)."""
+    app, task = name.split("-", 1)
+    context = root / app / "tasks" / task
+    context.mkdir(parents=True)
+    (context / "Dockerfile").write_text(dockerfile)
+    for file_name, text in files.items():
+        (context / file_name).write_text(text)
+
+
+EXTRACT_DOWNLOAD = """\
+ARG CLOUDHARNESS_BASE
+FROM $CLOUDHARNESS_BASE
+ENV shared_directory /tmp
+COPY download.sh /usr/local/bin/
+RUN chmod +x /usr/local/bin/download.sh
+RUN pip install --no-cache-dir harness-workflows
+CMD ["/usr/local/bin/download.sh"]
+"""
+DOWNLOAD_SH = """\
+#!/bin/sh
+set -e
+download_path="$shared_directory/downloads"
+mkdir -p "$download_path"
+echo payload > "$download_path/file.txt"
+chown -R 1000:1000 "${download_path}"
+cat "$download_path/file.txt"
+"""
+
+
+def test_an_extract_download_style_image_runs_from_its_dockerfile(tmp_path, monkeypatch):
+    """CloudHarness's extract-download: a script made executable by RUN, ENV shared_directory=/tmp,
+    chown -R under set -e; its /tmp is the pod's own."""
+    from workflows.tasks import CustomTask
+
+    application(tmp_path / "applications", "samples-download", EXTRACT_DOWNLOAD, {"download.sh": DOWNLOAD_SH})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    first = run(CustomTask("download", "samples-download"))
+    assert first["phase"] == "Succeeded", first.get("message")
+    assert first["outputs"]["result"] == "payload"
+    second = run(CustomTask("download", "samples-download"))  # the layer is built once per build context
+    assert second["phase"] == "Succeeded", second.get("message")
+    assert len(list((Path(os.environ["WORKFLOWS_HOME"]) / "images").iterdir())) == 1
+
+
+def test_a_failing_run_line_fails_the_node_with_the_build_log(tmp_path, monkeypatch):
+    from workflows.tasks import CustomTask
+
+    dockerfile = 'FROM python:3.12-slim\nRUN echo preparing && exit 3\nCMD ["true"]\n'
+    application(tmp_path / "applications", "samples-broken", dockerfile, {})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    node = run(CustomTask("broken", "samples-broken"))
+    assert node["phase"] == "Error"
+    assert "building image 'samples-broken:latest'" in node["message"] and "exit code 3" in node["message"]
+    assert "RUN echo preparing && exit 3\npreparing" in node["message"]  # the build log

@@ -59,8 +59,15 @@ _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def private_file(path: Path) -> None:
-    """Create ``path`` readable and writable by its owner only (0600), unless it exists."""
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    """Create ``path`` readable and writable by its owner only (0600), unless it exists.
+
+    An existing file is never opened: closing a descriptor of an SQLite database would drop the
+    POSIX locks that this process's connections hold on it.
+    """
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
 
 
 class Store:

@@ -95,7 +95,10 @@ class EmbeddedBackend(EventBackend):
         if cached is not None and cached[0] == os.getpid() and self.database.exists():
             return cached[1]
         self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(self.database, os.O_CREAT | os.O_WRONLY, 0o600))  # private; -wal and -shm follow it
+        try:  # private; -wal and -shm follow it. Never open an existing one: closing would drop SQLite's locks
+            os.close(os.open(self.database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
         connection = sqlite3.connect(str(self.database), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")

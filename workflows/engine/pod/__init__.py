@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .identity import idmapped_volume, needs_idmapped_volumes
+from .build import BuildFailed
+from .identity import needs_idmapped_volumes, pods_own_tree, use_idmapped_mounts
 from .inputs import PodSetupError, env_values
 from .launch import isolation, pod_run
 from .limits import create_cgroup
 from .outputs import collect_outputs
 from .process import kill_group, refusal_message, run_pod
 from .syscalls import NamespacesRefused
-from .sandbox import VolumeBind
 
 __all__ = ["PodEnd", "PodSetupError", "isolation", "kill_group", "run_pod_node", "unisolated_warning"]
 
@@ -56,11 +56,6 @@ def unisolated_warning() -> str | None:
     return None
 
 
-def _idmapped(volume: VolumeBind, trees: list[int]) -> VolumeBind:
-    trees.append(idmapped_volume(volume.host))
-    return VolumeBind(volume.host, volume.path, volume.read_only, trees[-1])
-
-
 def _close(fds: list[int]) -> None:
     while fds:
         os.close(fds.pop())
@@ -84,14 +79,24 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
         return PodEnd("Error", str(error))
     trees: list[int] = []
     try:
-        if run.sandbox is not None and needs_idmapped_volumes():
+        if run.sandbox is not None:
             try:
-                run.sandbox.volumes = [_idmapped(volume, trees) for volume in run.sandbox.volumes]
+                use_idmapped_mounts(run.sandbox, trees)
             except NamespacesRefused as error:
                 return PodEnd("Error", refusal_message(error))
             except OSError as error:
                 return PodEnd("Error", f"cannot attach the pod's volumes through id-mapped mounts "
                                        f"(Linux >= 5.12 on a file system supporting them): {error}")
+        if run.sandbox is not None and run.image_build is not None:
+            try:
+                layer = await run.image_build.layer()
+            except BuildFailed as error:
+                return PodEnd("Error", str(error))
+            if needs_idmapped_volumes():
+                trees.append(pods_own_tree(str(layer)))
+                run.sandbox.image_layer = trees[-1]
+            else:
+                run.sandbox.image_layer = str(layer)
         if run.limits.memory is not None or run.limits.cpu is not None:
             run.cgroup = create_cgroup(f"workflows-{node_id}", run.limits)
         result = await run_pod(run, on_start=on_start, on_output=on_output)

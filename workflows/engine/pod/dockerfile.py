@@ -26,7 +26,8 @@ Semantics follow Docker (BuildKit):
   ``SHELL``, by default ``["/bin/sh", "-c"]``); an ``ENTRYPOINT`` resets a ``CMD``
   inherited from the parent stage, but not one set earlier in the same stage
   (Docker's rule);
-* ``RUN`` lines are not interpreted: ``has_run_lines`` says there were some;
+* ``RUN`` lines are recorded (:class:`RunStep`) with their environment and working
+  directory, for the engine to replay them (:mod:`.build`);
 * heredocs (``RUN <<EOF``, ``COPY <<EOF /file``) are skipped, with a note.
 
 Docker would run a malformed exec form such as ``CMD [python, main.py]`` through
@@ -116,6 +117,16 @@ class DockerfileError(WorkflowsError, ValueError):
 
 
 @dataclass(frozen=True)
+class RunStep:
+    """A ``RUN`` line: its command (exec form, or shell form wrapped in the ``SHELL``), the environment it
+    sees (``ENV`` and ``ARG`` values at that point, over ``base_env``) and the ``WORKDIR``."""
+
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    workdir: str
+
+
+@dataclass(frozen=True)
 class DockerImage:
     """What the last stage of a Dockerfile describes.
 
@@ -139,6 +150,7 @@ class DockerImage:
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
     copies: list[tuple[str, str]] = field(default_factory=list)
+    runs: tuple[RunStep, ...] = ()
     has_run_lines: bool = False
     shell: tuple[str, ...] = DEFAULT_SHELL
     user: str | None = None
@@ -308,6 +320,7 @@ class _Stage:
     cmd_set: bool = False
     shell: tuple[str, ...] = DEFAULT_SHELL
     copies: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[RunStep] = field(default_factory=list)
     user: str | None = None
     dirs: set = field(default_factory=set)  # directories known to exist in the image
 
@@ -331,6 +344,7 @@ class _Stage:
             cmd=None if self.cmd is None else list(self.cmd),
             shell=self.shell,
             copies=list(self.copies),
+            runs=list(self.runs),
             user=self.user,
             dirs=set(self.dirs),
         )
@@ -494,6 +508,7 @@ class _Parser:
             entrypoint=stage.entrypoint,
             cmd=stage.cmd,
             copies=list(stage.copies),
+            runs=tuple(stage.runs),
             has_run_lines=self.has_run_lines,
             shell=stage.shell,
             user=stage.user,
@@ -578,6 +593,9 @@ class _Parser:
 
     def do_run(self, rest: str) -> None:
         self.has_run_lines = True
+        _, rest = self.flags(rest)  # --mount, --network, --security: build-time options without effect here
+        self.stage.runs.append(RunStep(tuple(self.command(rest, "RUN")), tuple(sorted(self.expansion_env().items())),
+                                       self.stage.workdir))
 
     def do_user(self, rest: str) -> None:
         self.stage.user = " ".join(self.words(rest))

@@ -10,6 +10,9 @@
   id-mapped mounts (Linux ≥ 5.12) that translate that id to root, so files a
   pod writes on its volumes still belong to root on the host.
 
+When the engine runs as root, root's files under :data:`OWNED_SYSTEM_FOLDERS` are the pod's root's in its
+view (id-mapped lower layers), so ``COPY``/``RUN`` into ``/usr/local`` work as in a container.
+
 In both cases ``chown`` inside the pod succeeds without effect (a seccomp filter,
 :func:`~.syscalls.ignore_chown`), as a single-id namespace cannot represent other owners.
 """
@@ -21,9 +24,14 @@ import os
 import signal
 
 from . import syscalls
+from .sandbox import SandboxPlan, VolumeBind
 
 #: The host uid and gid of a pod's root when the engine runs as root.
 SANDBOX_ROOT_ID = 2**31 - 2
+#: Host folders whose root-owned files the pod's root owns in its view when the engine runs as root
+#: (through id-mapped lower layers): software goes there (``COPY x /usr/local/bin/``, ``RUN pip install``),
+#: and they hold no secrets or sockets. Elsewhere (``/etc``, ``/var``...) root's files stay someone else's.
+OWNED_SYSTEM_FOLDERS = ("/usr", "/opt")
 
 _idmap_fd: int | None = None
 
@@ -84,4 +92,29 @@ def _idmap_userns() -> int:
 
 def idmapped_volume(path: str) -> int:
     """A detached mount of ``path`` where root's files are the pod's root's (an fd; close it after the fork)."""
-    return syscalls.idmapped_tree(path, _idmap_userns())
+    return syscalls.detached_tree(path, _idmap_userns())
+
+
+def pods_own_tree(path: str) -> int:
+    """A detached mount of ``path``, whose files already belong to the pod's root (an image's layer)."""
+    return syscalls.detached_tree(path, None)
+
+
+def use_idmapped_mounts(sandbox: SandboxPlan, trees: list[int]) -> None:
+    """When the engine runs as root: replace the sandbox's volumes by id-mapped detached mounts, and give
+    it id-mapped lower layers for :data:`OWNED_SYSTEM_FOLDERS`.
+
+    Their descriptors are appended to ``trees`` (close them once the pod ended). Raises
+    :class:`~.syscalls.NamespacesRefused` when user namespaces are off, ``OSError`` otherwise.
+    """
+    if not needs_idmapped_volumes():
+        return
+    volumes = []
+    for volume in sandbox.volumes:
+        trees.append(idmapped_volume(volume.host))
+        volumes.append(VolumeBind(volume.host, volume.path, volume.read_only, trees[-1]))
+    sandbox.volumes = volumes
+    for folder in OWNED_SYSTEM_FOLDERS:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            trees.append(syscalls.detached_tree(folder, _idmap_userns(), recursive=False))
+            sandbox.lowers[folder] = trees[-1]

@@ -8,11 +8,13 @@ import logging
 import os
 import stat
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ... import config
 from ...quantity import quantity_value
+from .build import image_layer
 from .dockerfile import DockerfileError
 from .images import ApplicationPlan, ContainerPlan, ImageError, UnavailablePlan, how_to_run, is_library_image
 from .inputs import PodSetupError, base_env, input_files, volume_binds
@@ -31,6 +33,20 @@ SCRIPT_PATH = "/argo/staging/script"
 #: Size of a pod's own layer (its writes outside volumes, its ``/tmp``) without an ``ephemeral-storage`` limit.
 DEFAULT_DISK_BYTES = 1 << 30
 _noticed: set[str] = set()
+
+
+@dataclass(frozen=True)
+class ImageBuild:
+    """An application image whose ``RUN`` lines must be replayed before its pods run (see :mod:`.build`)."""
+
+    plan: ApplicationPlan
+    copies: list[PodFile]
+    volumes: list[VolumeBind]
+    disk_bytes: int
+
+    async def layer(self) -> Path:
+        """The image's layer folder, built if needed; raises :class:`~.build.BuildFailed`."""
+        return await image_layer(self.plan, self.copies, self.volumes, self.disk_bytes, stage_files)
 
 
 def isolation() -> str:
@@ -77,10 +93,10 @@ def pod_run(kind: str, body: dict[str, Any], env: dict[str, str], spec: dict[str
     if not sandboxed:
         return _unisolated_run(plan, body, env, command, args, source, volumes, files, outputs, node_dir,
                                log_path, limits)
-    notice = getattr(plan, "notice", None)
-    if notice and body["image"] not in _noticed:
+    notes = (*plan.dockerfile.notes, *plan.notes) if isinstance(plan, ApplicationPlan) else ()
+    if notes and body["image"] not in _noticed:
         _noticed.add(body["image"])
-        log.info("%s", notice)
+        log.info("%s", "\n".join(notes))
     if source is not None:
         files.append(PodFile(SCRIPT_PATH, text=source))
         args = args + [SCRIPT_PATH]  # Argo appends the script's path to the container's args
@@ -89,20 +105,25 @@ def pod_run(kind: str, body: dict[str, Any], env: dict[str, str], spec: dict[str
                    else plan.process(command or None, args or None))
     except ImageError as error:
         raise PodSetupError(str(error)) from error
+    image_build = None
     if isinstance(plan, ApplicationPlan):
-        files = [PodFile(copied.image_path, source=str(copied.host_path)) for copied in plan.copied] + files
+        copies = [PodFile(copied.image_path, source=str(copied.host_path)) for copied in plan.copied]
+        if plan.dockerfile.runs:  # the layer holds the copies, as the RUN lines left them (chmod +x...)
+            image_build = ImageBuild(plan, copies, engine_binds(), _disk_bytes(body))
+        else:
+            files = copies + files
         if is_library_image(plan.image):  # the library's own tasks publish on the embedded events backend
             home = config.state_home()
             volumes.append(VolumeBind(str(home), str(home)))
     volumes += engine_binds()
     pod_env = {**base_env(), **process.env, **env}
     cwd = body.get("workingDir") or (str(process.cwd) if process.cwd is not None else "/")
-    sandbox = SandboxPlan(_disk_bytes(body), volumes, _stage(files, node_dir / "pod"), hostname=node_id[:63])
+    sandbox = SandboxPlan(_disk_bytes(body), volumes, stage_files(files, node_dir / "pod"), hostname=node_id[:63])
     if source is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS and not body.get("args"):
         pod = PodProcess(pod_env, cwd, log_path, source=source, script_path=SCRIPT_PATH)
     else:
         pod = PodProcess(pod_env, cwd, log_path, argv=process.argv)
-    return PodRun(pod, node_dir, sandbox, outputs, limits)
+    return PodRun(pod, node_dir, sandbox, outputs, limits, image_build=image_build)
 
 
 def _container_run(plan: ContainerPlan, body: dict[str, Any], env: dict[str, str], command: list[str],
@@ -139,6 +160,10 @@ def _unisolated_run(plan: Any, body: dict[str, Any], env: dict[str, str], comman
     if volumes:
         raise PodSetupError(f"volume mounts ({', '.join(volume.path for volume in volumes)}) need the pod "
                             "sandbox, which WORKFLOWS_ISOLATION=none turns off")
+    notice = getattr(plan, "notice", None)
+    if notice and body["image"] not in _noticed:
+        _noticed.add(body["image"])
+        log.info("%s", notice)
     for pod_file in files:
         _place(pod_file, Path(pod_file.path))
     if source is not None:
@@ -193,7 +218,7 @@ def engine_binds() -> list[VolumeBind]:
     return [VolumeBind(folder, folder, read_only=True) for folder in _engine_folders()]
 
 
-def _stage(files: list[PodFile], pod_dir: Path) -> list[PodFile]:
+def stage_files(files: list[PodFile], pod_dir: Path) -> list[PodFile]:
     """Prepare the pod's own folder: its files' sources copied into it, all of it owned by the pod's root.
 
     The pod's processes may not read the engine's state (it is private to the engine's user, and the

@@ -23,11 +23,11 @@ def declared_paths(template: dict[str, Any]) -> list[str]:
 
 
 def copy_path(source: Path, target: Path) -> None:
-    """Copy a file or a folder (symbolic links as links, so dangling ones are fine)."""
+    """Copy a file or a folder with their modes (symbolic links as links, so dangling ones are fine)."""
     if source.is_dir():
         shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
     else:
-        shutil.copyfile(source, target)
+        shutil.copy2(source, target)
 
 
 def _trim_newline(text: str) -> str:

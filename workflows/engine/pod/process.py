@@ -37,6 +37,7 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import syscalls
 from .identity import pod_root_ids
@@ -86,6 +87,8 @@ class PodRun:
     limits: Limits = field(default_factory=Limits)
     host_paths: dict[str, str] = field(default_factory=dict)
     """Unsandboxed pods: where each output path is on the host."""
+    image_build: Any = None
+    """What to build before the pod runs: an application image's ``RUN`` lines (see :mod:`.build`)."""
     cgroup: PodCgroup | None = None
 
 
@@ -215,13 +218,19 @@ def _init(run: PodRun, mounts: list[str], report_fd: int, cgroup_fds: list[int])
         syscalls.set_parent_death_signal(signal.SIGKILL)
         assert run.sandbox is not None
         try:
-            build_and_enter(run.sandbox, mounts)
+            builder = build_and_enter(run.sandbox, mounts)
         except OSError as error:
             os.write(report_fd, f"cannot set up the pod's sandbox: {error}".encode())
             os._exit(SANDBOX_FAILED)
-        os.close(report_fd)
+        if not run.sandbox.capture:
+            os.close(report_fd)
+        private = [builder.pod_fd, builder.staging_fd, *run.sandbox.inherited_fds()]
+        if run.sandbox.capture:
+            private.append(report_fd)
         main = os.fork()
         if main == 0:
+            for fd in private:  # the pod's own processes must not reach the host through these
+                os.close(fd)
             _main(run, cgroup_fds, isolated=True)
         for fd in cgroup_fds:
             os.close(fd)
@@ -231,6 +240,12 @@ def _init(run: PodRun, mounts: list[str], report_fd: int, cgroup_fds: list[int])
                 code = os.waitstatus_to_exitcode(status)
                 code = 128 - code if code < 0 else code
                 break
+        if run.sandbox.capture and code == 0:
+            try:
+                builder.capture()
+            except OSError as error:
+                os.write(report_fd, f"cannot keep the image's layer: {error}".encode())
+                code = SANDBOX_FAILED
     except BaseException:  # noqa: BLE001 - the pod's init reports and exits, never returns into the runner
         traceback.print_exc()
     finally:
@@ -311,8 +326,7 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> Non
         os.dup2(stderr_fd, 2)
         # As exec would: the runner's lock, database, event loop; the volumes' detached mounts stay.
         low = 3
-        for keep in sorted(volume.tree for volume in (run.sandbox.volumes if run.sandbox else [])
-                           if volume.tree is not None):
+        for keep in sorted(run.sandbox.inherited_fds() if run.sandbox else []):
             os.closerange(low, keep)
             low = keep + 1
         os.closerange(low, os.sysconf("SC_OPEN_MAX"))

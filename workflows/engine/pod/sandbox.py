@@ -72,6 +72,19 @@ class SandboxPlan:
     volumes: list[VolumeBind] = field(default_factory=list)
     files: list[PodFile] = field(default_factory=list)
     hostname: str = "pod"
+    image_layer: int | str | None = None
+    """The folder of an image's replayed ``RUN`` layer (host paths inside), stacked on the host's: its path,
+    or a detached (id-mapped) mount of it."""
+    lowers: dict[str, int] = field(default_factory=dict)
+    """Host folder → a detached (id-mapped) mount of it, to use as its overlay's lower layer."""
+    capture: bool = False
+    """Whether the pod's init keeps what the pod changed (an image build, see :mod:`.build`)."""
+
+    def inherited_fds(self) -> list[int]:
+        """The open file descriptors the pod's processes need from the runner."""
+        fds = [volume.tree for volume in self.volumes if volume.tree is not None]
+        fds += list(self.lowers.values())
+        return fds + ([self.image_layer] if isinstance(self.image_layer, int) else [])
 
 
 def host_mount_points() -> list[str]:
@@ -90,6 +103,13 @@ class _Builder:
         self.root = "root"  # paths relative to the staging tmpfs, the working directory while building
         self.layers = "layers"
         self.count = 0
+        self.layered: list[tuple[int, str]] = []  # (overlay number, host folder)
+        # Where the image's layer is. A host folder holding it cannot have it as a lower layer (overlayfs
+        # refuses overlapping layers): there the image's changes are not visible.
+        self.image = plan.image_layer if isinstance(plan.image_layer, str) else None
+        self.pod_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
+        self.staging_fd = -1
+        self.host_top = set(os.listdir("/"))
 
     def _holds_mounts(self, path: str) -> bool:
         prefix = path.rstrip("/") + "/"
@@ -110,9 +130,16 @@ class _Builder:
         os.makedirs(upper)
         os.makedirs(work)
         os.makedirs(target, exist_ok=True)
-        escaped = host.replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:")
-        syscalls.mount("overlay", target, "overlay", 0,
-                       f"lowerdir={escaped},upperdir={upper},workdir={work},userxattr")
+        lower = _escape(host)
+        if host in self.plan.lowers:
+            lower = f"lower{self.count}"
+            os.makedirs(lower)
+            syscalls.attach_tree(self.plan.lowers[host], lower)
+        if self.image is not None and os.path.isdir(self.image + host) \
+                and not (os.path.abspath(self.image) + "/").startswith(host.rstrip("/") + "/"):
+            lower = f"{_escape(self.image + host)}:{lower}"  # the image's RUN layer above the host's folder
+        syscalls.mount("overlay", target, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
+        self.layered.append((self.count, host))
 
     def layer(self, host: str, target: str) -> None:
         """``host`` in the pod at ``target``: an overlay, or rebuilt one level down around nested mounts."""
@@ -141,6 +168,11 @@ class _Builder:
         os.makedirs(STAGING, exist_ok=True)
         syscalls.mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.disk_bytes},mode=755")
         os.chdir(STAGING)
+        self.staging_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
+        if isinstance(plan.image_layer, int):
+            os.makedirs("image")
+            syscalls.attach_tree(plan.image_layer, "image")
+            self.image = "image"
         os.makedirs(self.root)
         os.makedirs(self.layers)
         syscalls.mount(self.root, self.root, None, MS_BIND)
@@ -151,6 +183,10 @@ class _Builder:
             else:
                 self.layer(host, target)
         self._system_folders()
+        if self.image is not None:  # what the image's RUN lines made at the top level (/app...)
+            for name in os.listdir(self.image):
+                if name not in self.host_top and name not in OWN_FOLDERS:
+                    _copy(os.path.join(self.image, name), os.path.join(self.root, name))
         for volume in plan.volumes:
             self._volume(volume)
         for pod_file in plan.files:
@@ -234,7 +270,40 @@ class _Builder:
         os.chdir("/")
 
 
-def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> None:
+    def capture(self) -> None:
+        """After the pod's main process: copy what it changed to ``layer/`` of the pod's folder.
+
+        Runs in the pod's init, after the pivot: the layers are reached through the staging
+        folder it kept open. Deletions (overlay whiteouts) are not kept.
+        """
+        staging = f"/proc/self/fd/{self.staging_fd}"
+        layer = f"/proc/self/fd/{self.pod_fd}/layer"
+        os.makedirs(layer, exist_ok=True)
+        for number, host in self.layered:
+            _copy(f"{staging}/{self.layers}/{number}/upper", layer + host)
+        for name in os.listdir("/"):
+            if name not in self.host_top and name not in OWN_FOLDERS:
+                _copy("/" + name, os.path.join(layer, name))
+
+
+def _escape(path: str) -> str:
+    """A path as an overlayfs option value."""
+    return path.replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:")
+
+
+def _copy(source: str, target: str) -> None:
+    """Copy a file or a tree, symbolic links as links, without overlay whiteouts (character devices)."""
+    def whiteouts(folder: str, names: list[str]) -> list[str]:
+        return [name for name in names if stat.S_ISCHR(os.lstat(os.path.join(folder, name)).st_mode)]
+
+    if os.path.isdir(source) and not os.path.islink(source):
+        shutil.copytree(source, target, symlinks=True, ignore=whiteouts, dirs_exist_ok=True)
+    elif not stat.S_ISCHR(os.lstat(source).st_mode):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> _Builder:
     """In the pod's init process, whose working directory is the pod's folder: build the pod's file tree
     (on a ``tmpfs`` mounted at :data:`STAGING` there) and pivot into it.
 
@@ -245,3 +314,4 @@ def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> None:
     if plan.hostname:
         syscalls.sethostname(plan.hostname)
     builder.enter()
+    return builder

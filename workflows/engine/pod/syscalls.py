@@ -121,21 +121,25 @@ def make_read_only_recursively(target: str) -> None:
                            ctypes.sizeof(attr)), f"make {target} read-only")
 
 
-def idmapped_tree(path: str, userns_fd: int) -> int:
-    """A detached copy of the mount tree at ``path`` whose ids go through the user namespace ``userns_fd``.
+def detached_tree(path: str, userns_fd: int | None, recursive: bool = True) -> int:
+    """A detached copy of the mount tree at ``path``, its ids going through the user namespace ``userns_fd``
+    (``None``: unchanged).
 
     (``open_tree(OPEN_TREE_CLONE)`` then ``mount_setattr(MOUNT_ATTR_IDMAP)``; needs privilege over the
     file system, i.e. root.) The returned fd can be attached with :func:`attach_tree`; it is inherited
     by children.
     """
     libc = _libc()
-    fd = libc.syscall(_SYS_OPEN_TREE, _AT_FDCWD, _path(path), _OPEN_TREE_CLONE | _AT_RECURSIVE)
+    fd = libc.syscall(_SYS_OPEN_TREE, _AT_FDCWD, _path(path),
+                      _OPEN_TREE_CLONE | (_AT_RECURSIVE if recursive else 0))
     if fd < 0:
         number = ctypes.get_errno()
         raise SandboxSyscallError(number, f"open_tree {path}: {os.strerror(number)}")
+    if userns_fd is None:
+        return fd
     attr = _MountAttr(_MOUNT_ATTR_IDMAP, 0, 0, userns_fd)
-    result = libc.syscall(_SYS_MOUNT_SETATTR, fd, b"", _AT_EMPTY_PATH | _AT_RECURSIVE, ctypes.byref(attr),
-                          ctypes.sizeof(attr))
+    result = libc.syscall(_SYS_MOUNT_SETATTR, fd, b"", _AT_EMPTY_PATH | (_AT_RECURSIVE if recursive else 0),
+                          ctypes.byref(attr), ctypes.sizeof(attr))
     if result != 0:
         number = ctypes.get_errno()
         os.close(fd)
