@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildFailed
-from .identity import needs_idmapped_volumes, pods_own_tree, use_idmapped_mounts
+from .identity import needs_idmapped_volumes, pod_userns, pods_own_tree, use_idmapped_mounts
 from .inputs import PodSetupError, env_values
 from .launch import isolation, pod_run
 from .limits import create_cgroup
@@ -81,6 +81,7 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
     try:
         if run.sandbox is not None:
             try:
+                run.userns = pod_userns()
                 use_idmapped_mounts(run.sandbox, trees)
             except NamespacesRefused as error:
                 return PodEnd("Error", refusal_message(error))

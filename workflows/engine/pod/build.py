@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ... import config
 from .dockerfile import RunStep
-from .identity import use_idmapped_mounts
+from .identity import pod_userns, use_idmapped_mounts
 from .images import ApplicationPlan
 from .inputs import PodSetupError, base_env
 from .process import PodProcess, PodRun, run_pod
@@ -114,7 +114,7 @@ async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list
             trees: list[int] = []
             try:
                 use_idmapped_mounts(sandbox, trees)
-                result = await run_pod(PodRun(process, build_dir, sandbox))
+                result = await run_pod(PodRun(process, build_dir, sandbox, userns=pod_userns()))
             finally:
                 for fd in trees:
                     os.close(fd)

@@ -33,7 +33,7 @@ SANDBOX_ROOT_ID = 2**31 - 2
 #: and they hold no secrets or sockets. Elsewhere (``/etc``, ``/var``...) root's files stay someone else's.
 OWNED_SYSTEM_FOLDERS = ("/usr", "/opt")
 
-_idmap_fd: int | None = None
+_userns_fd: int | None = None
 
 
 def pod_root_ids() -> tuple[int, int]:
@@ -48,11 +48,17 @@ def needs_idmapped_volumes() -> bool:
     return os.geteuid() == 0
 
 
-def _idmap_userns() -> int:
-    """A user namespace mapping ``SANDBOX_ROOT_ID`` to root, for id-mapped mounts (made once per process)."""
-    global _idmap_fd
-    if _idmap_fd is not None:
-        return _idmap_fd
+def pod_userns() -> int:
+    """The user namespace of this process's pods, mapping :func:`pod_root_ids` to root (an open fd).
+
+    Made once per process: pods' leaders enter it (``setns``, much cheaper than creating one per
+    pod), and id-mapped mounts translate ids through it. Raises
+    :class:`~.syscalls.NamespacesRefused` when the kernel refuses user namespaces.
+    """
+    global _userns_fd
+    if _userns_fd is not None:
+        return _userns_fd
+    uid, gid = pod_root_ids()
     ready_read, ready_write = os.pipe()
     hold_read, hold_write = os.pipe()
     child = os.fork()
@@ -78,21 +84,24 @@ def _idmap_userns() -> int:
         if answer != b"x":
             number = int(answer) if answer.isdigit() else errno.EIO
             raise syscalls.NamespacesRefused(number, f"unshare: {os.strerror(number)}")
-        for name in ("uid_map", "gid_map"):
+        writes = [("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")]
+        if os.geteuid() != 0:  # an unprivileged map needs setgroups denied first
+            writes.insert(0, ("setgroups", "deny"))
+        for name, text in writes:
             with open(f"/proc/{child}/{name}", "w", encoding="ascii") as target:
-                target.write(f"0 {SANDBOX_ROOT_ID} 1")
-        _idmap_fd = os.open(f"/proc/{child}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+                target.write(text)
+        _userns_fd = os.open(f"/proc/{child}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
     finally:
         os.close(ready_read)
         os.close(hold_write)
         os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)
-    return _idmap_fd
+    return _userns_fd
 
 
 def idmapped_volume(path: str) -> int:
     """A detached mount of ``path`` where root's files are the pod's root's (an fd; close it after the fork)."""
-    return syscalls.detached_tree(path, _idmap_userns())
+    return syscalls.detached_tree(path, pod_userns())
 
 
 def pods_own_tree(path: str) -> int:
@@ -116,5 +125,5 @@ def use_idmapped_mounts(sandbox: SandboxPlan, trees: list[int]) -> None:
     sandbox.volumes = volumes
     for folder in OWNED_SYSTEM_FOLDERS:
         if os.path.isdir(folder) and not os.path.islink(folder):
-            trees.append(syscalls.detached_tree(folder, _idmap_userns(), recursive=False))
+            trees.append(syscalls.detached_tree(folder, pod_userns(), recursive=False))
             sandbox.lowers[folder] = trees[-1]

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from . import syscalls
-from .identity import pod_root_ids
 from .limits import Limits, PodCgroup, apply_rlimit
 from .sandbox import SandboxPlan, build_and_enter, host_mount_points
 
@@ -57,8 +56,7 @@ EXEC_FAILED = 127
 STATUS_FILE = "status.json"
 #: The folder of the node's folder receiving the collected outputs.
 OUTPUTS_FOLDER = "outputs"
-_NAMESPACES = (syscalls.CLONE_NEWUSER | syscalls.CLONE_NEWNS | syscalls.CLONE_NEWPID | syscalls.CLONE_NEWIPC
-               | syscalls.CLONE_NEWUTS)
+_NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWPID | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
 
 
 @dataclass
@@ -87,6 +85,8 @@ class PodRun:
     limits: Limits = field(default_factory=Limits)
     host_paths: dict[str, str] = field(default_factory=dict)
     """Unsandboxed pods: where each output path is on the host."""
+    userns: int = -1
+    """The pods' user namespace (see :func:`.identity.pod_userns`)."""
     image_build: Any = None
     """What to build before the pod runs: an application image's ``RUN`` lines (see :mod:`.build`)."""
     cgroup: PodCgroup | None = None
@@ -125,16 +125,15 @@ def refusal_message(error: OSError) -> str:
             "with WORKFLOWS_ISOLATION=none")
 
 
-def enter_namespaces() -> None:
-    """In the leader: new namespaces, with the engine's user and group as root inside."""
-    uid, gid = os.geteuid(), os.getegid()
+def enter_namespaces(userns: int) -> None:
+    """In the leader: the pods' user namespace (as its root), then new mount, PID, IPC and UTS namespaces."""
+    was_root = os.geteuid() == 0
+    syscalls.setns(userns, syscalls.CLONE_NEWUSER)
+    if was_root:  # drop root's supplementary groups (an unprivileged user's namespace denies setgroups)
+        os.setgroups([])
+    os.setresgid(0, 0, 0)  # the namespace's root: the pod's root id on the host (see .identity)
+    os.setresuid(0, 0, 0)
     syscalls.unshare(_NAMESPACES)
-    for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-        fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
-        try:
-            os.write(fd, text.encode())
-        finally:
-            os.close(fd)
 
 
 # --------------------------------------------------------------------------- in the children
@@ -225,11 +224,13 @@ def _init(run: PodRun, mounts: list[str], report_fd: int, cgroup_fds: list[int])
         if not run.sandbox.capture:
             os.close(report_fd)
         private = [builder.pod_fd, builder.staging_fd, *run.sandbox.inherited_fds()]
-        if run.sandbox.capture:
-            private.append(report_fd)
+        if not run.sandbox.capture:  # init becomes the main process (PID 1, as the pause-less pod's only root)
+            for fd in private:  # the pod's own processes must not reach the host through these
+                os.close(fd)
+            _main(run, cgroup_fds, isolated=True)
         main = os.fork()
         if main == 0:
-            for fd in private:  # the pod's own processes must not reach the host through these
+            for fd in [*private, report_fd]:
                 os.close(fd)
             _main(run, cgroup_fds, isolated=True)
         for fd in cgroup_fds:
@@ -285,7 +286,7 @@ def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: 
         return SANDBOX_FAILED
     mounts = host_mount_points()
     try:
-        enter_namespaces()
+        enter_namespaces(run.userns)
     except syscalls.NamespacesRefused as error:
         status["refused"] = refusal_message(error)
         return SANDBOX_FAILED
@@ -326,7 +327,7 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> Non
         os.dup2(stderr_fd, 2)
         # As exec would: the runner's lock, database, event loop; the volumes' detached mounts stay.
         low = 3
-        for keep in sorted(run.sandbox.inherited_fds() if run.sandbox else []):
+        for keep in sorted([run.userns, *run.sandbox.inherited_fds()] if run.sandbox else []):
             os.closerange(low, keep)
             low = keep + 1
         os.closerange(low, os.sysconf("SC_OPEN_MAX"))
@@ -336,12 +337,6 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> Non
             os.chdir(run.node_dir)
             _main(run, cgroup_fds, isolated=False)
         os.chdir(run.pod_dir)
-        uid, gid = pod_root_ids()
-        if os.geteuid() != uid:  # root: the pod's root is an unprivileged id (see .identity)
-            os.setgroups([])
-            os.setresgid(gid, gid, gid)
-            os.setresuid(uid, uid, uid)
-            syscalls.set_dumpable()
         code = _lead(run, devnull, runner_pid, status, cgroup_fds)
     except BaseException as error:  # noqa: BLE001 - the leader reports and exits, never returns into the runner
         status["sandbox_error"] = f"the pod's leader failed: {error!r}"

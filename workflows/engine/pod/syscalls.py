@@ -90,6 +90,11 @@ def unshare(flags: int) -> None:
         raise kind(number, f"unshare: {os.strerror(number)}")
 
 
+def setns(fd: int, nstype: int) -> None:
+    """``setns(2)``: enter the namespace ``fd`` refers to."""
+    _check(_libc().setns(fd, nstype), "setns")
+
+
 def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
     """``mount(2)``."""
     _check(_libc().mount(_path(source), _path(target), _path(fstype), ctypes.c_ulong(flags), _path(data)),
@@ -156,11 +161,6 @@ def attach_tree(fd: int, target: str) -> None:
 def set_parent_death_signal(signum: int) -> None:
     """``prctl(PR_SET_PDEATHSIG)``: receive ``signum`` when the parent thread dies."""
     _check(_libc().prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
-
-
-def set_dumpable() -> None:
-    """``prctl(PR_SET_DUMPABLE, 1)``: after dropping root, keep ``/proc/self`` writable by the process itself."""
-    _check(_libc().prctl(4, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
 
 
 def sethostname(name: str) -> None:
