@@ -379,3 +379,32 @@ def test_a_failing_run_line_fails_the_node_with_the_build_log(tmp_path, monkeypa
     assert node["phase"] == "Error"
     assert "building image 'samples-broken:latest'" in node["message"] and "exit code 3" in node["message"]
     assert "RUN echo preparing && exit 3\npreparing" in node["message"]  # the build log
+
+
+def test_limits_read_kubernetes_quantities():
+    from workflows.engine.pod.limits import Limits
+
+    assert Limits.of({"resources": {"limits": {"memory": "5M", "cpu": "500m"}}}) == Limits(5_000_000, 0.5)
+    assert Limits.of({"resources": {"limits": {"memory": "64Mi", "cpu": 2}}}) == Limits(64 * 2**20, 2.0)
+    assert Limits.of({}) == Limits()
+    with pytest.raises(ValueError, match="resources.limits.memory='lots'"):
+        Limits.of({"resources": {"limits": {"memory": "lots"}}})
+
+
+def test_the_build_script_replays_each_run_line_in_its_place_and_skips_installing_this_library(tmp_path):
+    from workflows.engine.pod.build import build_script
+    from workflows.engine.pod.dockerfile import RunStep
+
+    app, root = tmp_path / "app", tmp_path / "root"
+    root.mkdir()
+    steps = (RunStep(("/bin/sh", "-c", "pip install --no-cache-dir harness-workflows"), (), str(root)),
+             RunStep(("/bin/sh", "-c", 'echo "$A" > out'), (("A", "1 2"),), str(app)),
+             RunStep(("touch", "it's"), (), str(root)))
+    script = build_script(steps)
+    assert "pip install --no-cache-dir harness-workflows: satisfied by the engine" in script
+    assert "\npip" not in script and "env -i  pip" not in script
+    result = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr
+    assert (app / "out").read_text() == "1 2\n" and (root / "it's").exists()
+    failing = build_script((RunStep(("/bin/sh", "-c", "exit 3"), (), str(root)), steps[2]))
+    assert subprocess.run(["sh", "-c", failing], capture_output=True).returncode == 3
