@@ -28,6 +28,7 @@ from .launch import isolation, pod_run
 from .limits import create_cgroup
 from .outputs import collect_outputs
 from .process import kill_group, refusal_message, run_pod
+from .sandbox import host_mount_points
 from .syscalls import NamespacesRefused
 
 __all__ = ["PodEnd", "PodSetupError", "isolation", "kill_group", "run_pod_node", "unisolated_warning"]
@@ -82,6 +83,7 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
         if run.sandbox is not None:
             try:
                 run.userns = pod_userns()
+                run.host_mounts = host_mount_points()
                 use_idmapped_mounts(run.sandbox, trees)
             except NamespacesRefused as error:
                 return PodEnd("Error", refusal_message(error))

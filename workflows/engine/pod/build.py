@@ -32,7 +32,7 @@ from .identity import pod_userns, use_idmapped_mounts
 from .images import ApplicationPlan
 from .inputs import PodSetupError, base_env
 from .process import PodProcess, PodRun, run_pod
-from .sandbox import PodFile, SandboxPlan
+from .sandbox import PodFile, SandboxPlan, host_mount_points
 
 #: The build script's path in the build pod.
 BUILD_SCRIPT = "/argo/staging/build"
@@ -114,7 +114,8 @@ async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list
             trees: list[int] = []
             try:
                 use_idmapped_mounts(sandbox, trees)
-                result = await run_pod(PodRun(process, build_dir, sandbox, userns=pod_userns()))
+                result = await run_pod(PodRun(process, build_dir, sandbox, userns=pod_userns(),
+                                              host_mounts=host_mount_points()))
             finally:
                 for fd in trees:
                     os.close(fd)

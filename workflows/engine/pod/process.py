@@ -41,7 +41,7 @@ from typing import Any
 
 from . import syscalls
 from .limits import Limits, PodCgroup, apply_rlimit
-from .sandbox import SandboxPlan, build_and_enter, host_mount_points
+from .sandbox import SandboxPlan, build_and_enter
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ class PodRun:
     """Unsandboxed pods: where each output path is on the host."""
     userns: int = -1
     """The pods' user namespace (see :func:`.identity.pod_userns`)."""
+    host_mounts: list[str] = field(default_factory=list)
+    """The host's mount points (see :func:`.sandbox.host_mount_points`)."""
     image_build: Any = None
     """What to build before the pod runs: an application image's ``RUN`` lines (see :mod:`.build`)."""
     cgroup: PodCgroup | None = None
@@ -284,7 +286,6 @@ def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: 
     syscalls.set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != runner_pid:  # the runner died before the death signal was armed
         return SANDBOX_FAILED
-    mounts = host_mount_points()
     try:
         enter_namespaces(run.userns)
     except syscalls.NamespacesRefused as error:
@@ -294,7 +295,7 @@ def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: 
     init = os.fork()
     if init == 0:
         os.close(report_read)
-        _init(run, mounts, report_write, cgroup_fds)
+        _init(run, run.host_mounts, report_write, cgroup_fds)
     os.close(report_write)
     os.dup2(devnull, 1)  # the pod's output ends with its processes
     os.dup2(devnull, 2)

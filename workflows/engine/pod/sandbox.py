@@ -88,12 +88,20 @@ class SandboxPlan:
 
 
 def host_mount_points() -> list[str]:
-    """The mount points of the calling process's mount namespace (``/proc/self/mountinfo``)."""
+    """The mount points of the calling process's mount namespace (``/proc/self/mountinfo``), read once per
+    process (the host's mounts do not change while a runner lives, and pods' mounts are their own)."""
+    global _host_mounts
+    if _host_mounts is not None:
+        return _host_mounts
     points = []
     with open("/proc/self/mountinfo", encoding="utf-8") as mountinfo:
         for line in mountinfo:
             points.append(_OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), line.split()[4]))
+    _host_mounts = points
     return points
+
+
+_host_mounts: list[str] | None = None
 
 
 class _Builder:
