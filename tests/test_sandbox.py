@@ -408,3 +408,46 @@ def test_the_build_script_replays_each_run_line_in_its_place_and_skips_installin
     assert (app / "out").read_text() == "1 2\n" and (root / "it's").exists()
     failing = build_script((RunStep(("/bin/sh", "-c", "exit 3"), (), str(root)), steps[2]))
     assert subprocess.run(["sh", "-c", failing], capture_output=True).returncode == 3
+
+
+FAKE_DOCKER = """\
+#!{python}
+# A stand-in for docker: answers `info`; for `run`, records its argv and plays the container's part for the
+# mounts it was given: writes the output file mounted at /out/result.txt and a file on the shared volume.
+import json, sys
+args = sys.argv[1:]
+if args[0] == "info":
+    sys.exit(0)
+with open({record!r}, "w") as out:
+    json.dump(args, out)
+mounts = dict(args[i + 1].split(":")[1::-1] for i, arg in enumerate(args) if arg == "-v" and ":" in args[i + 1])
+open(mounts["/out/result.txt"], "w").write("from the container")
+open(mounts["/mnt/shared"] + "/written.txt", "w").write("shared")
+print("ran")
+"""
+
+
+def test_a_container_runtime_runs_images_with_the_same_volumes_and_outputs(tmp_path, monkeypatch, local_backend):
+    """WORKFLOWS_CONTAINER_RUNTIME=docker: the argv of `docker run` (no Docker engine here: a fake one)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "argv.json"
+    docker = bin_dir / "docker"
+    docker.write_text(FAKE_DOCKER.format(python=sys.executable, record=str(record)))
+    docker.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("WORKFLOWS_CONTAINER_RUNTIME", "docker")
+    from workflows.tasks import CustomTask
+
+    task = CustomTask("tool", "ghcr.io/acme/tool:1", args=["--fast"], resources={"limits": {"memory": "64Mi"}},
+                      template_overrides={"outputs": {"parameters": [
+                          {"name": "r", "valueFrom": {"path": "/out/result.txt"}}]}})
+    workflow = SingleTaskOperation("ctr", task, shared_directory=True).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    node = workflow.nodes[workflow.name]
+    assert node["outputs"]["parameters"] == [{"name": "r", "value": "from the container"}]
+    argv = json.loads(record.read_text())
+    assert argv[:3] == ["run", "--rm", "-i"] and argv[-2:] == ["ghcr.io/acme/tool:1", "--fast"]
+    volume = local_backend / "workflows" / workflow.name / "volumes" / "mnt-shared"
+    assert f"{volume}:/mnt/shared" in argv and "--memory=67108864" in argv
+    assert (volume / "written.txt").read_text() == "shared"
