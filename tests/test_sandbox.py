@@ -451,3 +451,20 @@ def test_a_container_runtime_runs_images_with_the_same_volumes_and_outputs(tmp_p
     volume = local_backend / "workflows" / workflow.name / "volumes" / "mnt-shared"
     assert f"{volume}:/mnt/shared" in argv and "--memory=67108864" in argv
     assert (volume / "written.txt").read_text() == "shared"
+
+
+def test_build_arguments_set_the_dockerfiles_args(tmp_path, monkeypatch):
+    from workflows.engine.pod.images import ImageError, build_args
+    from workflows.tasks import CustomTask
+
+    dockerfile = ('ARG CLOUDHARNESS_BASE\nFROM $CLOUDHARNESS_BASE\nARG GREETING=hello\nENV GREETING=$GREETING\n'
+                  'RUN echo "$GREETING from RUN" > /built.txt\nCMD ["sh", "-c", "echo $GREETING; cat /built.txt"]\n')
+    application(tmp_path / "applications", "samples-greet", dockerfile, {})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    monkeypatch.setenv("WORKFLOWS_BUILD_ARGS", "GREETING=bonjour, CLOUDHARNESS_BASE=ignored")
+    node = run(CustomTask("greet", "samples-greet"))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["result"] == "bonjour\nbonjour from RUN"
+    monkeypatch.setenv("WORKFLOWS_BUILD_ARGS", "GREETING")
+    with pytest.raises(ImageError, match="WORKFLOWS_BUILD_ARGS: 'GREETING' is not NAME=value"):
+        build_args()

@@ -16,7 +16,7 @@ Semantics follow Docker (BuildKit):
 * ``$VAR``, ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
   ``${VAR:+alt}``, ``${VAR+alt}``, ``${VAR:?message}`` in ``ENV``, ``ARG``,
   ``WORKDIR``, ``COPY``/``ADD``, ``FROM``, ``USER``; values come from earlier
-  ``ENV`` and ``ARG`` (defaults only: there are no ``--build-arg`` values), and
+  ``ENV`` and ``ARG`` (build arguments replace the defaults, as ``--build-arg`` does), and
   from ``base_env`` for what the base image's environment would hold; single
   quotes are literal, double quotes expand; every ``ENV a=1 b=$a`` pair sees the
   values from before the instruction, as in Docker;
@@ -163,20 +163,22 @@ class DockerImage:
         return self.path.parent
 
 
-def parse_dockerfile(path, base_env: Mapping[str, str] | None = None) -> DockerImage:
+def parse_dockerfile(path, base_env: Mapping[str, str] | None = None,
+                     build_args: Mapping[str, str] | None = None) -> DockerImage:
     """Read the Dockerfile at ``path`` and describe the image its last stage builds.
 
     ``base_env`` gives values for variables the base image would define (for
     example ``{"PATH": ...}`` so that ``ENV PATH=/app/bin:$PATH`` keeps a usable
     ``PATH``); variables defined nowhere expand to the empty string.
-    Raises :class:`DockerfileError` naming the file and line.
+    ``build_args`` are ``--build-arg`` values: they replace the default of an
+    ``ARG`` of that name. Raises :class:`DockerfileError` naming the file and line.
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise DockerfileError(path, None, f"cannot read Dockerfile: {error}") from error
-    return _Parser(path, text, dict(base_env or {})).parse()
+    return _Parser(path, text, dict(base_env or {}), dict(build_args or {})).parse()
 
 
 # --------------------------------------------------------------------------- lexing
@@ -351,8 +353,9 @@ class _Stage:
 
 
 class _Parser:
-    def __init__(self, path: Path, text: str, base_env: dict[str, str]) -> None:
+    def __init__(self, path: Path, text: str, base_env: dict[str, str], build_args: dict[str, str]) -> None:
         self.path = path
+        self.build_args = build_args
         self.lines = text.lstrip("\ufeff").splitlines()
         self.base_env = base_env
         self.escape = "\\"
@@ -542,7 +545,9 @@ class _Parser:
             name, equals, default = word.partition("=")
             if not _NAME.fullmatch(name):
                 self.fail(f"ARG {rest}: invalid name {name!r}")
-            if equals:
+            if name in self.build_args:
+                target[name] = self.build_args[name]
+            elif equals:
                 target[name] = self.expander(env).word(default)
             elif self.stage is not None and name in self.global_args:
                 target[name] = self.global_args[name]

@@ -6,15 +6,17 @@
     The image is ``[registry/]<app>-<task>[:tag|@digest]`` and has a build context:
     ``<applications>/<app>/tasks/<task>/Dockerfile`` (``WORKFLOWS_APPLICATIONS``),
     or for the library's own ``workflows-<task>`` images its built-in
-    ``applications/workflows/tasks/<task>/``. It runs as a host process from
-    that context, with the Dockerfile's ``ENV`` defaults, ``WORKDIR`` and
-    ``ENTRYPOINT``/``CMD``; image paths that ``COPY``/``ADD`` filled from the
-    context are rewritten to the context's files. ``RUN`` lines are not
-    replayed (:attr:`ApplicationPlan.notice` says so, to log once per image).
+    ``applications/workflows/tasks/<task>/``. In the pod sandbox it runs with the
+    Dockerfile's ``COPY``/``ADD`` sources at their image paths, its ``ENV``
+    defaults, ``WORKDIR`` and ``ENTRYPOINT``/``CMD``, and its ``RUN`` lines
+    replayed into a layer (:mod:`.build`). Unisolated
+    (``WORKFLOWS_ISOLATION=none``), it runs from the context, image paths
+    rewritten to the context's files, ``RUN`` lines not replayed
+    (:attr:`ApplicationPlan.notice` says so).
 ``"host"`` — :class:`HostPlan`
     The image is a general-purpose base (busybox, alpine, debian, ubuntu,
     python, bash, plus ``WORKFLOWS_HOST_IMAGES``) or the library's default image
-    ``WORKFLOWS_IMAGE``: its command runs directly on this machine.
+    ``WORKFLOWS_IMAGE``: its command runs with this machine's userland (in the sandbox).
 ``"container"`` — :class:`ContainerPlan`
     Any other image, when Docker or Podman is installed and answers ``info``:
     :meth:`ContainerPlan.run_argv` builds the ``docker run`` command line.
@@ -42,6 +44,10 @@ variable                         meaning
                                  searched. Default: the repository's ``applications/`` next to
                                  the ``workflows`` package, then
                                  ``<sys.prefix>/share/harness-workflows/applications``.
+``WORKFLOWS_BUILD_ARGS``         ``NAME=value`` pairs (comma- or blank-separated): the values of
+                                 the Dockerfiles' ``ARG`` lines, as ``docker build --build-arg`` sets them.
+                                 A base named by an unset argument (``FROM $CLOUDHARNESS_BASE``) is
+                                 a general-purpose one: the host's userland, in the sandbox.
 ``WORKFLOWS_CONTAINER_RUNTIME``  ``docker``, ``podman`` or an executable's path: use only that
                                  one; ``none`` (or ``off``): never use a container runtime;
                                  unset or ``auto``: the first of ``docker``, ``podman`` on
@@ -203,16 +209,34 @@ _parse_cache: dict[tuple, DockerImage] = {}
 _parse_lock = threading.Lock()
 
 
+def build_args() -> dict[str, str]:
+    """``WORKFLOWS_BUILD_ARGS``: ``NAME=value`` pairs separated by commas or blanks, like ``--build-arg``.
+
+    Raises :class:`ImageError` naming an entry without ``=``.
+    """
+    found = {}
+    for entry in re.split(r"[,\s]+", os.environ.get("WORKFLOWS_BUILD_ARGS", "").strip()):
+        if not entry:
+            continue
+        name, equals, value = entry.partition("=")
+        if not equals or not name:
+            raise ImageError(f"WORKFLOWS_BUILD_ARGS: {entry!r} is not NAME=value")
+        found[name] = value
+    return found
+
+
 def load_dockerfile(path: str | Path) -> DockerImage:
-    """:func:`parse_dockerfile` with the host ``PATH`` as the base image's, cached per (path, mtime, size)."""
+    """:func:`parse_dockerfile` with the host ``PATH`` as the base image's and ``WORKFLOWS_BUILD_ARGS``,
+    cached per (path, mtime, size, PATH, build arguments)."""
     path = Path(os.path.normpath(Path(path).absolute()))
     stat = path.stat()
     base_env = {"PATH": os.environ.get("PATH", os.defpath)}
-    key = (str(path), stat.st_mtime_ns, stat.st_size, base_env["PATH"])
+    arguments = build_args()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, base_env["PATH"], tuple(sorted(arguments.items())))
     with _parse_lock:
         cached = _parse_cache.get(key)
     if cached is None:
-        cached = parse_dockerfile(path, base_env=base_env)
+        cached = parse_dockerfile(path, base_env=base_env, build_args=arguments)
         with _parse_lock:
             if len(_parse_cache) > 256:
                 _parse_cache.clear()
