@@ -468,3 +468,21 @@ def test_build_arguments_set_the_dockerfiles_args(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKFLOWS_BUILD_ARGS", "GREETING")
     with pytest.raises(ImageError, match="WORKFLOWS_BUILD_ARGS: 'GREETING' is not NAME=value"):
         build_args()
+
+
+RLIMIT_PROBE = """
+from workflows.engine.pod.limits import Limits, apply_rlimit
+apply_rlimit(Limits(memory=64 * 2**20), forked_interpreter=True)
+kept = bytearray(32 * 2**20)
+try:
+    bytearray(128 * 2**20)
+except MemoryError:
+    print("bounded")
+"""
+
+
+def test_the_rlimit_fallback_bounds_what_a_forked_interpreter_adds():
+    """Without a delegable cgroup: a PythonTask (forked from the runner) gets its limit on top of what it has."""
+    result = subprocess.run([sys.executable, "-c", RLIMIT_PROBE], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stdout.strip() == "bounded", result.stderr

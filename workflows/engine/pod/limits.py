@@ -190,7 +190,16 @@ def probe() -> str:
     return "rlimit"
 
 
-def apply_rlimit(limits: Limits) -> None:
-    """The fallback, in the pod's main process: its address space may not exceed the memory limit."""
-    if limits.memory is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory, limits.memory))
+def apply_rlimit(limits: Limits, *, forked_interpreter: bool) -> None:
+    """The fallback, in the pod's main process: its address space may not exceed the memory limit.
+
+    A PythonTask runs in the forked runner's interpreter, whose address space is already in use: the
+    limit then bounds what it maps beyond that.
+    """
+    if limits.memory is None:
+        return
+    bound = limits.memory
+    if forked_interpreter:
+        with open("/proc/self/statm", encoding="utf-8") as statm:
+            bound += int(statm.read().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (bound, bound))

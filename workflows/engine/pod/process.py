@@ -189,7 +189,7 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
             os.write(fd, b"0")
             os.close(fd)
         if not cgroup_fds:
-            apply_rlimit(run.limits)
+            apply_rlimit(run.limits, forked_interpreter=run.process.source is not None)
         if isolated:
             syscalls.ignore_chown()
         process = run.process
