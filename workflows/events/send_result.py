@@ -22,6 +22,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..backends.results import write_result_file
 from ..runtime import SHARED_DIRECTORY_ENV, WORKFLOW_NAME_ENV
 from .client import notify_queue, validate_topic_name
 from .errors import EventsError, InvalidTopicName
@@ -70,6 +71,7 @@ def main() -> int:
         log.error("cannot send the result: shared directory %s does not exist", directory)
         return 2
     results = collect_results(directory)
+    write_result_file(results)
     try:
         notify_queue(topic, results)
     except EventsError as error:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..tasks import CustomTask, Task
 from .composite import PipelineOperation
 from .options import DEFAULT_SHARED_PATH
 from .single import ExecuteAndWaitOperation, SingleTaskOperation
+
+if TYPE_CHECKING:
+    from ..backends import BackendLike
 
 #: The built-in image that publishes the files of the shared directory as the operation's result.
 SEND_RESULT_IMAGE = "workflows-send-result-event"
@@ -28,11 +31,14 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
 
     def __init__(self, basename: str, task: Task, **options: Any) -> None:
         options.setdefault("shared_directory", DEFAULT_SHARED_PATH)
-        super().__init__(basename, [task, CustomTask(SEND_RESULT_TASK, SEND_RESULT_IMAGE)], **options)
+        from ..backends.results import result_task_options
+
+        result_step = CustomTask(SEND_RESULT_TASK, SEND_RESULT_IMAGE, **result_task_options())
+        super().__init__(basename, [task, result_step], **options)
         self.task: Task = task
         """The task whose results are returned."""
 
-    def execute(self, timeout: float | None = None) -> dict[str, str]:
+    def execute(self, timeout: float | None = None, backend: BackendLike = None) -> dict[str, str]:
         """Run the workflow, wait for it, and return the files its task wrote: ``{file name: text}``.
 
         Raises :class:`TimeoutError` (naming the workflow) when it does not
@@ -40,11 +46,10 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
         :class:`~workflows.argo.WorkflowException` when it does not succeed.
         """
         from ..argo import WorkflowException
-        from ..events import wait_for_result
 
-        workflow = ExecuteAndWaitOperation.execute(self, timeout)
+        workflow = ExecuteAndWaitOperation.execute(self, timeout, backend)
         if not workflow.succeeded():
             raise WorkflowException(
                 500, f"workflow {workflow.name!r} ended {workflow.status}: {workflow.get_status_message()}"
             )
-        return wait_for_result(workflow.name, timeout=0)
+        return workflow.backend.results(workflow)
