@@ -33,7 +33,10 @@ setup(
         "test": ["pytest>=7", "jsonschema>=4.18"],
         "bench": ["hera>=5.16"],
     },
-    entry_points={"console_scripts": ["workflows = workflows.cli:main"]},
+    entry_points={
+        "console_scripts": ["workflows = workflows.cli:main"],
+        "pytest11": ["workflows = workflows.testing.pytest_plugin"],
+    },
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: System :: Distributed Computing",
