@@ -64,7 +64,7 @@ class FakeCluster:
         ArgoApi(self.service).register(router)
         KubeApi(self.service).register(router)
         self._server = FakeServer(router, self.faults, self.token, lambda: self.latency, self._requests)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-cluster", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve, name="fake-cluster", daemon=True)
         self._thread.start()
         return self
 
@@ -73,11 +73,10 @@ class FakeCluster:
         server, self._server = self._server, None
         if server is None:
             return
-        server.shutdown()
-        self.store.close_watches()
         server.close_connections()
-        server.server_close()
+        self.store.close_watches()
         self._thread.join()
+        server.server_close()
         self._controller.close()
         if self._own_state:
             shutil.rmtree(self.state_dir, ignore_errors=True)

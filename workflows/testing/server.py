@@ -126,16 +126,38 @@ class FakeServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
 
+    def serve(self) -> None:
+        """Accept connections (blocking, no polling) until :meth:`close_connections`; a thread per connection."""
+        while True:
+            try:
+                request, client = self.get_request()
+            except OSError:
+                return
+            if self.stopping.is_set():
+                request.close()
+                return
+            self.process_request(request, client)
+
     def track(self, connection: socket.socket, alive: bool) -> None:
         """Remember (or forget) an open connection."""
         with self._lock:
             (self._connections.add if alive else self._connections.discard)(connection)
+            late = alive and self.stopping.is_set()
+        if late:  # accepted while stopping: shut down like the others
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def close_connections(self) -> None:
-        """Shut every open connection down, so that each handler thread ends."""
-        self.stopping.set()
+        """Stop accepting, and shut every open connection down so that each handler thread ends."""
         with self._lock:
+            self.stopping.set()
             connections = list(self._connections)
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
         for connection in connections:
             try:
                 connection.shutdown(socket.SHUT_RDWR)
