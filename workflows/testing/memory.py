@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from ..argo import Phase, WorkflowException, WorkflowNotFound
+from ..argo import Phase, Workflow, WorkflowException, WorkflowNotFound
 from ..backends import Backend
 from ..timestamps import timestamp
 from .resources import NAME_SUFFIX_ALPHABET, NAME_SUFFIX_LENGTH
@@ -23,8 +23,11 @@ class MemoryBackend(Backend):
     Each submitted workflow is named as the API server names it (``generateName`` + 5 characters) and
     given ``phase`` (``None``: no status, as before a controller saw it). :attr:`submitted` keeps a copy
     of every spec as it was submitted. :meth:`set_phase` moves a workflow on and wakes its waiters;
-    :meth:`set_logs` gives its pods' logs.
+    :meth:`set_logs` gives its pods' logs and :meth:`set_result` what a ``DistributedSyncOperationWithResults``
+    returns.
     """
+
+    name = "memory"
 
     def __init__(self, phase: str | None = Phase.Succeeded, namespace: str = "default") -> None:
         if phase is not None and phase not in Phase.phases():
@@ -35,6 +38,7 @@ class MemoryBackend(Backend):
         """Every spec submitted, as it was given (deep copies), in order."""
         self._workflows: dict[str, dict[str, Any]] = {}
         self._logs: dict[str, dict[str, str]] = {}
+        self._results: dict[str, Any] = {}
         self._changed = threading.Condition()
         self._version = 0
 
@@ -85,6 +89,7 @@ class MemoryBackend(Backend):
             self._find(name)
             del self._workflows[name]
             self._logs.pop(name, None)
+            self._results.pop(name, None)
             self._version += 1
             self._changed.notify_all()
 
@@ -120,6 +125,15 @@ class MemoryBackend(Backend):
                 workflow.setdefault("spec", {})["shutdown"] = "Stop"
                 self._set(workflow, Phase.Failed, "Stopped with strategy 'Stop'")
 
+    def results(self, workflow: Workflow) -> Any:
+        """What :meth:`set_result` gave for the workflow; a :class:`WorkflowException` when nothing was given."""
+        with self._changed:
+            self._find(workflow.name)
+            if workflow.name not in self._results:
+                raise WorkflowException(404, f"workflow {workflow.name!r} has no result: give one with "
+                                             "MemoryBackend.set_result()")
+            return copy.deepcopy(self._results[workflow.name])
+
     # --- test controls ---------------------------------------------------------------------------------------------
 
     def set_phase(self, name: str, phase: str, message: str | None = None) -> None:
@@ -134,6 +148,12 @@ class MemoryBackend(Backend):
         with self._changed:
             self._find(name)
             self._logs[name] = dict(logs)
+
+    def set_result(self, name: str, result: Any) -> None:
+        """Give what :meth:`results` returns for the workflow (``{file name: text}`` for CloudHarness's results)."""
+        with self._changed:
+            self._find(name)
+            self._results[name] = copy.deepcopy(result)
 
     # --- inside ----------------------------------------------------------------------------------------------------
 

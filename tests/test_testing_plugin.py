@@ -1,0 +1,70 @@
+"""The pytest plugin, as a user's project sees it: a separate pytest run whose tests use ``fake_cluster`` and
+``fake_argo_server`` to execute operations through the kubernetes and argo-server backends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+USER_TESTS = textwrap.dedent('''
+    import os
+    import socket
+
+    import pytest
+
+    from workflows import argo
+    from workflows.operations import DistributedSyncOperation, PipelineOperation
+    from workflows.tasks import BashTask
+
+    ports = []
+
+
+    def run(cluster):
+        ports.append(cluster.port)
+        operation = DistributedSyncOperation("user", BashTask("hello", "echo hello from the fake cluster"))
+        workflow = operation.execute(timeout=60)
+        assert workflow.succeeded()
+        assert cluster.workflow(workflow.name)["status"]["phase"] == "Succeeded"
+        assert argo.get_workflow_logs(workflow.name).strip() == "hello from the fake cluster"
+        return workflow
+
+
+    def test_kubernetes(fake_cluster):
+        assert os.environ["WORKFLOWS_BACKEND"] == "kubernetes"
+        assert os.path.isfile(os.environ["KUBECONFIG"])
+        run(fake_cluster)
+
+
+    def test_argo_server(fake_argo_server):
+        assert os.environ["WORKFLOWS_BACKEND"] == "argo-server"
+        assert os.environ["ARGO_SERVER"] == fake_argo_server.address
+        run(fake_argo_server)
+
+
+    def test_hold_is_seen_by_the_library(fake_cluster):
+        fake_cluster.hold = True
+        workflow = PipelineOperation("held", [BashTask("a", "true")]).execute()
+        assert workflow.refresh().status == "Pending" and not workflow.is_finished()
+        fake_cluster.finish(workflow.name, "Failed", message="by the test")
+        assert workflow.wait(60).failed()
+
+
+    def test_after_the_fixtures():
+        assert "KUBECONFIG" not in os.environ and "ARGO_SERVER" not in os.environ
+        for port in ports:
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", port), timeout=10)
+''')
+
+
+def test_fixtures_point_the_library_at_a_fake_cluster_and_clean_up(tmp_path):
+    (tmp_path / "test_user.py").write_text(USER_TESTS)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("WORKFLOWS_", "ARGO_", "KAFKA_", "KUBE"))}
+    env["WORKFLOWS_HOME"] = str(tmp_path / "home")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout
