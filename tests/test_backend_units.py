@@ -246,3 +246,18 @@ def test_a_missing_result_is_a_clear_error():
 
     with pytest.raises(results.ResultMissing, match="sync-abcde.*harness-workflows-result"):
         results.read_result(finished_with_result(""))
+
+
+def test_node_order_breaks_same_second_ties_by_the_step_chain():
+    from workflows.backends.cluster import node_order
+
+    second = "2026-11-27T12:00:00Z"
+    workflow = {"metadata": {"name": "wf"}, "status": {"nodes": {
+        "wf-9": {"type": "Pod", "startedAt": second, "children": []},
+        "wf-1": {"type": "Pod", "startedAt": second, "children": ["wf-g2"]},
+        "wf-g2": {"type": "StepGroup", "startedAt": second, "children": ["wf-9"]},
+        "wf-g1": {"type": "StepGroup", "startedAt": second, "children": ["wf-1"]},
+        "wf": {"type": "Steps", "startedAt": second, "children": ["wf-g1"]},
+        "wf-late": {"type": "Pod", "startedAt": "2026-11-27T11:59:59Z"},
+    }}}
+    assert node_order(workflow) == ["wf-late", "wf", "wf-g1", "wf-1", "wf-g2", "wf-9"]

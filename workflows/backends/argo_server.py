@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import BackendUnavailable
-from .cluster import MAIN_CONTAINER, REQUEST_TIMEOUT, ApiFailure, ClusterBackend, json_lines, pod_nodes
+from .cluster import MAIN_CONTAINER, REQUEST_TIMEOUT, ApiFailure, ClusterBackend, Page, json_lines, pod_nodes
 from .kubeconfig import DEFAULT_NAMESPACE
 from .retry import RetryPolicy, retry_after_seconds
 
@@ -106,20 +106,22 @@ def _failure(error: Exception) -> ApiFailure:
             status = json.loads(body) if body else {}
         except ValueError:
             status = {}
+        if isinstance(status, dict) and isinstance(status.get("error"), dict):  # a stream's error, as the answer
+            status = status["error"]
         message = (status.get("message") if isinstance(status, dict) else None) or body.strip() or error.reason or ""
         headers = error.headers or {}
-        return ApiFailure(error.status, message, "", retry_after_seconds(dict(headers).get("Retry-After")))
+        code = 410 if _EXPIRED.search(message) else error.status  # Argo answers an expired version with 400 or 500
+        return ApiFailure(code, message, "", retry_after_seconds(dict(headers).get("Retry-After")))
     if isinstance(error, ApiException):  # status 0: the SDK's wrapping of a TLS failure
         return ApiFailure(None, str(error.reason or "TLS error").strip())
     return ApiFailure(None, f"{type(error).__name__}: {error}")
 
 
 def _stream_error(error: dict[str, Any]) -> dict[str, Any]:
-    """grpc-gateway's in-stream ``error`` as a Kubernetes ``Status`` (410 when the resourceVersion expired)."""
+    """grpc-gateway's in-stream ``error`` as a Kubernetes ``Status`` (410 when the resourceVersion expired, whatever
+    code Argo gave it)."""
     message = str(error.get("message") or error)
-    code = error.get("http_code")
-    if code is None:
-        code = 410 if _EXPIRED.search(message) else 500
+    code = 410 if _EXPIRED.search(message) else error.get("http_code") or 500
     return {"code": int(code), "message": message}
 
 
@@ -180,15 +182,14 @@ class ArgoServerBackend(ClusterBackend):
     def _read(self, name: str) -> dict[str, Any]:
         return self._json("GET", "/api/v1/workflows/{namespace}/{name}", name=name)
 
-    def _list(self, label_selector: str | None, limit: int, continue_token: str | None
-              ) -> tuple[list[dict[str, Any]], str | None]:
-        query: list[tuple[str, Any]] = [("listOptions.limit", str(limit))]
-        if label_selector:
-            query.append(("listOptions.labelSelector", label_selector))
-        if continue_token:
-            query.append(("listOptions.continue", continue_token))
-        page = self._json("GET", "/api/v1/workflows/{namespace}", query=query)
-        return list(page.get("items") or []), (page.get("metadata") or {}).get("continue")
+    def _list(self, limit: int | None, continue_token: str | None = None, label_selector: str | None = None,
+              field_selector: str | None = None) -> Page:
+        options = {"limit": limit and str(limit), "continue": continue_token, "labelSelector": label_selector,
+                   "fieldSelector": field_selector}
+        page = self._json("GET", "/api/v1/workflows/{namespace}",
+                          query=[(f"listOptions.{key}", value) for key, value in options.items() if value])
+        metadata = page.get("metadata") or {}
+        return Page(list(page.get("items") or []), metadata.get("continue"), metadata.get("resourceVersion"))
 
     def _remove(self, name: str) -> None:
         self._json("DELETE", "/api/v1/workflows/{namespace}/{name}", name=name)

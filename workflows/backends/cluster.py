@@ -7,11 +7,13 @@ error answer or an unreachable server, never its client's own exceptions.
 
 from __future__ import annotations
 
+import collections
 import logging
 import secrets
 import time
 import uuid
 from abc import abstractmethod
+from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -77,6 +79,15 @@ def resource_version(workflow: dict[str, Any]) -> str | None:
     return (workflow.get("metadata") or {}).get("resourceVersion")
 
 
+@dataclass
+class Page:
+    """A page of a list: the items, the server's continue token, and the list's ``resourceVersion``."""
+
+    items: list[dict[str, Any]]
+    continue_token: str | None
+    version: str | None
+
+
 class ClusterBackend(Backend):
     """A backend talking to a cluster's API over HTTP; see the module's documentation."""
 
@@ -97,9 +108,9 @@ class ClusterBackend(Backend):
         """The workflow as stored."""
 
     @abstractmethod
-    def _list(self, label_selector: str | None, limit: int, continue_token: str | None
-              ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of workflows and the server's continue token."""
+    def _list(self, limit: int | None, continue_token: str | None = None, label_selector: str | None = None,
+              field_selector: str | None = None) -> Page:
+        """One page of workflows."""
 
     @abstractmethod
     def _remove(self, name: str) -> None:
@@ -207,7 +218,8 @@ class ClusterBackend(Backend):
         """One page from the server (phase by Argo's phase label, pagination by the server's continue token);
         the page sorted newest first."""
         selector = f"{PHASE_LABEL}={phase}" if phase else None
-        items, token = self._ask("list workflows", lambda: self._list(selector, limit, continue_token))
+        page = self._ask("list workflows", lambda: self._list(limit, continue_token, label_selector=selector))
+        items, token = page.items, page.continue_token
         items.sort(key=lambda item: (item["metadata"].get("creationTimestamp") or "", item["metadata"]["name"]),
                    reverse=True)
         return items, token or None
@@ -235,17 +247,26 @@ class ClusterBackend(Backend):
         """Each pod's main-container log, in the order the nodes started."""
         workflow = self.get(name)
         logs = self._ask(f"logs of {name}", lambda: self._pod_logs(workflow), name)
-        nodes = (workflow.get("status") or {}).get("nodes") or {}
-        order = sorted(nodes, key=lambda node_id: (nodes[node_id].get("startedAt") or "~", node_id))
-        ranked = {node_id: index for index, node_id in enumerate(order)}
+        ranked = {node_id: index for index, node_id in enumerate(node_order(workflow))}
         return {node_id: logs[node_id] for node_id in sorted(logs, key=lambda n: (ranked.get(n, len(ranked)), n))}
+
+    def _current(self, name: str) -> tuple[dict[str, Any], str | None]:
+        """The workflow and a ``resourceVersion`` to watch it from: a list of that one workflow, whose version is
+        the list's (current even when the object has not changed for long), else the object's."""
+        page = self._ask(f"list {name}", lambda: self._list(None, field_selector=f"metadata.name={name}"), name)
+        if not page.items:
+            from ..argo import WorkflowNotFound
+
+            raise WorkflowNotFound(name)
+        workflow = page.items[0]
+        return workflow, page.version or resource_version(workflow)
 
     def watch(self, name: str, timeout: float | None) -> Iterator[dict[str, Any]]:
         """Yield the workflow now and at each change until it is finished, from a watch on that one workflow:
-        a dropped stream is resumed from the last ``resourceVersion``; an expired one (410) reads the workflow
+        a dropped stream is resumed from the last ``resourceVersion``; an expired one (410) lists the workflow
         again and watches from there. Never polls."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        workflow = self.get(name)
+        workflow, version = self._current(name)
         yield workflow
         failures = 0
         while not is_finished(workflow):
@@ -256,26 +277,17 @@ class ClusterBackend(Backend):
                                    "and keeps running)")
             started, seen = time.monotonic(), False
             try:
-                for kind, item in self._events(name, resource_version(workflow), min(remaining, WATCH_RENEWAL)):
-                    failures, seen = 0, True
+                for kind, item in self._events(name, version, min(remaining, WATCH_RENEWAL)):
                     if kind == "ERROR":
-                        if item.get("code") != 410:
-                            raise ApiFailure(item.get("code"), item.get("message") or str(item), item.get("reason", ""))
-                        log.info("watch of %s: resourceVersion %s expired; reading it again", name,
-                                 resource_version(workflow))
-                        workflow = self.get(name)
-                        yield workflow
-                        break
-                    if kind == "BOOKMARK":
-                        workflow = {**workflow, "metadata": {**workflow["metadata"],
-                                                             "resourceVersion": resource_version(item)}}
+                        raise ApiFailure(item.get("code"), item.get("message") or str(item), item.get("reason", ""))
+                    failures, seen = 0, True
+                    version = resource_version(item) or version
+                    if kind == "BOOKMARK" or (item.get("metadata") or {}).get("name") != name:
                         continue
                     if kind == "DELETED":
                         from ..argo import WorkflowNotFound
 
                         raise WorkflowNotFound(name)
-                    if item.get("metadata", {}).get("name") != name:
-                        continue
                     workflow = item
                     yield workflow
                     if is_finished(workflow):
@@ -283,20 +295,21 @@ class ClusterBackend(Backend):
                 if not seen and time.monotonic() - started < min(remaining, WATCH_RENEWAL) / 2:
                     raise ApiFailure(None, "the watch ended at once, without an event")
             except ApiFailure as failure:
-                if failure.status == 410:
-                    workflow = self.get(name)
-                    yield workflow
-                    continue
-                if not failure.retryable:
+                if not failure.retryable and failure.status != 410:
                     raise self._failure(failure, name) from None
                 failures += 1
                 if failures >= self.retry.attempts:
                     raise self._failure(failure, name) from None
+                if failure.status == 410:
+                    log.info("watch of %s: resourceVersion %s expired; listing it again", name, version)
+                    workflow, version = self._current(name)
+                    yield workflow
+                    if failures == 1:
+                        continue  # at once the first time; backing off if the new version expires again
                 pause = self.retry.delay(failures, failure.retry_after)
                 if deadline is not None:
                     pause = min(pause, max(0.0, deadline - time.monotonic()))
-                log.info("watch of %s dropped (%s); resuming from %s in %.2f s", name, failure,
-                         resource_version(workflow), pause)
+                log.info("watch of %s dropped (%s); resuming from %s in %.2f s", name, failure, version, pause)
                 time.sleep(pause)
 
     def results(self, workflow: Workflow) -> Any:
@@ -309,6 +322,25 @@ class ClusterBackend(Backend):
         from .results import read_result
 
         return read_result(workflow.raw)
+
+
+def node_order(workflow: dict[str, Any]) -> list[str]:
+    """The node ids in the order the nodes started: by ``startedAt`` (whole seconds in Argo), then by how far
+    from the root the node is along ``children`` (a step after the one it follows), then by id. Argo's JSON
+    sorts ``status.nodes`` by id, so the map's own order says nothing."""
+    nodes = (workflow.get("status") or {}).get("nodes") or {}
+    reached: dict[str, int] = {}
+    queue = collections.deque([workflow["metadata"]["name"]] if workflow["metadata"]["name"] in nodes else [])
+    children = {child for node in nodes.values() for child in node.get("children") or ()}
+    queue.extend(node_id for node_id in nodes if node_id not in children)
+    while queue:
+        node_id = queue.popleft()
+        if node_id in reached or node_id not in nodes:
+            continue
+        reached[node_id] = len(reached)
+        queue.extend(nodes[node_id].get("children") or ())
+    return sorted(nodes, key=lambda node_id: (nodes[node_id].get("startedAt") or "~",
+                                              reached.get(node_id, len(nodes)), node_id))
 
 
 def pod_nodes(workflow: dict[str, Any]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .cluster import (MAIN_CONTAINER, NODE_ID_ANNOTATION, REQUEST_TIMEOUT, WORKFLOW_LABEL, ApiFailure, ClusterBackend,
-                      json_lines,
+                      Page, json_lines,
                       pod_nodes)
 from .kubeconfig import kubeconfig_identity, load_configuration
 from .retry import RetryPolicy, retry_after_seconds
@@ -101,15 +101,14 @@ class KubernetesBackend(ClusterBackend):
     def _read(self, name: str) -> dict[str, Any]:
         return self._workflows(self.objects.get_namespaced_custom_object, name)
 
-    def _list(self, label_selector: str | None, limit: int, continue_token: str | None
-              ) -> tuple[list[dict[str, Any]], str | None]:
-        options: dict[str, Any] = {"limit": limit}
-        if label_selector:
-            options["label_selector"] = label_selector
-        if continue_token:
-            options["_continue"] = continue_token
-        page = self._workflows(self.objects.list_namespaced_custom_object, **options)
-        return list(page.get("items") or []), (page.get("metadata") or {}).get("continue")
+    def _list(self, limit: int | None, continue_token: str | None = None, label_selector: str | None = None,
+              field_selector: str | None = None) -> Page:
+        options = {"limit": limit, "_continue": continue_token, "label_selector": label_selector,
+                   "field_selector": field_selector}
+        page = self._workflows(self.objects.list_namespaced_custom_object,
+                               **{key: value for key, value in options.items() if value})
+        metadata = page.get("metadata") or {}
+        return Page(list(page.get("items") or []), metadata.get("continue"), metadata.get("resourceVersion"))
 
     def _remove(self, name: str) -> None:
         self._workflows(self.objects.delete_namespaced_custom_object, name)
