@@ -446,6 +446,15 @@ def test_hold_release_and_finish(cluster):
         cluster.finish("held", "Done")
 
 
+def test_stopping_a_held_workflow_ends_it_failed(cluster):
+    cluster.hold = True
+    held = create(cluster, spec(name="held"))
+    call(cluster, "PATCH", WORKFLOWS.format(ns="default") + "/held", {"spec": {"shutdown": "Stop"}},
+         content_type="application/merge-patch+json")
+    final = watch_to_end(cluster, held)[-1]["object"]
+    assert (phase(final), final["status"]["message"]) == ("Failed", "Stopped with strategy 'Stop'")
+
+
 def test_end_phase_ends_workflows_without_running_them(cluster):
     cluster.end_phase = "Error"
     created = create(cluster, spec(name="ended"))

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 import pytest
+import urllib3
 
 from workflows.testing import FakeCluster
 
@@ -310,3 +312,57 @@ def test_argo_event_stream_errors(cluster, argo):
     error = json.loads(raised.value.body)["error"]
     assert (error["grpc_code"], error["http_code"], error["http_status"]) == (3, 400, "Bad Request")
     assert error["message"].startswith("too old resource version")
+
+
+def test_argo_terminate_a_running_workflow(cluster, argo):
+    created = json.loads(call(argo, "/api/v1/workflows/{namespace}", "POST",
+                              {"workflow": workflow("echo begin; sleep 60")}, namespace="default").data)
+    name = created["metadata"]["name"]
+    follow = call(argo, "/api/v1/workflows/{namespace}/{name}/log", namespace="default", name=name,
+                  query=[("logOptions.container", "main"), ("logOptions.follow", "true")])
+    assert json.loads(follow.readline())["result"]["content"] == "begin"
+    terminated = json.loads(call(argo, "/api/v1/workflows/{namespace}/{name}/terminate", "PUT",
+                                 {"name": name, "namespace": "default"}, namespace="default", name=name).data)
+    assert terminated["spec"]["shutdown"] == "Terminate"
+    follow.read()
+    follow.release_conn()
+    final = events_until_finished(argo, name)[-1]["object"]
+    assert final["status"]["phase"] == "Failed"
+    assert "Stopped with strategy 'Terminate'" in json.dumps(final["status"])
+
+
+def test_argo_event_stream_timeout_ends_with_argo_eof_error(cluster, argo):
+    cluster.controller = False
+    created = json.loads(call(argo, "/api/v1/workflows/{namespace}", "POST", {"workflow": workflow()},
+                              namespace="default").data)
+    response = call(argo, "/api/v1/workflow-events/{namespace}", namespace="default",
+                    query=[("listOptions.fieldSelector", f"metadata.name={created['metadata']['name']}"),
+                           ("listOptions.timeoutSeconds", "1")])
+    assert response.status == 200
+    items = lines(response)
+    assert items[0]["result"]["type"] == "ADDED"
+    assert items[-1] == {"error": {"grpc_code": 8, "http_code": 429, "message": "EOF",
+                                   "http_status": "Too Many Requests"}}
+    with pytest.raises(ArgoApiException) as raised:  # nothing sent before the end: the error is the answer
+        call(argo, "/api/v1/workflow-events/{namespace}", namespace="default",
+             query=[("listOptions.labelSelector", "nothing=matches"), ("listOptions.timeoutSeconds", "1")])
+    assert raised.value.status == 429 and json.loads(raised.value.body)["error"]["grpc_code"] == 8
+
+
+def test_argo_faults_reach_the_sdk(cluster, argo):
+    cluster.controller = False
+    cluster.lose_response_next(method="POST", path="^/api/v1/workflows/")
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        call(argo, "/api/v1/workflows/{namespace}", "POST", {"workflow": workflow(name="committed")},
+             namespace="default")
+    assert [item["metadata"]["name"] for item in cluster.workflows()] == ["committed"]
+    cluster.drop_next_watches(1, after_events=1)
+    response = call(argo, "/api/v1/workflow-events/{namespace}", namespace="default",
+                    query=[("listOptions.fieldSelector", "metadata.name=committed")])
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        response.read()
+    response.close()
+    cluster.latency = 0.2
+    started = time.monotonic()
+    call(argo, "/api/v1/workflows/{namespace}/{name}", namespace="default", name="committed")
+    assert time.monotonic() - started >= 0.2

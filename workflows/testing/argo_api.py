@@ -8,6 +8,7 @@ objects, an error inside a stream as ``{"error": {"grpc_code", "http_code", "mes
 from __future__ import annotations
 
 import http
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -172,7 +173,7 @@ class ArgoApi:
         self.service.store.get(WORKFLOWS, namespace, name)
         pod = pod or request.query.get("podName") or None
         container = request.query.get("logOptions.container") or "main"
-        follow = request.query.get("logOptions.follow") in ("true", "1")
+        follow = request.flag("logOptions.follow")
         return StreamAnswer(self._log_lines(namespace, name, pod, container, follow), watch=False,
                             eager_headers=False)
 
@@ -209,11 +210,15 @@ class ArgoApi:
             since = None if version == "0" else int(version)
         except ValueError:
             raise bad_request(f"listOptions.resourceVersion={version!r}: not a valid resource version") from None
-        return StreamAnswer(self._events(namespace, selector, since, FieldCleaner(query.get("fields"),
-                                                                                  "result.object.")),
-                            eager_headers=False)
+        timeout = _positive_int(request, "listOptions.timeoutSeconds", "listOptions.timeoutSeconds must be int")
+        deadline = time.monotonic() + timeout if timeout else None
+        cleaner = FieldCleaner(query.get("fields"), "result.object.")
+        return StreamAnswer(self._events(namespace, selector, since, deadline, cleaner), eager_headers=False)
 
-    def _events(self, namespace: str, selector: Selector, since: int | None,
+    def _events(self, namespace: str, selector: Selector, since: int | None, deadline: float | None,
                 cleaner: FieldCleaner) -> Iterator[dict[str, Any]]:
-        for event_type, workflow in self.service.watch_workflows(namespace, selector, since, None):
+        for event_type, workflow in self.service.watch_workflows(namespace, selector, since, deadline):
             yield {"result": {"type": event_type, "object": cleaner.clean(workflow)}}
+        # The Kubernetes watch under it ended (listOptions.timeoutSeconds): Argo Server reports io.EOF as
+        # ResourceExhausted.
+        raise ApiError(429, "TooManyRequests", "EOF")

@@ -110,7 +110,7 @@ class KubeApi:
 
     def _list_or_watch(self, request: Request, kind: Kind, namespace: str | None) -> JsonAnswer | StreamAnswer:
         selector = parse_selectors(kind.plural, request.query.get("labelSelector"), request.query.get("fieldSelector"))
-        if request.query.get("watch") in ("true", "1"):
+        if request.flag("watch"):
             version = request.query.get("resourceVersion") or "0"
             try:
                 since = None if version == "0" else int(version)
@@ -118,7 +118,7 @@ class KubeApi:
                 raise bad_request(f"resourceVersion={version!r}: not a valid resource version") from None
             timeout = _int(request, "timeoutSeconds")
             deadline = time.monotonic() + timeout if timeout else None
-            bookmarks = request.query.get("allowWatchBookmarks") in ("true", "1")
+            bookmarks = request.flag("allowWatchBookmarks")
             return StreamAnswer(self._watch(kind, namespace, selector, since, deadline, bookmarks))
         items, version, token = self.service.store.list(
             kind, namespace, selector, _int(request, "limit"), request.query.get("continue"))

@@ -34,6 +34,15 @@ class Request:
     body: bytes
     status: int | None = None
 
+    def flag(self, name: str) -> bool:
+        """A boolean query parameter, read as Go's ``strconv.ParseBool`` (absent: false); 400 when not a boolean."""
+        value = self.query.get(name)
+        if value is None or value in ("0", "f", "F", "false", "False", "FALSE"):
+            return False
+        if value in ("1", "t", "T", "true", "True", "TRUE"):
+            return True
+        raise ApiError(400, "BadRequest", f"{name}={value!r}: not a boolean")
+
     def json(self) -> Any:
         """The body parsed as JSON; a 400 :class:`ApiError` when it is not JSON."""
         try:
