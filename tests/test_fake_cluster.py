@@ -16,6 +16,7 @@ from workflows.testing import FakeCluster
 from workflows.testing.resources import NAME_SUFFIX_ALPHABET
 
 WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflows"
+PODS = "/api/v1/namespaces/default/pods"
 TIMEOUT = 60
 
 
@@ -55,7 +56,8 @@ def pipeline() -> dict[str, Any]:
     return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "pipe-"},
         "spec": {"entrypoint": "steps", "templates": [
-            {"name": "steps", "steps": [[{"name": "one", "template": "first"}], [{"name": "two", "template": "second"}]]},
+            {"name": "steps", "steps": [[{"name": "one", "template": "first"}],
+                                        [{"name": "two", "template": "second"}]]},
             {"name": "first", "container": {"image": "alpine", "command": ["sh", "-c", "echo a1; echo a2"]}},
             {"name": "second", "container": {"image": "alpine", "command": ["sh", "-c", "echo b1; echo b2"]}},
         ]},
@@ -107,6 +109,11 @@ class Stream:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def version(obj: dict[str, Any]) -> str:
+    """``metadata.resourceVersion`` of an object or a list."""
+    return obj["metadata"]["resourceVersion"]
 
 
 def phase(obj: dict[str, Any]) -> str | None:
@@ -211,7 +218,8 @@ def test_continue_token_expires_with_compaction(cluster):
     _, _, page = call(cluster, "GET", WORKFLOWS.format(ns="default") + "?limit=1")
     cluster.compact()
     create(cluster, spec(name="wf-9"))
-    status, _, body = call(cluster, "GET", WORKFLOWS.format(ns="default") + f"?limit=1&continue={page['metadata']['continue']}")
+    token = page["metadata"]["continue"]
+    status, _, body = call(cluster, "GET", WORKFLOWS.format(ns="default") + f"?limit=1&continue={token}")
     assert (status, body["reason"], body["code"]) == (410, "Expired", 410)
 
 
@@ -234,14 +242,16 @@ def test_merge_patch_json_patch_and_conflicts(cluster):
     assert status == 200
     assert patched["metadata"]["labels"] == {"keep": "yes", "new": "1"}
     assert int(patched["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
-    status, _, patched = call(cluster, "PATCH", path, [{"op": "replace", "path": "/metadata/labels/keep", "value": "no"}],
+    operations = [{"op": "replace", "path": "/metadata/labels/keep", "value": "no"}]
+    status, _, patched = call(cluster, "PATCH", path, operations,
                               content_type="application/json-patch+json")
     assert status == 200 and patched["metadata"]["labels"]["keep"] == "no"
-    status, _, body = call(cluster, "PATCH", path, {"metadata": {"resourceVersion": created["metadata"]["resourceVersion"],
-                                                                 "labels": {"x": "y"}}},
+    stale = {"metadata": {"resourceVersion": created["metadata"]["resourceVersion"], "labels": {"x": "y"}}}
+    status, _, body = call(cluster, "PATCH", path, stale,
                            content_type="application/merge-patch+json")
     assert (status, body["reason"]) == (409, "Conflict")
-    status, _, body = call(cluster, "PATCH", path, {"metadata": {}}, content_type="application/strategic-merge-patch+json")
+    status, _, body = call(cluster, "PATCH", path, {"metadata": {}},
+                           content_type="application/strategic-merge-patch+json")
     assert (status, body["reason"]) == (415, "UnsupportedMediaType")
     status, _, body = call(cluster, "PATCH", path, {"metadata": {"name": "renamed"}},
                            content_type="application/merge-patch+json")
@@ -263,7 +273,7 @@ def test_delete_answers_the_object_and_removes_it(cluster):
 def test_watch_streams_added_modified_deleted_in_order(cluster):
     cluster.controller = False
     first = create(cluster, spec(name="first"))
-    stream = Stream(cluster, WORKFLOWS.format(ns="default") + f"?watch=true&resourceVersion={first['metadata']['resourceVersion']}")
+    stream = Stream(cluster, WORKFLOWS.format(ns="default") + f"?watch=true&resourceVersion={version(first)}")
     try:
         assert stream.status == 200
         assert stream.response.getheader("Transfer-Encoding") == "chunked"
@@ -305,8 +315,8 @@ def test_watch_label_selector_sees_objects_leave_and_enter(cluster):
                     f"&resourceVersion={created['metadata']['resourceVersion']}")
     try:
         for value in ("b", "a"):
-            call(cluster, "PATCH", WORKFLOWS.format(ns="default") + "/moving", {"metadata": {"labels": {"stage": value}}},
-                 content_type="application/merge-patch+json")
+            call(cluster, "PATCH", WORKFLOWS.format(ns="default") + "/moving",
+                 {"metadata": {"labels": {"stage": value}}}, content_type="application/merge-patch+json")
         events = [stream.next()["type"], stream.next()["type"]]
     finally:
         stream.close()
@@ -330,7 +340,7 @@ def test_watch_from_an_expired_version_is_a_200_stream_with_a_410_error_event(cl
     call(cluster, "PATCH", WORKFLOWS.format(ns="default") + "/old", {"metadata": {"labels": {"a": "b"}}},
          content_type="application/merge-patch+json")
     cluster.compact()
-    stream = Stream(cluster, WORKFLOWS.format(ns="default") + f"?watch=true&resourceVersion={created['metadata']['resourceVersion']}")
+    stream = Stream(cluster, WORKFLOWS.format(ns="default") + f"?watch=true&resourceVersion={version(created)}")
     try:
         assert stream.status == 200
         event = stream.next()
@@ -349,7 +359,7 @@ def test_watch_from_the_current_version_after_compaction_still_works(cluster):
     create(cluster, spec(name="a"))
     cluster.compact()
     _, _, listed = call(cluster, "GET", WORKFLOWS.format(ns="default"))
-    stream = Stream(cluster, WORKFLOWS.format(ns="default") + f"?watch=true&resourceVersion={listed['metadata']['resourceVersion']}")
+    stream = Stream(cluster, WORKFLOWS.format(ns="default") + f"?watch=true&resourceVersion={version(listed)}")
     try:
         create(cluster, spec(name="b"))
         event = stream.next()
@@ -372,7 +382,8 @@ def test_submitted_workflows_run_on_the_local_engine_with_argo_status_pods_and_l
     assert final["metadata"]["labels"]["workflows.argoproj.io/completed"] == "true"
     pod_nodes = [node for node in final["status"]["nodes"].values() if node["type"] == "Pod"]
     assert len(pod_nodes) == 2
-    status, _, pods = call(cluster, "GET", f"/api/v1/namespaces/default/pods?labelSelector=workflows.argoproj.io%2Fworkflow%3D{name}")
+    status, _, pods = call(cluster, "GET", "/api/v1/namespaces/default/pods?labelSelector="
+                                           f"workflows.argoproj.io%2Fworkflow%3D{name}")
     assert status == 200 and pods["kind"] == "PodList"
     by_node = {pod["metadata"]["annotations"]["workflows.argoproj.io/node-id"]: pod for pod in pods["items"]}
     assert set(by_node) == {node["id"] for node in pod_nodes}
@@ -382,7 +393,7 @@ def test_submitted_workflows_run_on_the_local_engine_with_argo_status_pods_and_l
         assert pod["metadata"]["name"] == f"{name}-{node['templateName']}-{node['id'].rsplit('-', 1)[1]}"
         assert pod["status"]["phase"] == "Succeeded"
         assert pod["metadata"]["ownerReferences"][0]["name"] == name
-        status, headers, text = call(cluster, "GET", f"/api/v1/namespaces/default/pods/{pod['metadata']['name']}/log?container=main")
+        status, headers, text = call(cluster, "GET", f"{PODS}/{pod['metadata']['name']}/log?container=main")
         assert status == 200 and headers["Content-Type"] == "text/plain"
         logs.append(text)
     assert logs == ["a1\na2\n", "b1\nb2\n"]
@@ -585,11 +596,30 @@ def test_fault_arguments_are_checked(cluster):
 # --- lifecycle and configuration -------------------------------------------------------------------------------------
 
 
-def test_stop_ends_streams_runs_and_threads(tmp_path):
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has exited (absent, or a zombie left for its parent to reap)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_stop_ends_streams_runs_processes_and_threads(tmp_path):
+    from workflows.engine.store import Store
+
     before = set(threading.enumerate())
     cluster = FakeCluster(tmp_path / "state").start()
     port = cluster.port
     created = create(cluster, spec(script="sleep 60"))
+    name = created["metadata"]["name"]
+    pods = Stream(cluster, PODS + "?watch=true")
+    pods.until(lambda event: event["object"]["status"]["phase"] == "Running")
+    pods.close()
+    runner = int((cluster.state_dir / "default" / "workflows" / name / "runner.pid").read_text())
+    local = Store(cluster.state_dir / "default")
+    (pod_group,) = local.running_process_groups(name)
+    local.close()
     stream = Stream(cluster, WORKFLOWS.format(ns="default") + "?watch=true")
     stream.next()
     cluster.stop()
@@ -602,9 +632,9 @@ def test_stop_ends_streams_runs_and_threads(tmp_path):
     leftover = [thread for thread in set(threading.enumerate()) - before
                 if thread.name.startswith(("fake-", "Thread-"))]
     assert leftover == []
+    assert _gone(runner) and _gone(pod_group)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-    assert created["metadata"]["name"]
     cluster.stop()  # a second stop does nothing
 
 

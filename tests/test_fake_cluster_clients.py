@@ -265,7 +265,7 @@ def test_argo_sdk_event_stream_logs_and_stop(cluster, argo):
     assert set(events[-1]["object"]) == {"metadata", "status"} and set(events[-1]["object"]["status"]) == {"phase"}
     logs = lines(call(argo, "/api/v1/workflows/{namespace}/{name}/log", namespace="default", name=name,
                       query=[("logOptions.container", "main")]))
-    assert logs == [{"result": {"content": "hello", "podName": name}}, {"result": {"content": "world", "podName": name}}]
+    assert logs == [{"result": {"content": line, "podName": name}} for line in ("hello", "world")]
     pod_logs = lines(call(argo, "/api/v1/workflows/{namespace}/{name}/log", namespace="default", name=name,
                           query=[("podName", "other"), ("logOptions.container", "main")]))
     assert pod_logs == []

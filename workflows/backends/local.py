@@ -129,9 +129,16 @@ class LocalBackend(Backend):
 
     def stop(self, name: str) -> None:
         """Ask the runner to stop: pods are killed, the exit handler runs, the workflow ends ``Failed``."""
+        self._ask_runner(name, "stop")
+
+    def terminate(self, name: str) -> None:
+        """Ask the runner to terminate (Argo's ``shutdown: Terminate``): as :meth:`stop`, without exit handler."""
+        self._ask_runner(name, "terminate")
+
+    def _ask_runner(self, name: str, how: str) -> None:
         if not self.store.exists(name):
             raise WorkflowNotFound(name)
-        if self.store.request_stop(name, "stop"):
+        if self.store.request_stop(name, how):
             self._signal_runner(name)
 
     # --- housekeeping --------------------------------------------------------------------------------------------

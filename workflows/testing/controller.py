@@ -10,6 +10,8 @@ labels, and one pod per ``Pod`` node, as Argo's controller writes them.
 from __future__ import annotations
 
 import logging
+import os
+import select
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,18 @@ POD_PHASES = {"Pending": "Pending", "Running": "Running", "Succeeded": "Succeede
               "Error": "Failed"}
 #: The image of Argo's ``wait`` sidecar, shown in fake pods.
 EXECUTOR_IMAGE = "quay.io/argoproj/argoexec:latest"
+
+
+def _wait_for_exit(pid: int) -> None:
+    """Block until process ``pid`` has exited (through a pidfd: no polling); at once if it is gone."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        select.select([pidfd], [], [])
+    finally:
+        os.close(pidfd)
 
 
 def argo_pod_name(workflow: str, node_name: str, template_name: str) -> str:
@@ -109,11 +123,7 @@ class LocalController:
         run.submitted.wait()
         backend = self._backend(namespace)
         try:
-            if strategy == "Terminate":
-                if backend.store.request_stop(name, "terminate"):
-                    backend._signal_runner(name)  # the local backend's own way to reach its runner
-            else:
-                backend.stop(name)
+            (backend.terminate if strategy == "Terminate" else backend.stop)(name)
         except WorkflowNotFound:
             pass
         finally:
@@ -173,14 +183,27 @@ class LocalController:
         self._write_status(namespace, name, status)
 
     def close(self) -> None:
-        """Terminate every local run still going and wait for the threads following them."""
+        """Terminate every local run still going; wait for their runner processes and the threads following them."""
         with self._lock:
             runs = dict(self._runs)
         for (namespace, name), run in runs.items():
             if run.thread.is_alive():
+                run.submitted.wait()
+                runner = self._runner_pid(namespace, name)
                 self.deleted(namespace, name)
+                if runner is not None:
+                    _wait_for_exit(runner)
         for run in runs.values():
             run.thread.join()
+
+    def _runner_pid(self, namespace: str, name: str) -> int | None:
+        backend = self._backend(namespace)
+        try:
+            return int(backend.store.runner_file(name, "pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        finally:
+            backend.store.close()
 
     # --- running ---------------------------------------------------------------------------------------------------
 
