@@ -346,3 +346,18 @@ def test_a_deleted_workflow_ends_the_wait(held_backend, held):
     argo.delete_workflow(name, backend=held_backend)
     with pytest.raises(WorkflowNotFound, match=name):
         result()
+
+
+def write_big():
+    import os
+
+    for index in range(3):
+        with open(os.path.join(os.environ["shared_directory"], f"part{index}.txt"), "w") as out:
+            out.write("x" * 100_000)
+
+
+def test_a_result_too_large_for_the_workflow_names_the_limit(backend, cluster):
+    from workflows.backends.results import ResultTooLarge
+
+    with pytest.raises(ResultTooLarge, match=r"big-\w{5}.*300\d\d\d bytes.*256 KiB"):
+        DistributedSyncOperationWithResults("big", PythonTask("big", write_big)).execute(WAIT, backend=backend)

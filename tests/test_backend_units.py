@@ -204,7 +204,9 @@ def test_importing_a_cluster_backend_module_loads_no_client():
     import subprocess
     import sys
 
-    code = ("import sys, workflows.backends.kubernetes, workflows.backends.argo_server\n"
+    code = ("import sys, workflows, workflows.cli, workflows.testing\n"
+            "from workflows import argo, backends, operations, tasks\n"
+            "import workflows.backends.kubernetes, workflows.backends.argo_server\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'argo_workflows')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr

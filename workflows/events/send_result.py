@@ -9,7 +9,9 @@ directory (``$shared_directory``):
 - content is the file's exact text, decoded as UTF-8 (no newline translation);
 - a file that is not valid UTF-8, or larger than :data:`MAX_FILE_SIZE` (1 MiB,
   CloudHarness's limit), is left out with a warning;
-- an empty directory publishes ``{}``, so the waiting caller gets an answer.
+- an empty directory publishes ``{}``, so the waiting caller gets an answer;
+- the message is also written where ``$WORKFLOWS_RESULT_FILE`` says, the output parameter that carries it
+  in the workflow's status to a cluster backend without a broker (:mod:`workflows.backends.results`).
 
 Exit status: 0 when published, 2 when the environment is incomplete or the
 directory is missing, 1 when publishing failed.
