@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 USER_TESTS = textwrap.dedent('''
     import os
@@ -59,12 +63,25 @@ USER_TESTS = textwrap.dedent('''
 ''')
 
 
-def test_fixtures_point_the_library_at_a_fake_cluster_and_clean_up(tmp_path):
-    (tmp_path / "test_user.py").write_text(USER_TESTS)
+def run_pytest(folder: Path, source: str) -> subprocess.CompletedProcess:
+    """Run ``source`` as a test file with pytest in a fresh process, as a user's project would."""
+    (folder / "test_user.py").write_text(source)
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("WORKFLOWS_", "ARGO_", "KAFKA_", "KUBE"))}
-    env["WORKFLOWS_HOME"] = str(tmp_path / "home")
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    env["WORKFLOWS_HOME"] = str(folder / "home")
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_fixtures_point_the_library_at_a_fake_cluster_and_clean_up(tmp_path):
+    result = run_pytest(tmp_path, USER_TESTS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout
+
+
+def test_the_readme_example_passes(tmp_path):
+    section = README.read_text().split("## Testing code that runs workflows", 1)[1]
+    example = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    result = run_pytest(tmp_path, example)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
