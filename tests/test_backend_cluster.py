@@ -361,3 +361,15 @@ def test_a_result_too_large_for_the_workflow_names_the_limit(backend, cluster):
 
     with pytest.raises(ResultTooLarge, match=r"big-\w{5}.*300\d\d\d bytes.*256 KiB"):
         DistributedSyncOperationWithResults("big", PythonTask("big", write_big)).execute(WAIT, backend=backend)
+
+
+def test_a_wait_without_deadline_renews_its_watch(held_backend, held, monkeypatch):
+    from workflows.backends import cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "WATCH_RENEWAL", 1)  # the server ends each watch after 1 s
+    result = in_background(lambda: DistributedSyncOperation("renew", CommandBasedTask("t", ["true"])).execute(
+        backend=held_backend))
+    name = only_workflow(held)
+    wait_until(lambda: watches(held, name) >= 3, "two renewals of the watch")
+    held.finish(name, "Succeeded")
+    assert result().succeeded()

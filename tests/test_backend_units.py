@@ -263,3 +263,9 @@ def test_node_order_breaks_same_second_ties_by_the_step_chain():
         "wf-late": {"type": "Pod", "startedAt": "2026-11-27T11:59:59Z"},
     }}}
     assert node_order(workflow) == ["wf-late", "wf", "wf-g1", "wf-1", "wf-g2", "wf-9"]
+
+
+def test_argo_ends_event_streams_with_eof():
+    from workflows.backends.argo_server import _is_end
+
+    assert _is_end("EOF") and not _is_end("too old resource version: 1 (2)")

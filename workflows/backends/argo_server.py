@@ -117,6 +117,12 @@ def _failure(error: Exception) -> ApiFailure:
     return ApiFailure(None, f"{type(error).__name__}: {error}")
 
 
+def _is_end(message: str) -> bool:
+    """Whether an event stream's error is Argo Server's way to end it: the watch under it closed (``io.EOF``,
+    sent with code ResourceExhausted), at ``listOptions.timeoutSeconds`` say."""
+    return message.strip() == "EOF"
+
+
 def _stream_error(error: dict[str, Any]) -> dict[str, Any]:
     """grpc-gateway's in-stream ``error`` as a Kubernetes ``Status`` (410 when the resourceVersion expired, whatever
     code Argo gave it)."""
@@ -203,12 +209,18 @@ class ArgoServerBackend(ClusterBackend):
                                         ("listOptions.timeoutSeconds", str(max(1, int(timeout + 0.999))))]
         if version:
             query.append(("listOptions.resourceVersion", version))
-        response = self._send("GET", "/api/v1/workflow-events/{namespace}", query=query,
-                              timeout=(REQUEST_TIMEOUT[0], timeout + 1))
+        try:
+            response = self._send("GET", "/api/v1/workflow-events/{namespace}", query=query,
+                                  timeout=(REQUEST_TIMEOUT[0], timeout + 1))
+        except ApiFailure as failure:
+            if _is_end(failure.message):
+                return
+            raise
         try:
             for line in json_lines(response.stream(amt=None, decode_content=True)):
                 if "error" in line:
-                    yield "ERROR", _stream_error(line["error"])
+                    if not _is_end(str(line["error"].get("message"))):
+                        yield "ERROR", _stream_error(line["error"])
                     return
                 event = line.get("result") or {}
                 yield event.get("type", ""), event.get("object") or {}
