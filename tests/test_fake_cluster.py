@@ -455,6 +455,8 @@ def test_hold_release_and_finish(cluster):
         cluster.release("held")
     with pytest.raises(ValueError, match="phase='Done'"):
         cluster.finish("held", "Done")
+    with pytest.raises(ValueError, match="end_phase='Done'"):
+        cluster.end_phase = "Done"
 
 
 def test_stopping_a_held_workflow_ends_it_failed(cluster):
@@ -504,6 +506,27 @@ def test_bearer_token_is_checked(tmp_path):
         assert status == 401
         status, _, _ = call(secured, "GET", WORKFLOWS.format(ns="default"), headers={"Authorization": "Bearer s3cret"})
         assert status == 200
+
+
+def test_token_can_change_while_running(cluster):
+    assert call(cluster, "GET", "/version")[0] == 200
+    cluster.token = "new"
+    assert call(cluster, "GET", "/version")[0] == 401
+    assert call(cluster, "GET", "/version", headers={"Authorization": "Bearer new"})[0] == 200
+
+
+def test_chunked_request_bodies_are_read(cluster):
+    cluster.controller = False
+    connection = http.client.HTTPConnection("127.0.0.1", cluster.port, timeout=TIMEOUT)
+    try:
+        data = json.dumps(spec(name="chunked")).encode()
+        connection.request("POST", WORKFLOWS.format(ns="default"), body=iter([data[:10], data[10:]]),
+                           headers={"Content-Type": "application/json"}, encode_chunked=True)
+        assert connection.getresponse().read() and cluster.workflow("chunked") is not None
+        connection.request("GET", "/version")  # the connection is still in step
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
 
 
 def test_latency_delays_answers(cluster):

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..engine.store import FINISHED_PHASES
 from .api import WORKFLOWS
 from .argo_api import ArgoApi
 from .controller import ControllerOptions, LocalController
@@ -29,7 +30,7 @@ class FakeCluster:
     ``hold`` keeps new workflows ``Pending`` until :meth:`release` or :meth:`finish`; ``end_phase`` ends them
     at once with that phase without running them; ``controller=False`` leaves them without any status;
     ``latency`` delays every answer. These four can be changed at any time through the attributes of the
-    same names. Use it as a context manager, or call :meth:`start` and :meth:`stop`.
+    same names, as can ``token``. Use it as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
     def __init__(self, state_dir: str | Path | None = None, *, token: str | None = None,
@@ -38,6 +39,7 @@ class FakeCluster:
         self.namespace = namespace
         self.token = token
         self.hold = hold
+        self._end_phase: str | None = None
         self.end_phase = end_phase
         self.controller = controller
         self.latency = latency
@@ -51,6 +53,17 @@ class FakeCluster:
         self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
 
+    @property
+    def end_phase(self) -> str | None:
+        """The phase every new workflow ends with at once, without running (``None``: they run)."""
+        return self._end_phase
+
+    @end_phase.setter
+    def end_phase(self, phase: str | None) -> None:
+        if phase is not None and phase not in FINISHED_PHASES:
+            raise ValueError(f"end_phase={phase!r}: expected one of {', '.join(FINISHED_PHASES)} or None")
+        self._end_phase = phase
+
     def _controller_options(self) -> ControllerOptions:
         return ControllerOptions(enabled=self.controller, hold=self.hold, end_phase=self.end_phase)
 
@@ -63,7 +76,7 @@ class FakeCluster:
         router = Router(KubeFlavour())
         ArgoApi(self.service).register(router)
         KubeApi(self.service).register(router)
-        self._server = FakeServer(router, self.faults, self.token, lambda: self.latency, self._requests)
+        self._server = FakeServer(router, self.faults, lambda: self.token, lambda: self.latency, self._requests)
         self._thread = threading.Thread(target=self._server.serve, name="fake-cluster", daemon=True)
         self._thread.start()
         return self

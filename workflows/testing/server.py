@@ -123,8 +123,8 @@ class FakeServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
 
-    def __init__(self, router: Router, faults: Faults, token: str | None, latency: Callable[[], float],
-                 requests: list[Request]) -> None:
+    def __init__(self, router: Router, faults: Faults, token: Callable[[], str | None],
+                 latency: Callable[[], float], requests: list[Request]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.router = router
         self.faults = faults
@@ -214,10 +214,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         server = self.server
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
         request = Request(
             self.command, parts.path, {key: values[-1] for key, values in parse_qs(parts.query, True).items()},
-            {key.lower(): value for key, value in self.headers.items()}, self.rfile.read(length) if length else b"",
+            {key.lower(): value for key, value in self.headers.items()}, self._body(),
         )
         server.requests.append(request)
         route, arguments, flavour = server.router.resolve(request.method, request.path)
@@ -250,8 +249,23 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(answer)
 
+    def _body(self) -> bytes:
+        """The request body, sent with a ``Content-Length`` or in chunks."""
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+        body = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline()
+
     def _check_token(self, request: Request) -> None:
-        token = self.server.token
+        token = self.server.token()
         if token is not None and request.headers.get("authorization") != f"Bearer {token}":
             raise ApiError(401, "Unauthorized", "Unauthorized")
 
