@@ -476,6 +476,43 @@ def test_end_phase_ends_workflows_without_running_them(cluster):
     assert not call(cluster, "GET", "/api/v1/namespaces/default/pods")[2]["items"]
 
 
+def test_ttl_strategy_deletes_finished_workflows(cluster):
+    cluster.end_phase = "Failed"
+    kept = spec(name="kept")
+    kept["spec"]["ttlStrategy"] = {"secondsAfterSuccess": 0}
+    short = spec(name="short")
+    short["spec"]["ttlStrategy"] = {"secondsAfterSuccess": 3600, "secondsAfterFailure": 0}
+    stream = Stream(cluster, WORKFLOWS.format(ns="default") + "?watch=true")
+    try:
+        create(cluster, kept)
+        create(cluster, short)
+        deleted = stream.until(lambda event: event["type"] == "DELETED")[-1]
+    finally:
+        stream.close()
+    assert deleted["object"]["metadata"]["name"] == "short"
+    assert [item["metadata"]["name"] for item in cluster.workflows()] == ["kept"]
+
+
+def test_pod_gc_deletes_pods_as_the_strategy_says(cluster):
+    collected, kept = pipeline(), pipeline()
+    collected["spec"]["podGC"] = {"strategy": "OnPodCompletion", "deleteDelayDuration": "0s"}
+    kept["spec"]["podGC"] = {"strategy": "OnWorkflowSuccess"}
+    kept["spec"]["templates"][2]["container"]["command"] = ["sh", "-c", "exit 1"]
+    stream = Stream(cluster, PODS + "?watch=true")
+    try:
+        first = create(cluster, collected)
+        gone = first["metadata"]["name"]
+        events = stream.until(lambda event: event["type"] == "DELETED")
+        events += stream.until(lambda event: event["type"] == "DELETED")
+    finally:
+        stream.close()
+    assert {event["object"]["metadata"]["labels"]["workflows.argoproj.io/workflow"] for event in events} == {gone}
+    assert phase(watch_to_end(cluster, create(cluster, kept))[-1]["object"]) == "Failed"
+    _, _, pods = call(cluster, "GET", PODS)
+    assert len(pods["items"]) == 2 and gone not in json.dumps(pods)
+    assert phase(watch_to_end(cluster, first)[-1]["object"]) == "Succeeded"
+
+
 def test_without_controller_workflows_get_no_status(cluster):
     cluster.controller = False
     create(cluster, spec(name="idle"))

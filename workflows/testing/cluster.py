@@ -12,6 +12,7 @@ from typing import Any
 from ..engine.store import FINISHED_PHASES
 from .api import WORKFLOWS
 from .argo_api import ArgoApi
+from .collector import GarbageCollector
 from .controller import ControllerOptions, LocalController
 from .faults import FAIL, LOSE, RESET, Fault, Faults
 from .server import FakeServer, Request, Router
@@ -47,8 +48,10 @@ class FakeCluster:
         self.state_dir = Path(tempfile.mkdtemp(prefix="fake-cluster-")) if state_dir is None else Path(state_dir)
         self.store = ResourceStore()
         self.faults = Faults()
-        self._controller = LocalController(self.store, self.state_dir, self._controller_options)
+        self._collector = GarbageCollector(self.store)
+        self._controller = LocalController(self.store, self.state_dir, self._controller_options, self._collector)
         self.service = ClusterService(self.store, self._controller)
+        self._collector.delete_workflow = self.service.delete_workflow
         self._requests: list[Request] = []
         self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
@@ -90,6 +93,7 @@ class FakeCluster:
         self.store.close_watches()
         self._thread.join()
         server.server_close()
+        self._collector.close()
         self._controller.close()
         if self._own_state:
             shutil.rmtree(self.state_dir, ignore_errors=True)

@@ -25,6 +25,7 @@ from ..engine.store import FINISHED_PHASES, Store
 from ..errors import WorkflowsError
 from ..timestamps import timestamp
 from .api import PODS, WORKFLOWS, ApiError
+from .collector import GarbageCollector
 from .resources import ResourceStore
 from .service import COMPLETED_LABEL, NODE_ID_ANNOTATION, NODE_NAME_ANNOTATION, PHASE_LABEL, WORKFLOW_LABEL
 
@@ -79,13 +80,16 @@ class _Run:
 class LocalController:
     """Runs the fake cluster's workflows with the local engine (or holds or ends them as its options say)."""
 
-    def __init__(self, store: ResourceStore, state_dir: Path, options: Callable[[], ControllerOptions]) -> None:
+    def __init__(self, store: ResourceStore, state_dir: Path, options: Callable[[], ControllerOptions],
+                 collector: GarbageCollector) -> None:
         self.store = store
+        self.collector = collector
         self.state_dir = state_dir
         self.options = options
         self._lock = threading.Lock()
         self._runs: dict[tuple[str, str], _Run] = {}
         self._held: set[tuple[str, str]] = set()
+        self._pods: set[tuple[str, str]] = set()  # every pod made, so that none is made twice
 
     def _backend(self, namespace: str) -> LocalBackend:
         return LocalBackend(Store(self.state_dir / namespace))
@@ -261,16 +265,25 @@ class LocalController:
         labels = {WORKFLOW_LABEL: workflow["metadata"]["name"],
                   COMPLETED_LABEL: "true" if completed or node["phase"] in FINISHED_PHASES else "false"}
         status = {"phase": POD_PHASES[node["phase"]], "startTime": node.get("startedAt")}
+        previous: dict[str, Any] = {}
 
         def change(pod: dict[str, Any]) -> None:
+            previous.update(pod["status"])
             pod["metadata"]["labels"].update(labels)
             pod["status"] = status
 
         try:
             self.store.update(PODS, namespace, name, change)
-            return
         except ApiError:
-            pass
+            if (namespace, name) in self._pods:
+                return  # garbage-collected: not made again
+            self._pods.add((namespace, name))
+            self._create_pod(namespace, workflow, node, name, labels, status)
+        if status["phase"] in ("Succeeded", "Failed") and previous.get("phase") != status["phase"]:
+            self.collector.pod_finished(namespace, workflow, name, status["phase"])
+
+    def _create_pod(self, namespace: str, workflow: dict[str, Any], node: dict[str, Any], name: str,
+                    labels: dict[str, str], status: dict[str, Any]) -> None:
         templates = {template.get("name"): template for template in workflow["spec"].get("templates") or []}
         template = templates.get(node.get("templateName"), {})
         image = (template.get("container") or template.get("script") or {}).get("image", "")
@@ -291,13 +304,19 @@ class LocalController:
     def _write_status(self, namespace: str, name: str, status: dict[str, Any], replace: bool = False) -> None:
         """Set (or, with ``replace``, merge into) the workflow's status and its phase labels."""
 
+        previous: dict[str, Any] = {}
+
         def change(workflow: dict[str, Any]) -> None:
-            workflow["status"] = dict(status) if replace else {**(workflow.get("status") or {}), **status}
+            previous.update(workflow.get("status") or {})
+            workflow["status"] = dict(status) if replace else {**previous, **status}
             labels = workflow["metadata"].setdefault("labels", {})
             labels[PHASE_LABEL] = workflow["status"]["phase"]
             labels[COMPLETED_LABEL] = "true" if workflow["status"]["phase"] in FINISHED_PHASES else "false"
 
         try:
-            self.store.update(WORKFLOWS, namespace, name, change)
+            updated = self.store.update(WORKFLOWS, namespace, name, change)
         except ApiError as error:
             log.debug("workflow %s/%s: status not written: %s", namespace, name, error)
+            return
+        if updated["status"]["phase"] in FINISHED_PHASES and previous.get("phase") not in FINISHED_PHASES:
+            self.collector.workflow_finished(namespace, updated)
