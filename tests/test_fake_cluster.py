@@ -455,6 +455,8 @@ def test_hold_release_and_finish(cluster):
         cluster.release("held")
     with pytest.raises(ValueError, match="phase='Done'"):
         cluster.finish("held", "Done")
+    with pytest.raises(ValueError, match="default/missing: no such workflow"):
+        cluster.finish("missing", "Failed")
     with pytest.raises(ValueError, match="end_phase='Done'"):
         cluster.end_phase = "Done"
 

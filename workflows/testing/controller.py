@@ -175,6 +175,8 @@ class LocalController:
         """End the workflow now with ``phase``; a local run still going is stopped and no longer followed."""
         if phase not in FINISHED_PHASES:
             raise ValueError(f"phase={phase!r}: expected one of {', '.join(FINISHED_PHASES)}")
+        if self.store.find(WORKFLOWS, namespace, name) is None:
+            raise ValueError(f"workflow {namespace}/{name}: no such workflow")
         with self._lock:
             run = self._runs.get((namespace, name))
             self._held.discard((namespace, name))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import socket
 import struct
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,21 +69,21 @@ class StreamAnswer:
 
     items: Iterator[dict[str, Any]]
     watch: bool = True
-    """Whether :meth:`~workflows.testing.FakeCluster.drop_next_watches` and ``drop_watches`` apply to it."""
+    """Whether it counts as a watch for :meth:`~workflows.testing.FakeCluster.drop_next_watches`."""
     eager_headers: bool = True
     """Send ``200`` before the first item (the API server) or only with it (a gRPC gateway)."""
 
 
-class Flavour:
+class Flavour(ABC):
     """How an API writes its errors (Kubernetes ``Status`` or Argo Server's gRPC-gateway JSON)."""
 
+    @abstractmethod
     def error(self, error: ApiError) -> tuple[int, dict[str, Any]]:
         """HTTP status and body of ``error`` as a plain answer."""
-        raise NotImplementedError
 
+    @abstractmethod
     def stream_error(self, error: ApiError) -> tuple[int, dict[str, Any]]:
         """HTTP status (used when nothing was sent yet) and the stream item carrying ``error``."""
-        raise NotImplementedError
 
 
 @dataclass
@@ -105,16 +107,26 @@ class Router:
         """Serve ``method`` on paths fully matching ``pattern`` with ``handler(request, **groups)``."""
         self.routes.append(Route(method, re.compile(pattern + r"\Z"), handler, flavour))
 
-    def resolve(self, method: str, path: str) -> tuple[Route | None, dict[str, str], Flavour]:
-        """The route of the request and its path arguments; ``(None, {}, flavour)`` when there is none."""
+    def resolve(self, method: str, path: str) -> tuple[Callable[[Request], Any], Flavour]:
+        """The handler of a request (its path arguments bound) and the flavour of its errors; for a path or a
+        method no route serves, a handler raising the API server's 404 or 405."""
         flavour = None
         for route in self.routes:
             match = route.pattern.match(path)
             if match:
                 flavour = flavour or route.flavour
                 if route.method == method:
-                    return route, match.groupdict(), route.flavour
-        return None, {"allowed": flavour is not None}, flavour or self.fallback
+                    return functools.partial(route.handler, **match.groupdict()), route.flavour
+        if flavour is not None:
+            error = ApiError(405, "MethodNotAllowed",
+                             f"the server does not allow this method on the requested resource: {method} {path}")
+        else:
+            error = ApiError(404, "NotFound", "the server could not find the requested resource")
+
+        def refuse(request: Request) -> Any:
+            raise error
+
+        return refuse, flavour or self.fallback
 
 
 class FakeServer(ThreadingHTTPServer):
@@ -219,7 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
             {key.lower(): value for key, value in self.headers.items()}, self._body(),
         )
         server.requests.append(request)
-        route, arguments, flavour = server.router.resolve(request.method, request.path)
+        handler, flavour = server.router.resolve(request.method, request.path)
+        fault = None
         try:
             delay = server.latency()
             if delay > 0:
@@ -232,17 +245,12 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(fault.status, _REASONS.get(fault.status, "InternalError"),
                                f"fault injected by the fake cluster: {fault.status}", headers=headers)
             self._check_token(request)
-            if route is None:
-                if arguments["allowed"]:
-                    raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the "
-                                   f"requested resource: {request.method} {request.path}")
-                raise ApiError(404, "NotFound", "the server could not find the requested resource")
-            answer = route.handler(request, **arguments)
-            if fault is not None and fault.action == LOSE:
-                self._reset()
+            answer = handler(request)
         except ApiError as error:
             status, body = flavour.error(error)
             answer = JsonAnswer(status, body, error.headers)
+        if fault is not None and fault.action == LOSE:
+            self._reset()  # done, answer lost
         request.status = answer.status if isinstance(answer, JsonAnswer) else 200
         if isinstance(answer, StreamAnswer):
             self._stream(answer, flavour)
