@@ -266,6 +266,13 @@ def test_argo_sdk_event_stream_logs_and_stop(cluster, argo):
     logs = lines(call(argo, "/api/v1/workflows/{namespace}/{name}/log", namespace="default", name=name,
                       query=[("logOptions.container", "main")]))
     assert logs == [{"result": {"content": line, "podName": name}} for line in ("hello", "world")]
+    blank = json.loads(call(argo, "/api/v1/workflows/{namespace}", "POST", {"workflow": workflow("echo; echo x")},
+                            namespace="default").data)["metadata"]["name"]
+    events_until_finished(argo, blank)
+    assert lines(call(argo, "/api/v1/workflows/{namespace}/{name}/log", namespace="default", name=blank,
+                      query=[("logOptions.container", "main")])) == [
+        {"result": {"podName": blank}}, {"result": {"content": "x", "podName": blank}}]  # omitempty, as Argo
+    assert json.loads(call(argo, "/api/v1/version").data)["version"].startswith("v3.7")
     pod_logs = lines(call(argo, "/api/v1/workflows/{namespace}/{name}/log", namespace="default", name=name,
                           query=[("podName", "other"), ("logOptions.container", "main")]))
     assert pod_logs == []

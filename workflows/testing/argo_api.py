@@ -20,6 +20,9 @@ from .service import MERGE_PATCH, ClusterService
 NAMESPACE = r"(?P<namespace>[a-z0-9][-a-z0-9]*)"
 NAME = r"(?P<name>[^/]+)"
 FINISHED = ("Succeeded", "Failed", "Error")
+#: What ``/api/v1/version`` answers: the Argo release the argo-workflows SDK 6.7 was generated for.
+VERSION = {"version": "v3.7.9", "buildDate": "2026-01-01T00:00:00Z", "gitCommit": "0" * 40, "gitTag": "v3.7.9",
+           "gitTreeState": "clean", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64"}
 #: Argo Server's answer to a missing or wrong bearer token.
 UNAUTHENTICATED = "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/"
 # Argo's ToStatusError (HTTP status of a Kubernetes error → gRPC code), then the gateway's gRPC code → HTTP status.
@@ -109,6 +112,7 @@ class ArgoApi:
         """Add the routes to ``router``."""
         flavour = ArgoFlavour()
         base = "/api/v1/workflows/" + NAMESPACE
+        router.add("GET", "/api/v1/version", lambda request: JsonAnswer(200, VERSION), flavour)
         router.add("POST", base, self.create, flavour)
         router.add("GET", base, self.list, flavour)
         router.add("GET", base + "/" + NAME, self.get, flavour)
@@ -189,7 +193,8 @@ class ArgoApi:
                     continue
                 lines = self.service.pod_log(namespace, pod_id, container).splitlines()
                 for line in lines[sent.get(pod_id, 0):]:
-                    yield {"result": {"content": line, "podName": pod_id}}
+                    # proto3 fields are omitempty: an empty line has no "content"
+                    yield {"result": {"content": line, "podName": pod_id} if line else {"podName": pod_id}}
                 sent[pod_id] = len(lines)
             workflow = self.service.store.find(WORKFLOWS, namespace, name)
             if workflow is None or (workflow.get("status") or {}).get("phase") in FINISHED:

@@ -63,6 +63,7 @@ class FakeCluster:
 
     @end_phase.setter
     def end_phase(self, phase: str | None) -> None:
+        """Set it (a finished phase or ``None``)."""
         if phase is not None and phase not in FINISHED_PHASES:
             raise ValueError(f"end_phase={phase!r}: expected one of {', '.join(FINISHED_PHASES)} or None")
         self._end_phase = phase

@@ -8,7 +8,7 @@ from typing import Any
 
 from .api import PODS, WORKFLOWS, ApiError, Kind, bad_request
 from .server import Flavour, JsonAnswer, Request, Router, StreamAnswer
-from .selection import parse_selectors
+from .selection import Selector, parse_selectors
 from .service import ClusterService
 
 WORKFLOWS_PATH = r"/apis/argoproj\.io/v1alpha1"
@@ -128,7 +128,7 @@ class KubeApi:
         return JsonAnswer(200, {"apiVersion": kind.api_version, "kind": f"{kind.kind}List", "metadata": metadata,
                                 "items": items})
 
-    def _watch(self, kind: Kind, namespace: str | None, selector, since: int | None, deadline: float | None,
+    def _watch(self, kind: Kind, namespace: str | None, selector: Selector, since: int | None, deadline: float | None,
                bookmarks: bool) -> Iterator[dict[str, Any]]:
         for event_type, obj in self.service.store.watch(kind, namespace, selector, since, deadline):
             yield {"type": event_type, "object": obj}

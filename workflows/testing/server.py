@@ -195,6 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: FakeServer
 
     def handle(self) -> None:
+        """Serve the connection's requests until it closes or is reset."""
         try:
             super().handle()
         except _ConnectionReset:
@@ -203,10 +204,12 @@ class _Handler(BaseHTTPRequestHandler):
             log.debug("connection from %s ended: %s", self.address_string(), error)
 
     def setup(self) -> None:
+        """Start the connection, known to the server."""
         super().setup()
         self.server.track(self.connection, True)
 
     def finish(self) -> None:
+        """End the connection, forgotten by the server."""
         self.server.track(self.connection, False)
         try:
             super().finish()
@@ -214,9 +217,11 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        """Access lines go to the debug log, not to stderr."""
         log.debug("%s " + format, self.address_string(), *args)
 
     def do_GET(self) -> None:  # noqa: N802 - the base class's naming
+        """Every method is served by the router."""
         self._serve()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
