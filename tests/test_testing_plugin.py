@@ -55,6 +55,24 @@ USER_TESTS = textwrap.dedent('''
         assert workflow.wait(60).failed()
 
 
+    class TestWithOptions:
+        @pytest.fixture
+        def fake_cluster_options(self):
+            return {"token": "s3cret", "namespace": "team"}
+
+        def test_token_and_namespace_reach_the_library(self, fake_argo_server):
+            assert os.environ["ARGO_TOKEN"] == "Bearer s3cret" and os.environ["ARGO_NAMESPACE"] == "team"
+            workflow = run(fake_argo_server)
+            assert workflow.raw["metadata"]["namespace"] == "team"
+            assert all(request.headers["authorization"] == "Bearer s3cret" for request in fake_argo_server.requests)
+
+        def test_a_bad_token_is_a_clear_error(self, fake_cluster):
+            fake_cluster.token = "changed"
+            with pytest.raises(argo.WorkflowException) as raised:
+                argo.get_workflows()
+            assert raised.value.status == 401
+
+
     def test_after_the_fixtures():
         assert "KUBECONFIG" not in os.environ and "ARGO_SERVER" not in os.environ
         for port in ports:
@@ -76,7 +94,7 @@ def run_pytest(folder: Path, source: str) -> subprocess.CompletedProcess:
 def test_fixtures_point_the_library_at_a_fake_cluster_and_clean_up(tmp_path):
     result = run_pytest(tmp_path, USER_TESTS)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_the_readme_example_passes(tmp_path):
