@@ -49,6 +49,10 @@ def test_generated_names_use_the_api_servers_alphabet():
         assert set(name[4:]) <= set(NAME_ALPHABET)
 
 
+def test_a_long_prefix_is_cut_as_the_api_server_cuts_it():
+    assert len(generate_name("x" * 80)) == 63
+
+
 def test_backoff_is_capped_and_honours_retry_after():
     policy = RetryPolicy(attempts=5, base=0.1, cap=0.5)
     assert 0.05 <= policy.delay(1) <= 0.1

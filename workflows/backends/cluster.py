@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import WorkflowsError
-from ..naming import GENERATED_SUFFIX_LENGTH
+from ..errors import BadOperationConfiguration, WorkflowsError
+from ..naming import GENERATED_SUFFIX_LENGTH, MAX_OBJECT_NAME
 from . import Backend
 from .retry import RETRYABLE_STATUSES, RetryPolicy
 
@@ -65,8 +65,9 @@ class ApiFailure(WorkflowsError):
 
 
 def generate_name(prefix: str) -> str:
-    """``prefix`` and 5 characters of the API server's alphabet, as ``metadata.generateName`` would give."""
-    return prefix + "".join(secrets.choice(NAME_ALPHABET) for _ in range(GENERATED_SUFFIX_LENGTH))
+    """``prefix`` (cut to leave room, as the API server does) and 5 characters of the API server's alphabet, as
+    ``metadata.generateName`` would give."""
+    return prefix[:MAX_OBJECT_NAME - GENERATED_SUFFIX_LENGTH] + "".join(secrets.choice(NAME_ALPHABET) for _ in range(GENERATED_SUFFIX_LENGTH))
 
 
 def is_finished(workflow: dict[str, Any]) -> bool:
@@ -177,7 +178,8 @@ class ClusterBackend(Backend):
         fixed = metadata.pop("name", None)
         prefix = metadata.pop("generateName", None)
         if fixed is None and not prefix:
-            raise WorkflowsError("the workflow has neither metadata.name nor metadata.generateName")
+            raise BadOperationConfiguration(f"metadata={spec.get('metadata')!r}: the workflow has neither a name nor "
+                                            "a generateName")
         metadata["labels"] = {**(metadata.get("labels") or {}), SUBMISSION_LABEL: submission}
         manifest = {**spec, "metadata": metadata}
         collisions = 0
