@@ -216,8 +216,8 @@ def test_continue_token_expires_with_compaction(cluster):
     for index in range(3):
         create(cluster, spec(name=f"wf-{index}"))
     _, _, page = call(cluster, "GET", WORKFLOWS.format(ns="default") + "?limit=1")
-    cluster.compact()
     create(cluster, spec(name="wf-9"))
+    cluster.compact()
     token = page["metadata"]["continue"]
     status, _, body = call(cluster, "GET", WORKFLOWS.format(ns="default") + f"?limit=1&continue={token}")
     assert (status, body["reason"], body["code"]) == (410, "Expired", 410)

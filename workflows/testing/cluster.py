@@ -175,7 +175,8 @@ class FakeCluster:
         self.faults.drop_watches(count, after_events)
 
     def compact(self) -> None:
-        """Expire every resourceVersion up to now: a watch from one of them gets a 410 ``Expired`` error."""
+        """Expire the history: a watch or a continue token from a resourceVersion older than the current one
+        gets a 410 ``Expired`` error (as after etcd compacts)."""
         self.store.compact()
 
     # --- the controller --------------------------------------------------------------------------------------------

@@ -88,13 +88,14 @@ class ResourceStore:
         """Matching objects in key order (namespace, name), the list's resourceVersion and the next continue token.
 
         ``namespace`` ``None`` lists every namespace. As the API server does, a continue token carries
-        the resourceVersion of the first page; once that is expired the token is refused with 410.
+        the resourceVersion of the first page; once that is expired the token is refused with 410. (Unlike
+        the API server, later pages show objects as they are now, not as of the first page.)
         """
         with self._changed:
             revision, start = self._revision, ""
             if continue_token:
                 revision, start = self._decode_continue(continue_token)
-                if revision < self._oldest:
+                if revision + 1 < self._oldest:
                     raise ApiError(410, "Expired", "The provided continue parameter is too old to display a "
                                    "consistent list result. You can start a new list without the continue parameter.")
             keys = sorted(key for key in self._objects if key[0] == kind.plural
@@ -197,7 +198,8 @@ class ResourceStore:
         self._changed.notify_all()
 
     def compact(self) -> None:
-        """Forget the history: every resourceVersion up to now is expired for watches and continue tokens."""
+        """Forget the history: every resourceVersion before the current one is expired for watches and continue
+        tokens (as after etcd compacts at the current revision)."""
         with self._changed:
             self._history.clear()
             self._oldest = self._revision + 1
