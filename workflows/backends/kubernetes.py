@@ -11,13 +11,14 @@ from __future__ import annotations
 import http.client
 import json
 import math
+import os
 from collections.abc import Iterator
 from typing import Any
 
 from .cluster import (MAIN_CONTAINER, NODE_ID_ANNOTATION, REQUEST_TIMEOUT, WORKFLOW_LABEL, ApiFailure, ClusterBackend,
                       Page, json_lines,
                       pod_nodes)
-from .kubeconfig import kubeconfig_identity, load_configuration
+from .kubeconfig import DEFAULT_NAMESPACE, kubeconfig_identity, load_configuration
 from .retry import RetryPolicy, retry_after_seconds
 
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "workflows"
@@ -67,7 +68,8 @@ class KubernetesBackend(ClusterBackend):
             configuration, configured, self.where = load_configuration(context)
             api_client = client.ApiClient(configuration)
         else:
-            configured, self.where = "default", "the ApiClient given"
+            configured = os.environ.get("WORKFLOWS_NAMESPACE") or DEFAULT_NAMESPACE
+            self.where = "the ApiClient given"
         super().__init__(namespace or configured, retry)
         self.api_client = api_client
         self.objects = client.CustomObjectsApi(api_client)
