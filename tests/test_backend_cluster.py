@@ -232,7 +232,7 @@ def test_an_empty_phase_is_not_finished(tmp_path, monkeypatch):
     try:
         for kind in KINDS:
             backend = connect(kind, cluster, tmp_path, monkeypatch)
-            with pytest.raises(TimeoutError, match="still Pending"):
+            with pytest.raises(TimeoutError, match="has not given it a phase yet"):
                 DistributedSyncOperation("empty", CommandBasedTask("t", ["true"])).execute(0.2, backend=backend)
     finally:
         cluster.stop()

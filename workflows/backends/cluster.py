@@ -274,9 +274,10 @@ class ClusterBackend(Backend):
         while not is_finished(workflow):
             remaining = WATCH_RENEWAL if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
-                phase = (workflow.get("status") or {}).get("phase") or "Pending"
-                raise TimeoutError(f"workflow {name!r} did not finish within {timeout} s (it is still {phase}, "
-                                   "and keeps running)")
+                phase = (workflow.get("status") or {}).get("phase")
+                state = f"it is still {phase}" if phase else "the controller has not given it a phase yet"
+                raise TimeoutError(f"workflow {name!r} did not finish within {timeout} s ({state}, and it keeps "
+                                   "running)")
             started, seen = time.monotonic(), False
             try:
                 for kind, item in self._events(name, version, min(remaining, WATCH_RENEWAL)):
