@@ -273,3 +273,15 @@ def test_argo_ends_event_streams_with_eof():
     from workflows.backends.argo_server import _is_end
 
     assert _is_end("EOF") and not _is_end("too old resource version: 1 (2)")
+
+
+def test_the_shared_local_backend_serves_every_thread():
+    import threading
+
+    backend = backends.get_backend("local")
+    assert backend.list(None, 10, None) == ([], None)
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(backends.get_backend("local").list(None, 10, None)))
+    thread.start()
+    thread.join(60)
+    assert outcome == [([], None)] and backends.get_backend("local") is backend
