@@ -285,3 +285,14 @@ def test_the_shared_local_backend_serves_every_thread():
     thread.start()
     thread.join(60)
     assert outcome == [([], None)] and backends.get_backend("local") is backend
+
+
+def test_argo_tls_is_verified_unless_told_otherwise(monkeypatch):
+    from workflows.backends.argo_server import ArgoServerBackend
+
+    monkeypatch.setenv("ARGO_SERVER", "argo.example:2746")
+    backend = ArgoServerBackend()
+    assert backend.api_client.configuration.host == "https://argo.example:2746"
+    assert backend.api_client.configuration.verify_ssl is True
+    monkeypatch.setenv("ARGO_INSECURE_SKIP_VERIFY", "true")
+    assert ArgoServerBackend().api_client.configuration.verify_ssl is False
