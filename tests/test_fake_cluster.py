@@ -698,6 +698,8 @@ def test_stop_ends_streams_runs_processes_and_threads(tmp_path):
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
     cluster.stop()  # a second stop does nothing
+    with pytest.raises(RuntimeError, match="starts once"):
+        cluster.start()
 
 
 def test_temporary_state_is_removed_at_stop():

@@ -131,12 +131,17 @@ def test_store_watch_semantics():
     with pytest.raises(Expired):
         next(store.watch(WORKFLOWS, "ns", Selector(), since))
     assert list(store.watch(WORKFLOWS, "ns", Selector(), store.revision, deadline=0)) == []
-    watch = store.watch(WORKFLOWS, None, Selector(), store.revision)
+    watch = store.watch(WORKFLOWS, None, Selector(), store.revision)  # started, not read yet
     store.close_watches()
     with pytest.raises(WatchClosed):
         next(watch)
+    store.close()
+    with pytest.raises(WatchClosed):
+        next(store.watch(WORKFLOWS, None, Selector(), store.revision))
     with pytest.raises(ApiError, match='"a" already exists'):
         store.create(WORKFLOWS, "ns", {"metadata": {"name": "a"}})
     named = [store.create(WORKFLOWS, "ns", {"metadata": {"generateName": "g-"}})["metadata"]["name"]
              for _ in range(20)]
     assert len(set(named)) == 20
+    long = store.create(WORKFLOWS, "ns", {"metadata": {"generateName": "p" * 70 + "-"}})["metadata"]["name"]
+    assert len(long) == 63 and long.startswith("p" * 58)  # the prefix cut as the API server cuts it

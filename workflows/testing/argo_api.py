@@ -14,7 +14,7 @@ from typing import Any
 
 from .api import WORKFLOWS, ApiError, bad_request
 from .server import Flavour, JsonAnswer, Request, Router, StreamAnswer
-from .selection import Selector, parse_selectors, selected_name
+from .selection import parse_selectors, selected_name
 from .service import MERGE_PATCH, ClusterService
 
 NAMESPACE = r"(?P<namespace>[a-z0-9][-a-z0-9]*)"
@@ -178,14 +178,15 @@ class ArgoApi:
         pod = pod or request.query.get("podName") or None
         container = request.query.get("logOptions.container") or "main"
         follow = request.flag("logOptions.follow")
-        return StreamAnswer(self._log_lines(namespace, name, pod, container, follow), watch=False,
+        changes = self.service.store.watch(WORKFLOWS, namespace, parse_selectors(
+            "workflows", None, f"metadata.name={name}"), None) if follow else iter(())
+        return StreamAnswer(self._log_lines(namespace, name, pod, container, changes), watch=False,
                             eager_headers=False)
 
     def _log_lines(self, namespace: str, name: str, pod_name: str | None, container: str,
-                   follow: bool) -> Iterator[dict[str, Any]]:
+                   changes: Iterator[Any]) -> Iterator[dict[str, Any]]:
+        """Each pod's new lines, again after each change of the workflow (``changes``), until it is finished."""
         sent: dict[str, int] = {}
-        changes = self.service.store.watch(WORKFLOWS, namespace, parse_selectors(
-            "workflows", None, f"metadata.name={name}"), None) if follow else iter(())
         while True:
             for pod in self.service.workflow_pods(namespace, name):
                 pod_id = pod["metadata"]["name"]
@@ -218,11 +219,11 @@ class ArgoApi:
         timeout = _positive_int(request, "listOptions.timeoutSeconds", "listOptions.timeoutSeconds must be int")
         deadline = time.monotonic() + timeout if timeout else None
         cleaner = FieldCleaner(query.get("fields"), "result.object.")
-        return StreamAnswer(self._events(namespace, selector, since, deadline, cleaner), eager_headers=False)
+        events = self.service.watch_workflows(namespace, selector, since, deadline)
+        return StreamAnswer(self._events(events, cleaner), eager_headers=False)
 
-    def _events(self, namespace: str, selector: Selector, since: int | None, deadline: float | None,
-                cleaner: FieldCleaner) -> Iterator[dict[str, Any]]:
-        for event_type, workflow in self.service.watch_workflows(namespace, selector, since, deadline):
+    def _events(self, events: Iterator[tuple[str, dict[str, Any]]], cleaner: FieldCleaner) -> Iterator[dict[str, Any]]:
+        for event_type, workflow in events:
             yield {"result": {"type": event_type, "object": cleaner.clean(workflow)}}
         # The Kubernetes watch under it ended (listOptions.timeoutSeconds): Argo Server reports io.EOF as
         # ResourceExhausted.

@@ -53,6 +53,7 @@ class FakeCluster:
         self.service = ClusterService(self.store, self._controller)
         self._collector.delete_workflow = self.service.delete_workflow
         self._requests: list[Request] = []
+        self._stopped = False
         self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -75,8 +76,8 @@ class FakeCluster:
 
     def start(self) -> FakeCluster:
         """Start serving; return ``self``."""
-        if self._server is not None:
-            raise RuntimeError("the fake cluster is already started")
+        if self._server is not None or self._stopped:
+            raise RuntimeError("a fake cluster starts once")
         router = Router(KubeFlavour())
         ArgoApi(self.service).register(router)
         KubeApi(self.service).register(router)
@@ -90,8 +91,9 @@ class FakeCluster:
         server, self._server = self._server, None
         if server is None:
             return
+        self._stopped = True
         server.close_connections()
-        self.store.close_watches()
+        self.store.close()
         self._thread.join()
         server.server_close()
         self._collector.close()

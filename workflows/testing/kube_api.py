@@ -8,7 +8,7 @@ from typing import Any
 
 from .api import PODS, WORKFLOWS, ApiError, Kind, bad_request
 from .server import Flavour, JsonAnswer, Request, Router, StreamAnswer
-from .selection import Selector, parse_selectors
+from .selection import parse_selectors
 from .service import ClusterService
 
 WORKFLOWS_PATH = r"/apis/argoproj\.io/v1alpha1"
@@ -119,7 +119,8 @@ class KubeApi:
             timeout = _int(request, "timeoutSeconds")
             deadline = time.monotonic() + timeout if timeout else None
             bookmarks = request.flag("allowWatchBookmarks")
-            return StreamAnswer(self._watch(kind, namespace, selector, since, deadline, bookmarks))
+            events = self.service.store.watch(kind, namespace, selector, since, deadline)
+            return StreamAnswer(self._watch_events(kind, events, bookmarks))
         items, version, token = self.service.store.list(
             kind, namespace, selector, _int(request, "limit"), request.query.get("continue"))
         metadata = {"resourceVersion": version}
@@ -128,9 +129,9 @@ class KubeApi:
         return JsonAnswer(200, {"apiVersion": kind.api_version, "kind": f"{kind.kind}List", "metadata": metadata,
                                 "items": items})
 
-    def _watch(self, kind: Kind, namespace: str | None, selector: Selector, since: int | None, deadline: float | None,
-               bookmarks: bool) -> Iterator[dict[str, Any]]:
-        for event_type, obj in self.service.store.watch(kind, namespace, selector, since, deadline):
+    def _watch_events(self, kind: Kind, events: Iterator[tuple[str, dict[str, Any]]],
+                      bookmarks: bool) -> Iterator[dict[str, Any]]:
+        for event_type, obj in events:
             yield {"type": event_type, "object": obj}
         if bookmarks:
             yield {"type": "BOOKMARK", "object": {"kind": kind.kind, "apiVersion": kind.api_version,

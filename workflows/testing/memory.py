@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import secrets
 import threading
 import time
 import uuid
@@ -13,7 +12,7 @@ from typing import Any
 from ..argo import Phase, Workflow, WorkflowException, WorkflowNotFound
 from ..backends import Backend
 from ..timestamps import timestamp
-from .resources import NAME_SUFFIX_ALPHABET, NAME_SUFFIX_LENGTH
+from .resources import generate_name
 from .service import COMPLETED_LABEL, PHASE_LABEL
 
 
@@ -54,8 +53,7 @@ class MemoryBackend(Backend):
                 if not metadata.get("generateName"):
                     raise WorkflowException(422, "metadata.name: Required value: name or generateName is required")
                 while not metadata.get("name") or metadata["name"] in self._workflows:
-                    metadata["name"] = metadata["generateName"] + "".join(
-                        secrets.choice(NAME_SUFFIX_ALPHABET) for _ in range(NAME_SUFFIX_LENGTH))
+                    metadata["name"] = generate_name(metadata["generateName"])
             elif metadata["name"] in self._workflows:
                 raise WorkflowException(409, f'workflows.argoproj.io "{metadata["name"]}" already exists')
             metadata.setdefault("namespace", self.namespace)

@@ -29,6 +29,8 @@ from .selection import Selector
 #: The API server's alphabet for ``generateName`` suffixes (no vowels, no look-alike characters).
 NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 NAME_SUFFIX_LENGTH = 5
+#: The API server cuts a longer ``generateName`` to this length before adding the suffix (63 - 5).
+MAX_GENERATED_PREFIX = 58
 #: Events kept for watches; a watch from before the oldest one kept is expired.
 HISTORY_LENGTH = 10_000
 _GENERATE_ATTEMPTS = 8
@@ -50,6 +52,13 @@ class WatchClosed(WorkflowsError):
     """The watch was ended by the cluster (stopped, or its streams dropped on purpose)."""
 
 
+def generate_name(prefix: str) -> str:
+    """A name made from ``generateName`` as the API server makes it: the prefix, cut to
+    :data:`MAX_GENERATED_PREFIX` characters, and 5 random characters of its alphabet."""
+    suffix = "".join(secrets.choice(NAME_SUFFIX_ALPHABET) for _ in range(NAME_SUFFIX_LENGTH))
+    return prefix[:MAX_GENERATED_PREFIX] + suffix
+
+
 class ResourceStore:
     """Every object of the fake cluster, its resourceVersion counter and its event history."""
 
@@ -60,6 +69,7 @@ class ResourceStore:
         self._history: deque[Event] = deque(maxlen=HISTORY_LENGTH)
         self._oldest = 1
         self._generation = 0  # bumped to end every open watch
+        self._closed = False
 
     # --- reading ---------------------------------------------------------------------------------------------------
 
@@ -138,8 +148,7 @@ class ResourceStore:
         with self._changed:
             for _ in range(_GENERATE_ATTEMPTS):
                 if generated:
-                    suffix = "".join(secrets.choice(NAME_SUFFIX_ALPHABET) for _ in range(NAME_SUFFIX_LENGTH))
-                    metadata["name"] = metadata["generateName"] + suffix
+                    metadata["name"] = generate_name(metadata["generateName"])
                 key = (kind.plural, namespace, metadata["name"])
                 if key not in self._objects:
                     break
@@ -210,34 +219,48 @@ class ResourceStore:
             self._generation += 1
             self._changed.notify_all()
 
+    def close(self) -> None:
+        """End every watch, open now or started later."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
     # --- watching --------------------------------------------------------------------------------------------------
 
     def watch(self, kind: Kind, namespace: str | None, selector: Selector, since: int | None,
               deadline: float | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(type, object)`` for each change after resourceVersion ``since``, as the API server's watch.
 
-        ``since`` ``None`` starts with an ``ADDED`` event for every matching object, then follows changes.
-        An object that starts or stops matching ``selector`` appears as ADDED or DELETED. Raises
-        :class:`Expired` (before any event) when ``since`` is older than the history kept, and
-        :class:`WatchClosed` when :meth:`close_watches` is called; returns at ``deadline`` (monotonic).
+        The watch starts when this is called (its first events are those of that moment). ``since`` ``None``
+        starts with an ``ADDED`` event for every matching object, then follows changes. An object that starts
+        or stops matching ``selector`` appears as ADDED or DELETED. Raises :class:`Expired` (before any event)
+        when ``since`` is older than the history kept, and :class:`WatchClosed` once :meth:`close_watches` or
+        :meth:`close` is called; returns at ``deadline`` (monotonic).
         """
         with self._changed:
-            generation = self._generation
+            generation, expired, initial = self._generation, None, []
             if since is None:
                 cursor = self._revision
                 initial = [copy.deepcopy(obj) for key, obj in sorted(self._objects.items())
                            if key[0] == kind.plural and (namespace is None or key[1] == namespace)
                            and selector.matches(obj)]
             else:
+                cursor = since
                 if since + 1 < self._oldest:
-                    raise Expired(since, self._oldest - 1)
-                cursor, initial = since, []
+                    expired = Expired(since, self._oldest - 1)
+        return self._follow(kind, namespace, selector, generation, cursor, initial, expired, deadline)
+
+    def _follow(self, kind: Kind, namespace: str | None, selector: Selector, generation: int, cursor: int,
+                initial: list[dict[str, Any]], expired: Expired | None,
+                deadline: float | None) -> Iterator[tuple[str, dict[str, Any]]]:
+        if expired is not None:
+            raise expired
         for obj in initial:
             yield "ADDED", obj
         while True:
             with self._changed:
                 while True:
-                    if self._generation != generation:
+                    if self._closed or self._generation != generation:
                         raise WatchClosed("the watch was closed by the cluster")
                     if cursor + 1 < self._oldest:
                         raise Expired(cursor, self._oldest - 1)
