@@ -515,6 +515,16 @@ def test_pod_gc_deletes_pods_as_the_strategy_says(cluster):
     assert phase(watch_to_end(cluster, first)[-1]["object"]) == "Succeeded"
 
 
+def test_wait_for_wakes_on_changes_and_times_out(cluster):
+    cluster.end_phase = "Succeeded"
+    creator = threading.Thread(target=lambda: create(cluster, spec(name="later")))
+    creator.start()
+    cluster.wait_for(lambda: phase(cluster.workflow("later") or {}) == "Succeeded")
+    creator.join(TIMEOUT)
+    with pytest.raises(TimeoutError, match="within 0.05 s"):
+        cluster.wait_for(lambda: cluster.workflow("never") is not None, timeout=0.05)
+
+
 def test_without_controller_workflows_get_no_status(cluster):
     cluster.controller = False
     create(cluster, spec(name="idle"))

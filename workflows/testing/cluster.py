@@ -6,6 +6,7 @@ import json
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,10 @@ from .argo_api import ArgoApi
 from .collector import GarbageCollector
 from .controller import ControllerOptions, LocalController
 from .faults import FAIL, LOSE, RESET, Fault, Faults
-from .server import FakeServer, Request, Router
 from .kube_api import KubeApi, KubeFlavour
 from .resources import ResourceStore
 from .selection import Selector
+from .server import FakeServer, Request, Router
 from .service import ClusterService
 
 
@@ -200,6 +201,11 @@ class FakeCluster:
     def workflows(self, namespace: str | None = None) -> list[dict[str, Any]]:
         """Copies of the stored workflows of ``namespace`` (every namespace when ``None``)."""
         return self.store.list(WORKFLOWS, namespace, Selector())[0]
+
+    def wait_for(self, check: Callable[[], bool], timeout: float = 60) -> None:
+        """Block until ``check()`` is true (e.g. ``lambda: len(cluster.workflows()) == 1``), checking again at each
+        change of the cluster's objects, without polling; :class:`TimeoutError` after ``timeout`` seconds."""
+        self.store.wait_for(check, timeout)
 
     @property
     def requests(self) -> list[Request]:

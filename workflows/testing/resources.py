@@ -206,6 +206,17 @@ class ResourceStore:
         self._history.append(Event(self._revision, event_type, kind, namespace, copy.deepcopy(obj), previous))
         self._changed.notify_all()
 
+    def wait_for(self, check: Callable[[], bool], timeout: float) -> None:
+        """Return once ``check()`` is true, checking now and after each change of an object (no polling);
+        :class:`TimeoutError` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not check():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"the fake cluster did not reach the expected state within {timeout} s")
+                self._changed.wait(remaining)
+
     def compact(self) -> None:
         """Forget the history: every resourceVersion before the current one is expired for watches and continue
         tokens (as after etcd compacts at the current revision)."""
