@@ -544,6 +544,24 @@ def test_deleting_a_running_workflow_terminates_it_and_removes_its_pods(cluster)
     assert not (cluster.state_dir / "default" / "workflows" / name).exists()
 
 
+def test_concurrent_clients_get_one_consistent_history(cluster):
+    cluster.end_phase = "Succeeded"
+    stream = Stream(cluster, WORKFLOWS.format(ns="default") + "?watch=true")
+    workers = [threading.Thread(target=lambda: [create(cluster, spec()) for _ in range(5)]) for _ in range(8)]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(TIMEOUT)
+        events = [stream.next() for _ in range(40 * 3)]  # each: added, running, ended
+    finally:
+        stream.close()
+    assert len({item["metadata"]["name"] for item in cluster.workflows()}) == 40
+    versions = [int(event["object"]["metadata"]["resourceVersion"]) for event in events]
+    assert versions == sorted(versions) and len(set(versions)) == len(versions)
+    assert sorted(event["type"] for event in events) == ["ADDED"] * 40 + ["MODIFIED"] * 80
+
+
 # --- authentication, latency, faults ---------------------------------------------------------------------------------
 
 
