@@ -100,7 +100,8 @@ def compute():
 
 
 def wait_until(predicate, what: str, timeout: float = WAIT):
-    """Block until ``predicate()`` is true (checked every 5 ms): syncs the test with the backend's thread."""
+    """Block until ``predicate()`` about the requests the cluster received is true (checked every 5 ms: requests
+    ring no bell; ``FakeCluster.wait_for`` serves conditions on the cluster's objects)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
@@ -141,7 +142,7 @@ def in_background(call):
 
 
 def only_workflow(cluster) -> str:
-    wait_until(lambda: len(cluster.workflows()) == 1, "the workflow to be created")
+    cluster.wait_for(lambda: len(cluster.workflows()) == 1)
     (workflow,) = cluster.workflows()
     return workflow["metadata"]["name"]
 
