@@ -32,7 +32,9 @@ class FakeCluster:
     ``hold`` keeps new workflows ``Pending`` until :meth:`release` or :meth:`finish`; ``end_phase`` ends them
     at once with that phase without running them; ``controller=False`` leaves them without any status;
     ``latency`` delays every answer. These four can be changed at any time through the attributes of the
-    same names, as can ``token``. Use it as a context manager, or call :meth:`start` and :meth:`stop`.
+    same names, as can ``token``. ``namespace`` is the namespace :meth:`write_kubeconfig`, :meth:`argo_env`
+    and the inspection methods use by default. Use it as a context manager, or call :meth:`start` and
+    :meth:`stop` (once each).
     """
 
     def __init__(self, state_dir: str | Path | None = None, *, token: str | None = None,
