@@ -296,3 +296,13 @@ def test_argo_tls_is_verified_unless_told_otherwise(monkeypatch):
     assert backend.api_client.configuration.verify_ssl is True
     monkeypatch.setenv("ARGO_INSECURE_SKIP_VERIFY", "true")
     assert ArgoServerBackend().api_client.configuration.verify_ssl is False
+
+
+def test_a_missing_sdk_is_a_clear_error(monkeypatch):
+    import sys
+
+    from workflows.backends.argo_server import ArgoServerBackend, ArgoServerSettings
+
+    monkeypatch.setitem(sys.modules, "argo_workflows", None)  # as if not installed
+    with pytest.raises(backends.BackendUnavailable, match="pip install 'argo-workflows"):
+        ArgoServerBackend(ArgoServerSettings(server="127.0.0.1:1"))

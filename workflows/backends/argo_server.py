@@ -139,7 +139,11 @@ class ArgoServerBackend(ClusterBackend):
     def __init__(self, settings: ArgoServerSettings | None = None, namespace: str | None = None,
                  retry: RetryPolicy | None = None) -> None:
         """Connect with ``settings`` (default: from the environment); ``namespace`` overrides theirs."""
-        import argo_workflows
+        try:
+            import argo_workflows
+        except ImportError:
+            raise BackendUnavailable("backend 'argo-server' needs the argo-workflows SDK: "
+                                     "pip install 'argo-workflows>=6.7.18'") from None
         import urllib3
 
         settings = settings or ArgoServerSettings.from_environment()

@@ -15,9 +15,18 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from .cluster import (MAIN_CONTAINER, NODE_ID_ANNOTATION, REQUEST_TIMEOUT, WORKFLOW_LABEL, ApiFailure, ClusterBackend,
-                      Page, json_lines,
-                      pod_nodes)
+from . import BackendUnavailable
+from .cluster import (
+    MAIN_CONTAINER,
+    NODE_ID_ANNOTATION,
+    REQUEST_TIMEOUT,
+    WORKFLOW_LABEL,
+    ApiFailure,
+    ClusterBackend,
+    Page,
+    json_lines,
+    pod_nodes,
+)
 from .kubeconfig import DEFAULT_NAMESPACE, kubeconfig_identity, load_configuration
 from .retry import RetryPolicy, retry_after_seconds
 
@@ -62,7 +71,10 @@ class KubernetesBackend(ClusterBackend):
                  retry: RetryPolicy | None = None) -> None:
         """Connect as kubectl would (or through ``api_client``, a ``kubernetes.client.ApiClient``);
         ``namespace`` overrides the configured one."""
-        from kubernetes import client
+        try:
+            from kubernetes import client
+        except ImportError:
+            raise BackendUnavailable("backend 'kubernetes' needs the kubernetes client: pip install kubernetes") from None
 
         if api_client is None:
             configuration, configured, self.where = load_configuration(context)
