@@ -30,7 +30,9 @@ setup(
         "kafka-python>=2.0.3",
     ],
     extras_require={
-        "test": ["pytest>=7", "jsonschema>=4.18"],
+        # The argo-server backend (imported only when that backend is used).
+        "argo-server": ["argo-workflows>=6.7.18"],
+        "test": ["pytest>=7", "jsonschema>=4.18", "argo-workflows>=6.7.18"],
         "bench": ["hera>=5.16"],
     },
     entry_points={
