@@ -55,6 +55,8 @@ def test_every_command_against_the_cluster(kind, cluster, ops, tmp_path, monkeyp
     assert got.returncode == 0 and "Status:   Succeeded" in got.stdout and "first" in got.stdout
     logs = cli("logs", name, "--backend", kind)
     assert logs.returncode == 0 and logs.stdout.splitlines() == ["first: one", "second: two"], logs.stderr
+    followed = cli("logs", name, "--backend", kind, "--follow", "--node", "second")
+    assert followed.returncode == 0 and followed.stdout.splitlines() == ["second: two"], followed.stderr
     waited = cli("wait", name, "--backend", kind, "--timeout", "60")
     assert waited.returncode == 0 and f"{name}: Succeeded" in waited.stdout
     started = cli("run", f"{ops}:slow", "--backend", kind, "--no-wait")
