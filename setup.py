@@ -30,11 +30,17 @@ setup(
         "kafka-python>=2.0.3",
     ],
     extras_require={
-        "test": ["pytest>=7", "jsonschema>=4.18", "flask>=2.2"],
+        # The argo-server backend (imported only when that backend is used).
+        "argo-server": ["argo-workflows>=6.7.18"],
+        # The sample application's service (applications/samples/backend).
         "samples": ["flask>=2.2"],
+        "test": ["pytest>=7", "jsonschema>=4.18", "argo-workflows>=6.7.18", "flask>=2.2"],
         "bench": ["hera>=5.16"],
     },
-    entry_points={"console_scripts": ["workflows = workflows.cli:main"]},
+    entry_points={
+        "console_scripts": ["workflows = workflows.cli:main"],
+        "pytest11": ["workflows = workflows.testing.pytest_plugin"],
+    },
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: System :: Distributed Computing",

@@ -1,7 +1,9 @@
 """Query and manage workflows: the ``cloudharness.workflows.argo`` API, over the selected backend.
 
-Every function goes through :func:`workflows.backends.get_backend`, so the
-same calls work on the local engine and on Argo.
+Every function takes ``backend=`` (a :class:`~workflows.backends.Backend`, a
+backend name, or ``None`` for the configured default, see
+:func:`workflows.backends.get_backend`), so the same calls work on the local
+engine and on Argo; a :class:`Workflow` goes back to the backend it came from.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from .backends import get_backend
+from .backends import Backend, BackendLike, get_backend
 from .errors import WorkflowsError
 from .model_view import WorkflowListModel, WorkflowModel, parse_time
 from .selectors import Selector, SelectorError, parse_field_selector, parse_label_selector, trim_fields
@@ -85,8 +87,17 @@ class Phase:
 class Workflow:
     """A handle on a submitted workflow, read from any backend (Argo's shape: metadata, spec, status)."""
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
+    def __init__(self, raw: Mapping[str, Any], backend: BackendLike = None) -> None:
         self.raw = raw  # type: ignore[assignment]
+        self._backend = backend
+
+    @property
+    def backend(self) -> Backend:
+        """The backend it came from (resolved at first use when given by name or ``None``): :meth:`refresh`,
+        :meth:`wait` and :meth:`stop` go back there."""
+        if not isinstance(self._backend, Backend):
+            self._backend = get_backend(self._backend)
+        return self._backend
 
     @property
     def raw(self) -> WorkflowModel:
@@ -147,7 +158,7 @@ class Workflow:
 
     def refresh(self) -> Workflow:
         """Read the workflow again from the backend; return ``self``."""
-        self.raw = get_backend().get(self.name)
+        self.raw = self.backend.get(self.name)
         return self
 
     def wait(self, timeout: float | None = None) -> Workflow:
@@ -155,12 +166,12 @@ class Workflow:
 
         Raises :class:`TimeoutError` naming the workflow after ``timeout`` seconds; the workflow keeps running.
         """
-        self.raw = get_backend().wait(self.name, timeout)
+        self.raw = self.backend.wait(self.name, timeout)
         return self
 
     def stop(self) -> None:
         """Stop the workflow: its pods are killed and its exit handler runs; it ends ``Failed``."""
-        get_backend().stop(self.name)
+        self.backend.stop(self.name)
 
     def __str__(self) -> str:
         import yaml
@@ -174,8 +185,9 @@ class Workflow:
 class SearchResult:
     """A page of workflows and the token of the next page."""
 
-    def __init__(self, items: Sequence[Mapping[str, Any]], continue_token: str | None) -> None:
-        self.items: tuple[Workflow, ...] = tuple(Workflow(item) for item in items)
+    def __init__(self, items: Sequence[Mapping[str, Any]], continue_token: str | None,
+                 backend: BackendLike = None) -> None:
+        self.items: tuple[Workflow, ...] = tuple(Workflow(item, backend) for item in items)
         """The workflows of this page."""
         self.continue_token = continue_token
         """Pass it as ``continue_token`` to get the next page; ``None`` on the last page."""
@@ -205,6 +217,7 @@ def get_workflows(
     timeout_seconds: float | None = 3,
     field_selector: str | None = None,
     fields: str | None = None,
+    backend: BackendLike = None,
     **kwargs: Any,
 ) -> SearchResult:
     """A page of at most ``limit`` workflows, newest first, optionally only those in phase ``status``.
@@ -218,7 +231,7 @@ def get_workflows(
     ``key``, ``!key``). ``timeout_seconds`` (CloudHarness's request timeout) is
     checked, a positive number or ``None``; the backend applies its own request
     timeouts. Bad values raise :class:`BadParam` naming the parameter; an
-    unknown keyword is a ``TypeError``.
+    unknown keyword is a ``TypeError``. ``backend``: where to ask (default: the configured one).
     """
     if status is not None and status not in Phase.phases():
         raise BadParam("status", f"status={status!r}: expected one of {', '.join(Phase.phases())}")
@@ -239,21 +252,21 @@ def get_workflows(
             selectors += parse(value)
         except SelectorError as error:
             raise BadParam(parameter, str(error)) from None
-    items, token = _list(status, limit, continue_token, selectors)
+    backend = get_backend(backend)
+    items, token = _list(backend, status, limit, continue_token, selectors)
     if fields:
         try:
             page = trim_fields({"metadata": {"continue": token} if token else {}, "items": items}, fields)
         except SelectorError as error:
             raise BadParam("fields", str(error)) from None
         items, token = page.get("items") or [], (page.get("metadata") or {}).get("continue")
-    return SearchResult(items, token)
+    return SearchResult(items, token, backend)
 
 
 def _list(
-    status: str | None, limit: int, continue_token: str | None, selectors: list[Selector]
+    backend: Backend, status: str | None, limit: int, continue_token: str | None, selectors: list[Selector]
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of at most ``limit`` workflows matching every selector, and the token of the next page."""
-    backend = get_backend()
     if not selectors:
         return backend.list(status, limit, continue_token)
     name = next((selector.value for selector in selectors if selector.is_name_equality()), None)
@@ -275,39 +288,42 @@ def _list(
             return found, token
 
 
-def get_workflow(workflow_name: str) -> Workflow:
+def get_workflow(workflow_name: str, backend: BackendLike = None) -> Workflow:
     """The workflow named ``workflow_name``; :class:`WorkflowNotFound` if there is none."""
-    return Workflow(get_backend().get(workflow_name))
+    backend = get_backend(backend)
+    return Workflow(backend.get(workflow_name), backend)
 
 
-def submit_workflow(spec: dict[str, Any]) -> Workflow:
+def submit_workflow(spec: dict[str, Any], backend: BackendLike = None) -> Workflow:
     """Submit a compiled or raw Workflow dict, after validating it; return its handle."""
     from .validation import validate_spec
 
     validate_spec(spec)
-    return Workflow(get_backend().submit(spec))
+    backend = get_backend(backend)
+    return Workflow(backend.submit(spec), backend)
 
 
-def delete_workflow(workflow_name: str) -> None:
+def delete_workflow(workflow_name: str, backend: BackendLike = None) -> None:
     """Delete the workflow, its pods, logs and ephemeral volumes; :class:`WorkflowNotFound` if there is none."""
-    get_backend().delete(workflow_name)
+    get_backend(backend).delete(workflow_name)
 
 
-def wait_workflow(workflow_name: str, timeout: float | None = None) -> Workflow:
+def wait_workflow(workflow_name: str, timeout: float | None = None, backend: BackendLike = None) -> Workflow:
     """Block until the workflow finishes (no polling); :class:`TimeoutError` after ``timeout`` seconds."""
-    return Workflow(get_backend().wait(workflow_name, timeout))
+    backend = get_backend(backend)
+    return Workflow(backend.wait(workflow_name, timeout), backend)
 
 
-def stop_workflow(workflow_name: str) -> None:
+def stop_workflow(workflow_name: str, backend: BackendLike = None) -> None:
     """Stop a running workflow (its exit handler still runs)."""
-    get_backend().stop(workflow_name)
+    get_backend(backend).stop(workflow_name)
 
 
-def get_workflow_logs_list(workflow_name: str) -> list[str]:
+def get_workflow_logs_list(workflow_name: str, backend: BackendLike = None) -> list[str]:
     """The logs of each pod of the workflow, in node order."""
-    return get_backend().logs(workflow_name)
+    return get_backend(backend).logs(workflow_name)
 
 
-def get_workflow_logs(workflow_name: str) -> str:
+def get_workflow_logs(workflow_name: str, backend: BackendLike = None) -> str:
     """The logs of every pod of the workflow, joined by newlines."""
-    return "\n".join(get_workflow_logs_list(workflow_name))
+    return "\n".join(get_workflow_logs_list(workflow_name, backend))

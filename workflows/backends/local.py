@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from .. import config
 from ..argo import WorkflowException, WorkflowNotFound
 from ..engine.bells import workflow_bell
 from ..engine.pod import kill_group
@@ -22,8 +23,23 @@ from . import Backend
 class LocalBackend(Backend):
     """Runs workflows on this machine; every process of the machine shares the same state."""
 
+    name = "local"
+
     def __init__(self, store: Store | None = None) -> None:
-        self.store = store or Store()
+        self._store = store
+        self._root = None if store is not None else config.state_dir()
+        self._thread_stores = threading.local()
+
+    @property
+    def store(self) -> Store:
+        """The store given, else this thread's connection to ``$WORKFLOWS_HOME`` (SQLite connections are per
+        thread, and one backend serves every thread of the process)."""
+        if self._store is not None:
+            return self._store
+        store = getattr(self._thread_stores, "store", None)
+        if store is None:
+            store = self._thread_stores.store = Store(self._root)
+        return store
 
     # --- the Backend API -----------------------------------------------------------------------------------------
 
@@ -113,9 +129,16 @@ class LocalBackend(Backend):
 
     def stop(self, name: str) -> None:
         """Ask the runner to stop: pods are killed, the exit handler runs, the workflow ends ``Failed``."""
+        self._ask_runner(name, "stop")
+
+    def terminate(self, name: str) -> None:
+        """Ask the runner to terminate (Argo's ``shutdown: Terminate``): as :meth:`stop`, without exit handler."""
+        self._ask_runner(name, "terminate")
+
+    def _ask_runner(self, name: str, how: str) -> None:
         if not self.store.exists(name):
             raise WorkflowNotFound(name)
-        if self.store.request_stop(name, "stop"):
+        if self.store.request_stop(name, how):
             self._signal_runner(name)
 
     # --- housekeeping --------------------------------------------------------------------------------------------

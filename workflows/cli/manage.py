@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadOperationConfiguration
 from .loader import TargetError, is_python_target, load_operations
 from .progress import Progress, duration, node_line
+
+if TYPE_CHECKING:
+    from ..backends import Backend
 
 
 def _parameters(pairs: list[str]) -> dict[str, str]:
@@ -60,15 +64,27 @@ def _finish(workflow: dict[str, Any]) -> int:
     return 0 if status.get("phase") == "Succeeded" else 1
 
 
+def _backend(args: argparse.Namespace) -> Backend:
+    """The backend ``--backend`` names (default: ``WORKFLOWS_BACKEND``), in ``--namespace`` when given."""
+    from ..backends import create_backend, default_backend_name, get_backend
+
+    if not args.namespace:
+        return get_backend(args.backend)
+    name = args.backend or os.environ.get("WORKFLOWS_BACKEND") or default_backend_name()
+    if name == "local":
+        raise TargetError(f"--namespace {args.namespace}: the local backend has no namespaces")
+    return create_backend(name, namespace=args.namespace)
+
+
 def run(args: argparse.Namespace) -> int:
     """Submit a workflow; unless ``--no-wait``, show its progress and exit 0 only if it succeeds."""
     from .. import argo
-    from ..backends import get_backend
 
     workflow = _workflow_to_run(args.target)
     _apply_parameters(workflow, _parameters(args.parameter))
+    backend = _backend(args)
     try:
-        submitted = argo.submit_workflow(workflow)
+        submitted = argo.submit_workflow(workflow, backend=backend)
     except BadOperationConfiguration as error:
         print(f"workflows run: {error}", file=sys.stderr)
         return 2
@@ -76,21 +92,19 @@ def run(args: argparse.Namespace) -> int:
     if args.no_wait:
         print(submitted.name)
         return 0
-    return _finish(Progress().follow(get_backend().watch(submitted.name, args.timeout)))
+    return _finish(Progress().follow(backend.watch(submitted.name, args.timeout)))
 
 
 def wait(args: argparse.Namespace) -> int:
     """Wait for a workflow (showing progress); exit 0 only if it succeeded."""
-    from ..backends import get_backend
-
-    return _finish(Progress().follow(get_backend().watch(args.name, args.timeout)))
+    return _finish(Progress().follow(_backend(args).watch(args.name, args.timeout)))
 
 
 def list_workflows(args: argparse.Namespace) -> int:
     """One line per workflow, newest first."""
     from .. import argo
 
-    page = argo.get_workflows(status=args.status, limit=args.limit)
+    page = argo.get_workflows(status=args.status, limit=args.limit, backend=_backend(args))
     print(f"{'NAME':<40} {'STATUS':<10} {'CREATED':<21} DURATION")
     for workflow in page.items:
         status = workflow.raw.get("status") or {}
@@ -104,7 +118,7 @@ def get(args: argparse.Namespace) -> int:
     """A workflow's phase, message and nodes."""
     from .. import argo
 
-    workflow = argo.get_workflow(args.name).raw
+    workflow = argo.get_workflow(args.name, backend=_backend(args)).raw
     status = workflow.get("status") or {}
     print(f"Name:     {workflow['metadata']['name']}")
     print(f"Status:   {status.get('phase')}")
@@ -120,9 +134,7 @@ def get(args: argparse.Namespace) -> int:
 def logs(args: argparse.Namespace) -> int:
     """Print the logs of the workflow's pods (or of one node), each line prefixed by its pod;
     ``--follow`` prints lines as they come until the workflow ends."""
-    from ..backends import get_backend
-
-    backend = get_backend()
+    backend = _backend(args)
     printed: dict[str, int] = {}
 
     def emit(workflow: dict[str, Any], final: bool) -> None:
@@ -150,7 +162,7 @@ def stop(args: argparse.Namespace) -> int:
     """Stop a running workflow (its exit handler runs)."""
     from .. import argo
 
-    argo.stop_workflow(args.name)
+    argo.stop_workflow(args.name, backend=_backend(args))
     print(f"{args.name}: stop requested")
     return 0
 
@@ -159,39 +171,44 @@ def delete(args: argparse.Namespace) -> int:
     """Delete a workflow (terminated first if it runs)."""
     from .. import argo
 
-    argo.delete_workflow(args.name)
+    argo.delete_workflow(args.name, backend=_backend(args))
     print(f"{args.name}: deleted")
     return 0
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register the workflow management commands."""
-    command = commands.add_parser("run", help="submit a workflow and show it run (exit 0 only if it succeeds)")
+    """Register the workflow management commands; each takes ``--backend`` and ``--namespace``."""
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--backend", metavar="NAME",
+                       help="local, kubernetes or argo-server (default: $WORKFLOWS_BACKEND, else local outside a pod)")
+    where.add_argument("--namespace", metavar="NAMESPACE",
+                       help="namespace of the workflows on a cluster backend (default: as the backend is configured)")
+    command = commands.add_parser("run", parents=[where], help="submit a workflow and show it run (exit 0 only if it succeeds)")
     command.add_argument("target", metavar="FILE.py[:NAME]|FILE.yaml")
     command.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE")
     command.add_argument("--no-wait", action="store_true", help="print the workflow's name and return")
     command.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
     command.set_defaults(run=run)
-    command = commands.add_parser("list", help="list workflows, newest first")
+    command = commands.add_parser("list", parents=[where], help="list workflows, newest first")
     command.add_argument("--status", metavar="PHASE")
     command.add_argument("--limit", type=int, default=50)
     command.set_defaults(run=list_workflows)
-    command = commands.add_parser("get", help="show a workflow and its nodes")
+    command = commands.add_parser("get", parents=[where], help="show a workflow and its nodes")
     command.add_argument("name")
     command.set_defaults(run=get)
-    command = commands.add_parser("logs", help="print a workflow's logs")
+    command = commands.add_parser("logs", parents=[where], help="print a workflow's logs")
     command.add_argument("name")
     command.add_argument("--follow", action="store_true", help="wait for the workflow to finish first")
     command.add_argument("--node", metavar="NODE", help="only this node (id, name or display name)")
     command.set_defaults(run=logs)
-    command = commands.add_parser("wait", help="wait for a workflow (exit 0 only if it succeeds)")
+    command = commands.add_parser("wait", parents=[where], help="wait for a workflow (exit 0 only if it succeeds)")
     command.add_argument("name")
     command.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
     command.set_defaults(run=wait)
-    command = commands.add_parser("stop", help="stop a running workflow (its exit handler runs)")
+    command = commands.add_parser("stop", parents=[where], help="stop a running workflow (its exit handler runs)")
     command.add_argument("name")
     command.set_defaults(run=stop)
-    command = commands.add_parser("delete", help="delete a workflow, its logs and volumes")
+    command = commands.add_parser("delete", parents=[where], help="delete a workflow, its logs and volumes")
     command.add_argument("name")
     command.set_defaults(run=delete)
 

@@ -13,6 +13,8 @@ list of these messages.
   ``{<file name>: "Error: size exceeded"}`` (:data:`SIZE_EXCEEDED`) instead of its content;
 - a file that is not valid UTF-8 text, or cannot be read, is left out with an error logged;
 - an empty directory publishes nothing: the operation then reports that no result came.
+- the list of messages is also written where ``$WORKFLOWS_RESULT_FILE`` says: the output parameter that carries
+  it in the workflow's status to a cluster backend without a broker (:mod:`workflows.backends.results`).
 
 Exit status: 0 when published, 2 when the environment is incomplete or the
 directory is missing, 1 when publishing failed.
@@ -25,6 +27,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..backends.results import write_result_file
 from ..runtime import SHARED_DIRECTORY_ENV, WORKFLOW_NAME_ENV
 from .client import notify_queue, validate_topic_name
 from .errors import EventsError, InvalidTopicName
@@ -80,6 +83,7 @@ def main() -> int:
         log.error("cannot send the result: shared directory %s does not exist", directory)
         return 2
     messages = collect_results(directory)
+    write_result_file(messages)
     if not messages:
         log.warning("%s holds no file to send: nothing published on %s", directory, topic)
     try:

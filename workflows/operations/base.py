@@ -15,6 +15,7 @@ from .options import OperationOptions
 
 if TYPE_CHECKING:
     from ..argo import Workflow
+    from ..backends import BackendLike
     from ..compiler.volumes import VolumePlan
     from .context import PodExecutionContext
 
@@ -223,11 +224,12 @@ class ContainerizedOperation(ManagedOperation):
 
         return dump_yaml(self.to_workflow())
 
-    def submit(self) -> Workflow:
-        """Compile, validate (see :func:`workflows.validation.validate_spec`) and submit the workflow."""
+    def submit(self, backend: BackendLike = None) -> Workflow:
+        """Compile, validate (see :func:`workflows.validation.validate_spec`) and submit the workflow to
+        ``backend`` (a :class:`~workflows.backends.Backend`, a backend name, or ``None``: the configured one)."""
         from .. import argo
 
-        self.persisted = argo.submit_workflow(self.to_workflow())
+        self.persisted = argo.submit_workflow(self.to_workflow(), backend=backend)
         return self.persisted
 
     def _submitted(self, what: str) -> Workflow:
@@ -269,6 +271,6 @@ class ContainerizedOperation(ManagedOperation):
 class AsyncOperation(ContainerizedOperation):
     """Submitted and left running: ``execute()`` returns the workflow handle at once."""
 
-    def execute(self) -> Workflow:
-        """Submit the workflow and return its handle."""
-        return self.submit()
+    def execute(self, backend: BackendLike = None) -> Workflow:
+        """Submit the workflow to ``backend`` (see :meth:`submit`) and return its handle."""
+        return self.submit(backend)

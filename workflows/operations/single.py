@@ -33,15 +33,16 @@ class SingleTaskOperation(AsyncOperation):
 
 if TYPE_CHECKING:
     from ..argo import Workflow
+    from ..backends import BackendLike
 
 
 class ExecuteAndWaitOperation(ContainerizedOperation, SyncOperation):
     """A containerized operation that a caller runs and waits for."""
 
-    def execute(self, timeout: float | None = None) -> Workflow:
-        """Submit the workflow and block until it finishes (``Pending`` is not finished); return it.
+    def execute(self, timeout: float | None = None, backend: BackendLike = None) -> Workflow:
+        """Submit the workflow to ``backend`` and block until it finishes (``Pending`` is not finished); return it.
 
         Waiting does not poll. After ``timeout`` seconds, :class:`TimeoutError`
         names the workflow, which keeps running.
         """
-        return self.submit().wait(timeout)
+        return self.submit(backend).wait(timeout)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..tasks import SendResultTask, Task
 from .composite import PipelineOperation
 from .options import DEFAULT_SHARED_PATH
 from .single import ExecuteAndWaitOperation, SingleTaskOperation
+
+if TYPE_CHECKING:
+    from ..backends import BackendLike
 
 #: The built-in image that publishes the files of the shared directory as the operation's result.
 SEND_RESULT_IMAGE = SendResultTask.IMAGE
@@ -33,11 +36,15 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
 
     def __init__(self, basename: str, task: Task, **options: Any) -> None:
         options.setdefault("shared_directory", DEFAULT_SHARED_PATH)
-        super().__init__(basename, [task, SendResultTask()], **options)
+        from ..backends.results import result_task_options
+
+        super().__init__(basename, [task, SendResultTask(**result_task_options())], **options)
         self.task: Task = task
         """The task whose results are returned."""
 
-    def execute(self, timeout: float | None = None) -> list[dict[str, str]]:  # type: ignore[override]
+    def execute(  # type: ignore[override]
+        self, timeout: float | None = None, backend: BackendLike = None
+    ) -> list[dict[str, str]]:
         """Run the workflow, wait for it, and return the messages its send-result step published.
 
         One ``{file name: text}`` per file the task wrote, by file name, so
@@ -49,19 +56,15 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
         """
         from ..argo import WorkflowResultsMissing
         from ..cloudharness import require_events_backend
-        from ..events import EventClient, is_exit_notification
 
         require_events_backend(f"operation {self.name!r}: execute()")
-        workflow = ExecuteAndWaitOperation.execute(self, timeout)
-        client = EventClient(workflow.name)
-        messages = [message for message in client.consume_all(timeout=0)
-                    if not is_exit_notification(message, workflow.name)]
-        client.delete_topic()
+        workflow = ExecuteAndWaitOperation.execute(self, timeout, backend)
         if not workflow.succeeded():
             raise WorkflowResultsMissing(
                 workflow.name,
                 f"workflow {workflow.name!r} ended {workflow.status}: {workflow.get_status_message()}",
             )
+        messages = workflow.backend.results(workflow)
         if not messages:
             raise WorkflowResultsMissing(
                 workflow.name,
