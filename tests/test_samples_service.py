@@ -1,4 +1,4 @@
-"""The samples application's service, over HTTP, running its operations on the local engine."""
+"""The samples application's service, over HTTP, running its operations on the local engine and on a FakeCluster."""
 
 from __future__ import annotations
 
@@ -65,12 +65,16 @@ def _read_line(process: subprocess.Popen, timeout: float) -> str:
     return line
 
 
-@pytest.fixture
-def service(tmp_path):
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("WORKFLOWS_", "ARGO_", "KAFKA_", "CH_"))}
-    env.update(WORKFLOWS_HOME=str(tmp_path / "home"), WORKFLOWS_BACKEND="local")
-    started = Service(env)
+@pytest.fixture(params=["local", "fake_cluster", "fake_argo_server"])
+def service(request, monkeypatch):
+    """The service, on the local engine or on a FakeCluster reached through the Kubernetes API or Argo Server;
+    this test's process uses the same backend (the environment the service gets is this test's)."""
+    if request.param == "local":
+        monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
+    else:
+        request.getfixturevalue(request.param)  # sets WORKFLOWS_BACKEND and KUBECONFIG or ARGO_*
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(REPO / "applications"))  # where the cluster finds samples-*
+    started = Service(dict(os.environ))
     yield started
     started.close()
 
@@ -99,7 +103,7 @@ def test_sync_waits_for_the_workflow_and_reports_a_failure(service):
     assert failed["phase"] == "Failed" and failed["error"]
 
 
-def test_async_returns_at_once_and_the_workflow_can_be_followed(service, monkeypatch):
+def test_async_returns_at_once_and_the_workflow_can_be_followed(service):
     status, body = service.json("POST", "/operations/async")
     assert status == 202
     name = body["name"]
@@ -108,8 +112,6 @@ def test_async_returns_at_once_and_the_workflow_can_be_followed(service, monkeyp
     # The service and this test share the backend: wait for the workflow there, without polling the service.
     from workflows import argo
 
-    monkeypatch.setenv("WORKFLOWS_HOME", service.env["WORKFLOWS_HOME"])
-    monkeypatch.setenv("WORKFLOWS_BACKEND", service.env["WORKFLOWS_BACKEND"])
     assert argo.wait_workflow(name, timeout=TIMEOUT).status == "Succeeded"
     assert service.json("GET", f"/operations/{name}") == (200, {"name": name, "phase": "Succeeded"})
     status, logs = service.request("GET", f"/operations/{name}/logs")
