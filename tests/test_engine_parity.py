@@ -40,6 +40,7 @@ RANDOM = {
     "examples/retry-on-error.yaml", "examples/retry-script.yaml", "examples/retry-with-steps.yaml",
     "examples/status-reference.yaml", "examples/resubmit.yaml", "examples/custom-metrics.yaml",
     "examples/template-defaults.yaml", "e2e/functional/retry-script.yaml",
+    "examples/workflow-template/retry-with-steps.yaml",  # 10 retries of a 2-in-3 failure: almost always succeeds
 }
 #: Workflows the local engine would run, left out of the parity run, and why.
 EXCLUDED = {
@@ -50,8 +51,9 @@ EXCLUDED = {
 }
 
 
-def workflow_documents() -> list[tuple[str, dict]]:
-    """``(relative path, document)`` for every Workflow of the reference data (not symlink stubs)."""
+def reference_documents(kinds: tuple[str, ...]) -> list[tuple[str, dict]]:
+    """``(relative path, document)`` for every document of one of ``kinds`` in the reference data (not symlink
+    stubs)."""
     from workflows.validation import load_documents
 
     found = []
@@ -62,19 +64,37 @@ def workflow_documents() -> list[tuple[str, dict]]:
                 continue  # a git symlink stored as a file: the example it points to is collected itself
             relative = str(path.relative_to(VERSION_DIR))
             for document in load_documents(path):
-                if isinstance(document, dict) and document.get("kind") == "Workflow":
+                if isinstance(document, dict) and document.get("kind") in kinds:
                     found.append((relative, document))
     return found
 
 
-def refusal(relative: str, document: dict) -> str | None:
-    """Why the local engine does not run this workflow (``None`` when it does)."""
+def workflow_documents() -> list[tuple[str, dict]]:
+    """``(relative path, document)`` for every Workflow of the reference data."""
+    return reference_documents(("Workflow",))
+
+
+def template_documents() -> list[dict]:
+    """The WorkflowTemplates and ClusterWorkflowTemplates the reference data defines (applied before the runs)."""
+    from workflows.templaterefs import TEMPLATE_KINDS
+
+    return [document for _, document in reference_documents(TEMPLATE_KINDS)]
+
+
+def refusal(relative: str, document: dict, templates=None) -> str | None:
+    """Why the local engine does not run this workflow (``None`` when it does); ``templates`` (a
+    :class:`workflows.templaterefs.TemplateLibrary`) resolves its WorkflowTemplate references."""
     from workflows.engine.images import how_to_run
     from workflows.engine.support import all_templates, unsupported_features
+    from workflows.templaterefs import TemplateLibrary, TemplateNotFound, resolve_references
     from workflows.validation import lint_spec
 
     if relative in EXCLUDED:
         return EXCLUDED[relative]
+    try:
+        document = resolve_references(document, templates if templates is not None else TemplateLibrary())
+    except TemplateNotFound as error:
+        return str(error)
     problems = lint_spec(document)
     if problems:
         return f"does not pass lint: {problems[0]}"
@@ -89,10 +109,6 @@ def refusal(relative: str, document: dict) -> str | None:
         plan = how_to_run(image) if image else None
         if plan is None or plan.kind not in ("host", "application"):
             return f"template {template['name']!r}: image {image!r} does not run on the host"
-        for variable in body.get("env") or []:
-            field = ((variable.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
-            if "valueFrom" in variable and field not in ("metadata.name", "metadata.namespace"):
-                return f"template {template['name']!r}: env {variable['name']!r} reads a Secret or ConfigMap"
         for mount in body.get("volumeMounts") or []:
             declared = {v["name"]: v for v in document["spec"].get("volumes") or []}
             claims = {t["metadata"]["name"] for t in document["spec"].get("volumeClaimTemplates") or []}
@@ -130,11 +146,20 @@ def run_all(documents: list[tuple[str, dict]], timeout: float) -> dict[str, tupl
 def parity_results(tmp_path_factory):
     if not VERSION_DIR.is_dir():
         pytest.skip(f"Argo reference data not found at {VERSION_DIR}")
+    from workflows.engine.store import Store
+    from workflows.engine.templatestore import TemplateStore
+    from workflows.templaterefs import TemplateLibrary
+
     home = tmp_path_factory.mktemp("parity")
     saved = {key: os.environ.get(key) for key in ("WORKFLOWS_HOME", "WORKFLOWS_BACKEND")}
     os.environ.update(WORKFLOWS_HOME=str(home), WORKFLOWS_BACKEND="local")
     try:
-        runnable = [(relative, document) for relative, document in workflow_documents() if refusal(relative, document) is None]
+        templates = TemplateLibrary(template_documents())
+        stored = TemplateStore(Store())
+        for document in template_documents():
+            stored.put(document)
+        runnable = [(relative, document) for relative, document in workflow_documents()
+                    if refusal(relative, document, templates) is None]
         yield run_all(runnable, timeout=240)
     finally:
         for key, value in saved.items():
@@ -157,9 +182,12 @@ PARITY_DOC = Path(__file__).resolve().parents[1] / "docs" / "parity.md"
 
 def report() -> str:
     """``docs/parity.md``: every reference workflow, whether it runs (and its expected phase) or is refused, and why."""
+    from workflows.templaterefs import TemplateLibrary
+
     rows = []
+    templates = TemplateLibrary(template_documents())
     for relative, document in workflow_documents():
-        reason = refusal(relative, document)
+        reason = refusal(relative, document, templates)
         verdict = f"runs, expected {' or '.join(expected_phases(relative))}" if reason is None else f"refused: {reason}"
         rows.append(f"| `{relative}` | {verdict.replace('|', '¦')} |")
     running = sum(1 for row in rows if "| runs, " in row)
@@ -167,7 +195,8 @@ def report() -> str:
         "# Argo's workflows on the local engine",
         "",
         "Generated by `python tests/test_engine_parity.py` from Argo v3.7.18's examples and e2e workflows "
-        "(`../shared/argo`). `tests/test_engine_parity.py` runs every workflow marked *runs* and checks that it ends "
+        "(`../shared/argo`). `tests/test_engine_parity.py` applies the WorkflowTemplates and ClusterWorkflowTemplates "
+        "those folders define, runs every workflow marked *runs* and checks that it ends "
         "in the phase Argo expects; it also fails when this file is out of date.",
         "",
         f"{running} of {len(rows)} workflows run; {len(rows) - running} are refused at submission (or left out), "

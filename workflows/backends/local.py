@@ -15,7 +15,9 @@ from ..engine.pods import kill_group
 from ..engine.runner import spawn_runner
 from ..engine.store import FINISHED_PHASES, Store
 from ..engine.support import check_supported
+from ..engine.templatestore import TemplateStore
 from ..engine.watchdog import bury, runner_alive, wait_for_runner
+from ..templaterefs import resolve_references
 from . import Backend
 
 
@@ -28,7 +30,12 @@ class LocalBackend(Backend):
     # --- the Backend API -----------------------------------------------------------------------------------------
 
     def submit(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """Store the workflow and start its runner; return at once with the stored workflow."""
+        """Store the workflow and start its runner; return at once with the stored workflow.
+
+        ``templateRef`` and ``workflowTemplateRef`` are resolved first, from the
+        templates ``workflows apply`` stored (:mod:`workflows.templaterefs`).
+        """
+        spec = resolve_references(spec, TemplateStore(self.store))
         check_supported(spec)
         self.remove_expired()
         manifest = self.store.create(spec)

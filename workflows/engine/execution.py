@@ -159,8 +159,9 @@ class WorkflowExecution:
             return self.nodes.create(name, display, _node_type(template), template["name"],
                                      parent=parent, boundary=boundary, phase="Error", message=str(error))
         inputs = (parameters, artifacts, raw)
-        retry = template.get("retryStrategy")
-        if retry:
+        # Argo's default for a template without its own is spec.retryStrategy; ``{}`` retries without limit.
+        retry = template.get("retryStrategy", self.spec.get("retryStrategy"))
+        if retry is not None:
             return await self._with_retries(template, inputs, retry, name, display, parent, boundary)
         return await self._execute(template, inputs, name, display, parent, boundary, attempt=0)
 

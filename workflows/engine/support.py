@@ -8,6 +8,8 @@ from ..errors import BadOperationConfiguration
 
 SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend")
 UNSUPPORTED_TYPES = ("resource", "http", "plugin", "containerSet", "data")
+#: ``env[].valueFrom.fieldRef.fieldPath`` values a local pod has (its own name and namespace).
+ENV_FIELD_PATHS = ("metadata.name", "metadata.namespace")
 #: Template fields whose behaviour the local engine cannot reproduce.
 UNSUPPORTED_FIELDS = {"sidecars": "sidecars", "initContainers": "init containers", "daemon": "daemon templates",
                       "hostAliases": "host aliases (extra /etc/hosts entries)"}
@@ -28,6 +30,25 @@ def _artifact_problem(where: str, artifact: dict[str, Any]) -> str | None:
     if locations:
         return f"{where}: artifact {artifact.get('name')!r} from {locations[0]} storage is not supported locally"
     return None
+
+
+def _env_problems(where: str, body: dict[str, Any]) -> list[str]:
+    """Why a container's environment cannot be honoured locally: values read from Secrets, ConfigMaps or
+    resources, and ``envFrom``."""
+    problems = []
+    for variable in body.get("env") or []:
+        value_from = variable.get("valueFrom")
+        if value_from is None:
+            continue
+        field = ((value_from or {}).get("fieldRef") or {}).get("fieldPath")
+        if field not in ENV_FIELD_PATHS:
+            source = next(iter(value_from or {}), "valueFrom")
+            problems.append(f"{where}: env {variable.get('name')!r}: valueFrom.{source} is not supported locally "
+                            f"(only fieldRef {' and '.join(ENV_FIELD_PATHS)}): give the value instead")
+    for index, source in enumerate(body.get("envFrom") or []):
+        kinds = [key for key in source or {} if key != "prefix"] or ["envFrom"]
+        problems.append(f"{where}: envFrom[{index}]: {kinds[0]} is not supported locally (no Secrets or ConfigMaps)")
+    return problems
 
 
 def all_templates(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -53,7 +74,7 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
     if spec.get("hostAliases"):
         problems.append("spec.hostAliases: extra /etc/hosts entries are not supported by the local engine")
     if spec.get("workflowTemplateRef"):
-        problems.append("spec.workflowTemplateRef: WorkflowTemplates are not available locally")
+        problems.append("spec.workflowTemplateRef: not resolved (workflows.templaterefs.resolve_references)")
     for parameter in (spec.get("arguments") or {}).get("parameters") or []:
         if "valueFrom" in parameter:
             problems.append(f"spec.arguments.parameters {parameter['name']!r}: valueFrom is not supported locally")
@@ -79,13 +100,16 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
         body = template.get("container") or template.get("script") or {}
         if body.get("tty") or body.get("stdin"):
             problems.append(f"{where}: a container with a terminal or stdin (tty/stdin) is not supported locally")
+        problems += _env_problems(where, body)
         for group in template.get("steps") or []:
             for step in group or []:
                 if step.get("templateRef"):
-                    problems.append(f"{where}: step {step.get('name')!r} uses templateRef (no WorkflowTemplates locally)")
+                    problems.append(f"{where}: step {step.get('name')!r} uses templateRef, not resolved "
+                                    "(workflows.templaterefs.resolve_references)")
         for task in (template.get("dag") or {}).get("tasks") or []:
             if task.get("templateRef"):
-                problems.append(f"{where}: task {task.get('name')!r} uses templateRef (no WorkflowTemplates locally)")
+                problems.append(f"{where}: task {task.get('name')!r} uses templateRef, not resolved "
+                                    "(workflows.templaterefs.resolve_references)")
         for section in ("inputs", "outputs"):
             for artifact in (template.get(section) or {}).get("artifacts") or []:
                 problem = _artifact_problem(f"{where} {section}", artifact)
