@@ -30,6 +30,7 @@ from ..timestamps import epoch
 from ..validation.depends import TaskOutcome, parse_depends
 from .lang.expr import evaluate_expression, evaluate_expression_bool
 from .lang.govaluate import evaluate_when
+from .httpcall import call as call_http
 from .launch import pod_process
 from .loops import expand_loop, item_scope, loop_node_name
 from .nodes import COMPLETED, FAILED_OR_ERROR, NodeTable
@@ -265,6 +266,8 @@ class WorkflowExecution:
             return await self._dag(template, scope, name, display, parent, boundary)
         if kind == "suspend":
             return await self._suspend(template, scope, name, display, parent, boundary)
+        if kind == "http":
+            return await self._http(template, scope, name, display, parent, boundary)
         return self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
                                  phase="Error", message=f"template type {kind!r} is not supported by the local engine")
 
@@ -352,6 +355,18 @@ class WorkflowExecution:
         except (TemplateError, ValueError) as error:
             return self.nodes.update(node["id"], phase="Error", message=str(error))
         return self.nodes.update(node["id"], phase="Succeeded")
+
+    async def _http(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
+                    boundary: str | None) -> dict[str, Any]:
+        """An HTTP template: the request is made from the runner (:mod:`.httpcall`), off the event loop."""
+        node = self.nodes.create(name, display, "HTTP", template["name"], parent=parent, boundary=boundary)
+        try:
+            http = substitute(template["http"], scope, strict=False)
+        except TemplateError as error:
+            return self.nodes.update(node["id"], phase="Error", message=str(error))
+        outcome = await asyncio.get_running_loop().run_in_executor(None, call_http, http)
+        outputs = {"result": outcome.result} if outcome.result is not None else None
+        return self.nodes.update(node["id"], phase=outcome.phase, message=outcome.message, outputs=outputs)
 
     # --- steps --------------------------------------------------------------------------------------------------
 
@@ -612,7 +627,7 @@ class WorkflowExecution:
 
 
 def _node_type(template: dict[str, Any]) -> str:
-    return {"steps": "Steps", "dag": "DAG", "suspend": "Suspend"}.get(template_type(template), "Pod")
+    return {"steps": "Steps", "dag": "DAG", "suspend": "Suspend", "http": "HTTP"}.get(template_type(template), "Pod")
 
 
 def _ancestors_and_self(names: list[str], upstream: dict[str, set[str]]) -> set[str]:

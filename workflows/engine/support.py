@@ -6,8 +6,8 @@ from typing import Any
 
 from ..errors import BadOperationConfiguration
 
-SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend")
-UNSUPPORTED_TYPES = ("resource", "http", "plugin", "containerSet", "data")
+SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend", "http")
+UNSUPPORTED_TYPES = ("resource", "plugin", "containerSet", "data")
 #: ``env[].valueFrom.fieldRef.fieldPath`` values a local pod has (its own name and namespace).
 ENV_FIELD_PATHS = ("metadata.name", "metadata.namespace")
 #: Template fields whose behaviour the local engine cannot reproduce.
@@ -101,6 +101,10 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
         if body.get("tty") or body.get("stdin"):
             problems.append(f"{where}: a container with a terminal or stdin (tty/stdin) is not supported locally")
         problems += _env_problems(where, body)
+        for header in (template.get("http") or {}).get("headers") or []:
+            if header.get("valueFrom") is not None:
+                problems.append(f"{where}: http header {header.get('name')!r}: valueFrom (a Secret) is not supported "
+                                "locally: give the value instead")
         for group in template.get("steps") or []:
             for step in group or []:
                 if step.get("templateRef"):
