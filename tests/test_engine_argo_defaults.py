@@ -83,3 +83,30 @@ def test_inputs_parameters_needs_declared_inputs_as_in_argos_validation():
     assert [problem.reason for problem in lint_spec(document)] == ["cannot resolve {{inputs.parameters}}"]
     document["spec"]["templates"][0]["inputs"] = {"parameters": [{"name": "a", "value": "1"}]}
     assert lint_spec(document) == []
+
+
+def run_main(template: dict, arguments: dict | None = None) -> argo.Workflow:
+    spec = {"entrypoint": "main", "templates": [{"name": "main", **template}]}
+    if arguments:
+        spec["arguments"] = arguments
+    manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "d-"},
+                "spec": spec}
+    return argo.submit_workflow(manifest).wait(WAIT)
+
+
+def test_workflow_parameters_json_and_inputs_that_use_other_inputs(workflows_home):
+    template = {"inputs": {"parameters": [
+        {"name": "test", "value": "yes"},
+        {"name": "list", "value": "{{= concat(['a'], inputs.parameters.test == 'yes' ? ['b'] : []) | toJSON() }}"},
+        {"name": "first", "value": "{{=jsonpath(workflow.parameters.json, '$[0].value')}}"}]},
+        "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.list}} {{inputs.parameters.first}}"]}}
+    done = run_main(template, {"parameters": [{"name": "p", "value": "v"}]})
+    assert done.status == "Succeeded", done.get_status_message()
+    # expr-lang's toJSON indents with two blanks
+    assert done.raw["status"]["nodes"][done.name]["outputs"]["result"] == '[\n  "a",\n  "b"\n] v'
+
+
+def test_a_script_without_source_runs_as_a_container(workflows_home):
+    done = run_main({"script": {"image": "busybox", "command": ["echo"], "args": ["[]"]}})
+    assert done.status == "Succeeded", done.get_status_message()
+    assert done.raw["status"]["nodes"][done.name]["outputs"]["result"] == "[]"

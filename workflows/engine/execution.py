@@ -52,8 +52,9 @@ from .scope import (
     output_placeholders,
     workflow_globals,
 )
+from .skipped import skipped_outputs_scope, without_absent_arguments
 from .store import Store
-from .support import template_type
+from .support import SUPPORTED_TYPES, UNSUPPORTED_TYPES, template_type
 from .lang.templating import TemplateError, expression_env, substitute, value_from_expression
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class WorkflowExecution:
         defaults = self.spec.get("templateDefaults") or {}
         # spec.templateDefaults apply to every template; a template's own fields win.
         self.templates = {
-            template["name"]: deep_merge(copy.deepcopy(defaults), template) if defaults else template
+            template["name"]: with_defaults(template, defaults) if defaults else template
             for template in self.spec.get("templates") or []
         }
         self.nodes = NodeTable(store, name)
@@ -153,8 +154,8 @@ class WorkflowExecution:
         """Run the template a step, task or entrypoint names, with its arguments resolved in ``caller``'s scope."""
         template = self._template_of(holder)
         try:
-            arguments = substitute(holder.get("arguments") or {}, caller, strict=False,
-                                   strict_prefixes=NODE_REFERENCES)
+            arguments = substitute(without_absent_arguments(holder.get("arguments") or {}, caller), caller,
+                                   strict=False, strict_prefixes=NODE_REFERENCES)
             parameters, artifacts, raw = self._inputs(template, arguments)
         except (TemplateError, NodeFailure) as error:
             return self.nodes.create(name, display, _node_type(template), template["name"],
@@ -187,16 +188,24 @@ class WorkflowExecution:
             if enum and value not in [str(option) for option in enum]:
                 raise NodeFailure(f"inputs.parameters.{name}: value {value!r} is not in enum {enum}")
             parameters[name] = value
+        # Argo's SubstituteParams: input values may use the workflow's globals and the other inputs
+        tagged = [name for name, value in parameters.items() if "{{" in value]
+        if tagged:
+            scope = {**self.globals, **input_scope(parameters, {}, {})}
+            parameters.update({name: substitute(parameters[name], scope, strict=False) for name in tagged})
         given_artifacts = {a["name"]: a for a in arguments.get("artifacts") or []}
         artifacts, raw = {}, {}
         for declared in (template.get("inputs") or {}).get("artifacts") or []:
             name = declared["name"]
             source = {**declared, **given_artifacts.get(name, {})}
-            if source.get("from"):
+            unresolved = "{{" in str(source.get("from") or "")  # an optional artifact that was never produced
+            if source.get("from") and not unresolved:
                 artifacts[name] = str(Path(source["from"]) / source["subPath"]) if source.get("subPath") \
                     else source["from"]
             elif (source.get("raw") or {}).get("data") is not None:
                 raw[name] = source["raw"]["data"]
+            elif unresolved and not declared.get("optional"):
+                raise NodeFailure(f"inputs.artifacts.{name}: {source['from']} could not be resolved")
             elif not declared.get("optional"):
                 raise NodeFailure(f"inputs.artifacts.{name} was not supplied")
         return parameters, artifacts, raw
@@ -395,14 +404,15 @@ class WorkflowExecution:
                 break
             for step, (step_node, children) in zip(group or [], results):
                 local.update(node_scope(f"steps.{step['name']}", step_node))
+                local.update(skipped_outputs_scope(f"steps.{step['name']}", step_node, self._template_of(step),
+                                                   include_artifacts=True))
                 if children is not None:
                     local.update(aggregate_scope(f"steps.{step['name']}", children))
                 outbound += [child["id"] for child in children] if children else [step_node["id"]]
                 if step_node["phase"] in FAILED_OR_ERROR and not _continues(step, step_node["phase"]):
                     group_failed = group_failed or step_node
-            if group_failed:
-                phase = group_failed["phase"]
-                message = f"child '{group_failed['id']}' {phase.lower()}"
+            if group_failed:  # Argo (steps.go): the group and the steps are Failed, whether the child failed or errored
+                phase, message = "Failed", f"child '{group_failed['id']}' failed"
                 self.nodes.update(group_node["id"], phase=phase, message=message)
                 break
             self.nodes.update(group_node["id"], phase="Succeeded")
@@ -534,9 +544,13 @@ class WorkflowExecution:
                 expression = expressions[task_name]
                 if expression is not None and not expression.evaluate(
                         {dep: _outcome(finished[dep], children_of.get(dep)) for dep in upstream[task_name]}):
-                    finish(task_name, self._dag_node(name, task_name, node_id, upstream[task_name], finished,
-                                                     phase="Omitted", node_type="Skipped",
-                                                     message="omitted: depends condition not met"))
+                    omitted = self._dag_node(name, task_name, node_id, upstream[task_name], finished,
+                                             phase="Omitted", node_type="Skipped",
+                                             message="omitted: depends condition not met")
+                    local.update(node_scope(f"tasks.{task_name}", omitted))
+                    local.update(skipped_outputs_scope(f"tasks.{task_name}", omitted,
+                                                       self._template_of(tasks[task_name]), include_artifacts=False))
+                    finish(task_name, omitted)
                     continue
                 future = asyncio.ensure_future(self._loop_or_single(
                     tasks[task_name], local, f"{name}.{task_name}", _dag_parents(node_id, upstream[task_name], finished),
@@ -558,6 +572,8 @@ class WorkflowExecution:
                     continue
                 children_of[task_name] = children
                 local.update(node_scope(f"tasks.{task_name}", task_node))
+                local.update(skipped_outputs_scope(f"tasks.{task_name}", task_node,
+                                                   self._template_of(tasks[task_name]), include_artifacts=False))
                 if children is not None:
                     local.update(aggregate_scope(f"tasks.{task_name}", children))
                 finish(task_name, task_node)
@@ -616,6 +632,8 @@ class WorkflowExecution:
                 else:
                     path = substitute(artifact.get("from", ""), scope)
             except TemplateError as error:
+                if artifact.get("optional"):  # Argo leaves an optional artifact out when its source is missing
+                    continue
                 return None, f"output artifact {artifact['name']!r}: {error}"
             artifacts.append({"name": artifact["name"], "path": path})
         outputs: dict[str, Any] = {}
@@ -624,6 +642,17 @@ class WorkflowExecution:
         if artifacts:
             outputs["artifacts"] = artifacts
         return outputs or None, None
+
+
+def with_defaults(template: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """``template`` over ``spec.templateDefaults``, keeping its own type (Argo's ``SetType`` after the merge:
+    a container default does not turn a steps template into a container)."""
+    kind = template_type(template)
+    merged = deep_merge(copy.deepcopy(defaults), template)
+    for other in (*SUPPORTED_TYPES, *UNSUPPORTED_TYPES):
+        if other != kind:
+            merged.pop(other, None)
+    return merged
 
 
 def _node_type(template: dict[str, Any]) -> str:

@@ -34,7 +34,7 @@ def pod_process(kind: str, body: dict[str, Any], env: dict[str, str], paths: Pat
     command = list(body.get("command") or [])
     args = list(body.get("args") or [])
     script = None
-    if kind == "script":
+    if kind == "script" and body.get("source"):  # Argo runs a script without source as a plain container
         script = node_dir / "script"
         script.write_text(paths.rewrite(body.get("source", "")) if not isinstance(plan, ContainerPlan)
                           else body.get("source", ""))

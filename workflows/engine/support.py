@@ -10,6 +10,8 @@ SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend", "http")
 UNSUPPORTED_TYPES = ("resource", "plugin", "containerSet", "data")
 #: ``env[].valueFrom.fieldRef.fieldPath`` values a local pod has (its own name and namespace).
 ENV_FIELD_PATHS = ("metadata.name", "metadata.namespace")
+#: Kubernetes' PersistentVolumeClaim access modes (any other makes Kubernetes reject the claim).
+ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 #: Template fields whose behaviour the local engine cannot reproduce.
 UNSUPPORTED_FIELDS = {"sidecars": "sidecars", "initContainers": "init containers", "daemon": "daemon templates",
                       "hostAliases": "host aliases (extra /etc/hosts entries)"}
@@ -82,6 +84,11 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
         kinds = [key for key in volume if key != "name"]
         if kinds and kinds[0] not in ("persistentVolumeClaim", "emptyDir", "hostPath"):
             problems.append(f"spec.volumes {volume['name']!r}: {kinds[0]} volumes are not supported locally")
+    for claim in spec.get("volumeClaimTemplates") or []:
+        invalid = [mode for mode in (claim.get("spec") or {}).get("accessModes") or [] if mode not in ACCESS_MODES]
+        if invalid:
+            problems.append(f"spec.volumeClaimTemplates {(claim.get('metadata') or {}).get('name')!r}: access mode "
+                            f"{invalid[0]!r} is not one of Kubernetes' ({', '.join(ACCESS_MODES)})")
     for template in all_templates(spec):
         where = f"template {template.get('name')!r}"
         for parameter in (template.get("inputs") or {}).get("parameters") or []:
