@@ -61,7 +61,7 @@ EXCLUDED = {
     "examples/volumes-emptydir.yaml": "greps the mount table, which path mapping does not change",
     **{example: "runs until it is stopped or terminated (Argo's e2e tests do it)"
        for example in ("e2e/functional/stop-terminate.yaml", "e2e/functional/stop-terminate-2.yaml",
-                       "e2e/functional/workflow-exit-handler-sleep.yaml")},
+                       "e2e/functional/workflow-exit-handler-sleep.yaml", "e2e/functional/resource-template.yaml")},
     "e2e/expectedfailures/serviceaccount-insufficient-permissions.yaml": "fails in Argo through Kubernetes RBAC (its "
                                                                          "service account lacks the executor's rights)",
     **{example: "its HTTP template calls a public web site; the parity run has no internet access"

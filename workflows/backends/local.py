@@ -14,10 +14,8 @@ from ..engine.bells import workflow_bell
 from ..engine.pods import kill_group
 from ..engine.runner import spawn_runner
 from ..engine.store import FINISHED_PHASES, Store
-from ..engine.support import check_supported
-from ..engine.templatestore import TemplateStore
+from ..engine.submission import submit
 from ..engine.watchdog import bury, runner_alive, wait_for_runner
-from ..templaterefs import resolve_references
 from . import Backend
 
 
@@ -35,11 +33,8 @@ class LocalBackend(Backend):
         ``templateRef`` and ``workflowTemplateRef`` are resolved first, from the
         templates ``workflows apply`` stored (:mod:`workflows.templaterefs`).
         """
-        spec = resolve_references(spec, TemplateStore(self.store))
-        check_supported(spec)
         self.remove_expired()
-        manifest = self.store.create(spec)
-        spawn_runner(self.store, manifest["metadata"]["name"])
+        manifest = submit(self.store, spec, spawn_runner)
         return self.get(manifest["metadata"]["name"])
 
     def get(self, name: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..compiler.templates import deep_merge
 from ..durations import duration_seconds
@@ -52,6 +52,7 @@ from .scope import (
     output_placeholders,
     workflow_globals,
 )
+from .resources import ResourceError, kubectl_jsonpath, run_resource
 from .skipped import skipped_outputs_scope, without_absent_arguments
 from .store import Store
 from .support import SUPPORTED_TYPES, UNSUPPORTED_TYPES, template_type
@@ -74,8 +75,11 @@ class NodeFailure(Exception):
 class WorkflowExecution:
     """One run of a stored workflow, from its entrypoint through its exit handler."""
 
-    def __init__(self, store: Store, name: str) -> None:
+    def __init__(self, store: Store, name: str,
+                 submit: Callable[[Store, dict[str, Any]], dict[str, Any]] | None = None) -> None:
         self.store = store
+        #: Creates the workflows of resource templates (:func:`workflows.engine.submission.submit`, bound).
+        self.submit = submit
         self.name = name
         self.manifest = store.manifest(name)
         self.spec = self.manifest["spec"]
@@ -277,6 +281,8 @@ class WorkflowExecution:
             return await self._suspend(template, scope, name, display, parent, boundary)
         if kind == "http":
             return await self._http(template, scope, name, display, parent, boundary)
+        if kind == "resource":
+            return await self._resource(template, scope, name, display, parent, boundary)
         return self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
                                  phase="Error", message=f"template type {kind!r} is not supported by the local engine")
 
@@ -376,6 +382,31 @@ class WorkflowExecution:
         outcome = await asyncio.get_running_loop().run_in_executor(None, call_http, http)
         outputs = {"result": outcome.result} if outcome.result is not None else None
         return self.nodes.update(node["id"], phase=outcome.phase, message=outcome.message, outputs=outputs)
+
+    async def _resource(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
+                        boundary: str | None) -> dict[str, Any]:
+        """A resource template on an Argo Workflow (:mod:`.resources`): the local engine is its cluster."""
+        import yaml
+
+        node = self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
+                                 phase="Running")
+        try:
+            resource = substitute(template["resource"], scope, strict=False)
+            manifest = yaml.safe_load(resource["manifest"])
+        except (TemplateError, yaml.YAMLError) as error:
+            return self.nodes.update(node["id"], phase="Error", message=f"resource manifest: {error}")
+        try:
+            if self.submit is None:
+                raise ResourceError("this execution cannot create workflows (no submit function)")
+            workflow = await run_resource(self.store, resource, manifest, self.manifest["metadata"], self.submit)
+            parameters = [{"name": parameter["name"],
+                           "value": kubectl_jsonpath(workflow, parameter["valueFrom"]["jsonPath"])}
+                          for parameter in (template.get("outputs") or {}).get("parameters") or []
+                          if (parameter.get("valueFrom") or {}).get("jsonPath")]
+        except ResourceError as error:  # in Argo the resource pod fails
+            return self.nodes.update(node["id"], phase="Failed", message=str(error))
+        outputs = {"parameters": parameters} if parameters else None
+        return self.nodes.update(node["id"], phase="Succeeded", outputs=outputs)
 
     # --- steps --------------------------------------------------------------------------------------------------
 

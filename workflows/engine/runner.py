@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import logging
 import os
 import signal
@@ -29,6 +30,7 @@ from ..timestamps import timestamp
 from .bells import workflow_bell
 from .execution import WorkflowExecution
 from .store import Store
+from .submission import submit
 from .watchdog import start_watchdog
 
 log = logging.getLogger("workflows.engine.runner")
@@ -89,7 +91,7 @@ async def _flush_forever(execution: WorkflowExecution, bell) -> None:
 
 async def run_workflow(store: Store, name: str) -> str:
     """Execute the workflow to its end (main templates, then the exit handler); return its final phase."""
-    execution = WorkflowExecution(store, name)
+    execution = WorkflowExecution(store, name, submit=functools.partial(submit, start=spawn_runner))
     bell = workflow_bell(store, name)
     store.set_phase(name, "Running", started_at=timestamp())
     bell.ring()

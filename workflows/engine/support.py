@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import BadOperationConfiguration
+from .resources import resource_problem
 
-SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend", "http")
-UNSUPPORTED_TYPES = ("resource", "plugin", "containerSet", "data")
+SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend", "http", "resource")
+UNSUPPORTED_TYPES = ("plugin", "containerSet", "data")
 #: ``env[].valueFrom.fieldRef.fieldPath`` values a local pod has (its own name and namespace).
 ENV_FIELD_PATHS = ("metadata.name", "metadata.namespace")
 #: Kubernetes' PersistentVolumeClaim access modes (any other makes Kubernetes reject the claim).
@@ -96,6 +97,13 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
                 problems.append(f"{where}: input parameter {parameter['name']!r} reads a ConfigMap, "
                                 "which the local engine does not have")
         kind = template_type(template)
+        if kind == "resource":
+            problem = resource_problem(where, template["resource"])
+            if problem:
+                problems.append(problem)
+            problems += [f"{where}: output parameter {parameter.get('name')!r}: jqFilter is not supported locally "
+                         "(use jsonPath)" for parameter in (template.get("outputs") or {}).get("parameters") or []
+                         if (parameter.get("valueFrom") or {}).get("jqFilter")]
         if kind in UNSUPPORTED_TYPES:
             problems.append(f"{where}: {kind} templates are not supported by the local engine")
         if kind == "suspend" and not (template["suspend"] or {}).get("duration"):
