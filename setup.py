@@ -21,7 +21,7 @@ setup(
     license="MIT",
     python_requires=">=3.9",
     packages=find_packages(include=["workflows", "workflows.*"]),
-    package_data={"workflows.validation": ["argo_model.json"], "workflows.engine.argosay": ["bin/*"]},
+    package_data={"workflows.validation": ["argo_model.json"], "workflows.engine.pod.argosay": ["bin/*"]},
     data_files=DATA_FILES,
     install_requires=[
         # 36.x returns pod logs as b'...' strings.
@@ -30,7 +30,8 @@ setup(
         "kafka-python>=2.0.3",
     ],
     extras_require={
-        "test": ["pytest>=7", "jsonschema>=4.18"],
+        "test": ["pytest>=7", "jsonschema>=4.18", "flask>=2.2"],
+        "samples": ["flask>=2.2"],
         "bench": ["hera>=5.16"],
     },
     entry_points={"console_scripts": ["workflows = workflows.cli:main"]},

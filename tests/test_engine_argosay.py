@@ -8,15 +8,15 @@ import sys
 import pytest
 
 from workflows import argo
-from workflows.engine.argosay.commands import dash_echo, sleep_seconds
-from workflows.engine.argosay.cowsay import bubble, cowsay
-from workflows.engine.images import ArgosayPlan, how_to_run
+from workflows.engine.pod.argosay.commands import dash_echo, sleep_seconds
+from workflows.engine.pod.argosay.cowsay import bubble, cowsay
+from workflows.engine.pod.images import ArgosayPlan, how_to_run
 
 WAIT = 120
 
 
 def argosay(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workflows.engine.argosay", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "workflows.engine.pod.argosay", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
@@ -76,7 +76,7 @@ def test_argosay_images_are_host_plans():
     assert how_to_run("argoproj/argosay:v2") == ArgosayPlan("argoproj/argosay:v2", "v2")
     assert how_to_run("docker.io/argoproj/argosay:v1").kind == "host"
     v2 = ArgosayPlan("argoproj/argosay:v2", "v2")
-    assert v2.process(None, ["echo", "x"]).argv == [sys.executable, "-m", "workflows.engine.argosay", "echo", "x"]
+    assert v2.process(None, ["echo", "x"]).argv == [sys.executable, "-m", "workflows.engine.pod.argosay", "echo", "x"]
     assert v2.process(["sh", "-c"], ["cowsay hi"]).argv == ["sh", "-c", "cowsay hi"]
     assert ArgosayPlan("argoproj/argosay:v1", "v1").process().argv == ["cowsay"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.engine.dockerfile import DockerfileError, parse_dockerfile
+from workflows.engine.pod.dockerfile import DockerfileError, parse_dockerfile
 
 
 def parse(tmp_path, text: str, **kwargs):

@@ -55,10 +55,11 @@ RANDOM = {
     "examples/template-defaults.yaml", "e2e/functional/retry-script.yaml",
     "examples/workflow-template/retry-with-steps.yaml",  # 10 retries of a 2-in-3 failure: almost always succeeds
 }
+#: Workflows whose node message Argo fixes, where the local engine enforces limits with a cgroup.
+EXPECTED_MESSAGES = {"e2e/expectedfailures/oom-kill.yaml": "OOMKilled (exit code 137)"}
 #: Workflows the local engine would run, left out of the parity run, and why.
 EXCLUDED = {
     "examples/forever.yaml": "runs until it is stopped (Argo's e2e tests stop it)",
-    "examples/volumes-emptydir.yaml": "greps the mount table, which path mapping does not change",
     **{example: "runs until it is stopped or terminated (Argo's e2e tests do it)"
        for example in ("e2e/functional/stop-terminate.yaml", "e2e/functional/stop-terminate-2.yaml",
                        "e2e/functional/workflow-exit-handler-sleep.yaml", "e2e/functional/resource-template.yaml")},
@@ -106,7 +107,7 @@ def refusal(relative: str, document: dict, templates=None) -> str | None:
     """Why the local engine does not run this workflow (``None`` when it does); ``templates`` (a
     :class:`workflows.templaterefs.TemplateLibrary`) resolves its WorkflowTemplate references."""
     from workflows.engine.execution import with_defaults
-    from workflows.engine.images import how_to_run
+    from workflows.engine.pod.images import how_to_run
     from workflows.engine.support import all_templates, unsupported_features
     from workflows.templaterefs import TemplateLibrary, TemplateNotFound, resolve_references
     from workflows.validation import lint_spec
@@ -206,6 +207,16 @@ def test_argo_workflows_end_in_the_phase_argo_expects(parity_results):
     assert not wrong, "\n".join(f"{relative}: {phase}: {message} (expected {expected_phases(relative)})"
                                 for relative, (phase, message) in sorted(wrong.items()))
     assert len(parity_results) >= 60, f"only {len(parity_results)} Argo workflows ran"
+
+
+def test_argo_oom_kill_ends_as_argo_ends_it(parity_results):
+    """The 5M memory bomb is held to its limit and its pod killed, reported as Argo reports an OOM kill."""
+    from workflows.engine.pod.limits import probe
+
+    if probe() == "rlimit":
+        pytest.skip("no delegable cgroup here: memory limits fall back to RLIMIT_AS, without OOM kills")
+    for relative, message in EXPECTED_MESSAGES.items():
+        assert parity_results[relative] == ("Failed", message)
 
 
 PARITY_DOC = Path(__file__).resolve().parents[1] / "docs" / "parity.md"

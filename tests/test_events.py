@@ -90,7 +90,7 @@ def test_produce_consume_round_trip(workflows_home):
     assert client.produce({"a": 1, "nested": {"list": [1, "x", None]}}) == 0
     assert client.produce({"b": "é"}) == 1
     assert client.consume_all(timeout=0) == [{"a": 1, "nested": {"list": [1, "x", None]}}, {"b": "é"}]
-    assert (workflows_home / "events.sqlite").is_file()
+    assert (workflows_home / "events" / "events.sqlite").is_file()
 
 
 def test_consume_all_returns_only_unconsumed_messages():
@@ -213,7 +213,7 @@ def test_state_directory_is_read_at_use(monkeypatch, tmp_path):
     EventClient("moving").produce({"where": "first"})
     monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "second"))
     assert EventClient("moving").consume_all(timeout=0) == []
-    assert (tmp_path / "second" / "events.sqlite").is_file()
+    assert (tmp_path / "second" / "events" / "events.sqlite").is_file()
 
 
 @pytest.mark.parametrize("variable", ["WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS"])

@@ -96,5 +96,5 @@ def state_home() -> Path:
 def state_dir() -> Path:
     """:func:`state_home`, created if missing."""
     path = state_home()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path

@@ -126,7 +126,7 @@ class Doorbell:
             self._cleanup(entry, short_dir)
 
     def _register(self) -> tuple[Waiter, str, str | None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # only its owner's processes may ring
         entry = str(self.directory / f"{os.getpid()}-{secrets.token_hex(8)}")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         short_dir = None

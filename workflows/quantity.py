@@ -39,6 +39,19 @@ def quantity(field: str, value: object) -> str:
     return text
 
 
+_SUFFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "n": 1e-9, "u": 1e-6,
+             "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+
+
+def quantity_value(field: str, value: object) -> float:
+    """The number a quantity stands for (``"64Mi"`` → 67108864.0, ``"500m"`` → 0.5); raises like :func:`quantity`."""
+    text = quantity(field, value)
+    for suffix in ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E"):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * _SUFFIXES[suffix]
+    return float(text)
+
+
 def resource_requirements(field: str, resources: Mapping | None) -> dict[str, dict[str, str]]:
     """Check and normalise a container's ``resources`` (``{'requests': {...}, 'limits': {...}}``).
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..argo import WorkflowException, WorkflowNotFound
 from ..engine.bells import workflow_bell
-from ..engine.pods import kill_group
+from ..engine.pod import kill_group
 from ..engine.runner import spawn_runner
 from ..engine.store import FINISHED_PHASES, Store
 from ..engine.submission import submit

@@ -31,19 +31,9 @@ from ..validation.depends import TaskOutcome, parse_depends
 from .lang.expr import evaluate_expression, evaluate_expression_bool
 from .lang.govaluate import evaluate_when
 from .httpcall import call as call_http
-from .launch import pod_process
 from .loops import expand_loop, item_scope, loop_node_name
 from .nodes import COMPLETED, FAILED_OR_ERROR, NodeTable
-from .paths import PathMap
-from .podrun import (
-    PodSetupError,
-    collect_outputs,
-    env_values,
-    file_mappings,
-    place_input_artifacts,
-    volume_mappings,
-)
-from .pods import PodProcess, run_pod
+from .pod import run_pod_node
 from .scope import (
     Scope,
     aggregate_scope,
@@ -96,7 +86,7 @@ class WorkflowExecution:
         self.pod_slots = asyncio.Semaphore(int(parallelism)) if parallelism else None
         self.volume_dirs = self._volume_dirs()
         self.logs = self.directory / "logs"
-        self.logs.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.global_outputs: dict[str, str] = {}
         self._dag_ids: set[str] = set()
         self.printed = False
@@ -111,7 +101,7 @@ class WorkflowExecution:
         for template in self.spec.get("volumeClaimTemplates") or []:
             name = template["metadata"]["name"]
             dirs[name] = self.directory / "volumes" / name
-            dirs[name].mkdir(parents=True, exist_ok=True)
+            dirs[name].mkdir(mode=0o700, parents=True, exist_ok=True)
         return dirs
 
     # --- the workflow ------------------------------------------------------------------------------------------
@@ -308,41 +298,26 @@ class WorkflowExecution:
             if self.pod_slots is not None:
                 await stack.enter_async_context(self.pod_slots)
             self.nodes.update(node_id, phase="Running")
-            node_dir = self.directory / "nodes" / node_id
-            (node_dir / "fs").mkdir(parents=True, exist_ok=True)  # the pod's folder and its own file tree
             try:
-                process, paths = self._pod_process(resolved, kind, node_id, node_dir)
-                place_input_artifacts(resolved, artifacts, raw, paths)
-            except (PodSetupError, OSError) as error:
-                return self.nodes.update(node_id, phase="Error", message=str(error))
-            timeout = self._pod_timeout(resolved)
-            try:
-                result = await asyncio.wait_for(
-                    run_pod(process, on_start=lambda pid: self.nodes.set_pgid(node_id, pid),
-                            on_output=self._printed), timeout
-                )
+                end = await asyncio.wait_for(
+                    run_pod_node(kind, resolved, self.spec, self.volume_dirs, artifacts, raw, node_id,
+                                 self.directory / "nodes" / node_id, self.logs / f"{node_id}.log",
+                                 self.directory / "artifacts",
+                                 on_start=lambda pid: self.nodes.set_pgid(node_id, pid), on_output=self._printed),
+                    self._pod_timeout(resolved))
             except asyncio.TimeoutError:
                 return self.nodes.update(node_id, phase="Failed",
                                          message="Pod was active on the node longer than the specified deadline")
             finally:
                 self.nodes.set_pgid(node_id, None)
-        if result.error is not None:
-            return self.nodes.update(node_id, phase="Error", message=result.error)
-        outputs, problem = collect_outputs(resolved, paths, result.stdout, result.exit_code,
-                                           self.directory / "artifacts", node_id)
-        for parameter in outputs.get("parameters") or []:
+        for parameter in (end.outputs or {}).get("parameters") or []:
             if parameter.get("globalName"):
                 self.global_outputs[parameter["globalName"]] = parameter["value"]
                 self.globals[f"workflow.outputs.parameters.{parameter['globalName']}"] = parameter["value"]
-        for artifact in outputs.get("artifacts") or []:
+        for artifact in (end.outputs or {}).get("artifacts") or []:
             if artifact.get("globalName"):
                 self.globals[f"workflow.outputs.artifacts.{artifact['globalName']}"] = artifact["path"]
-        if problem:
-            return self.nodes.update(node_id, phase="Error", message=problem, outputs=outputs)
-        if result.exit_code != 0:
-            return self.nodes.update(node_id, phase="Failed", message=f"Error (exit code {result.exit_code})",
-                                     outputs=outputs)
-        return self.nodes.update(node_id, phase="Succeeded", outputs=outputs)
+        return self.nodes.update(node_id, phase=end.phase, message=end.message, outputs=end.outputs)
 
     def _printed(self) -> None:
         self.printed = True
@@ -351,15 +326,6 @@ class WorkflowExecution:
     def _pod_timeout(template: dict[str, Any]) -> float | None:
         limits = [duration_seconds(template[key]) for key in ("timeout", "activeDeadlineSeconds") if template.get(key)]
         return min(limits) if limits else None
-
-    def _pod_process(self, template: dict[str, Any], kind: str, node_id: str, node_dir: Path
-                     ) -> tuple[PodProcess, PathMap]:
-        body = template[kind]
-        paths = PathMap(volume_mappings(body, self.spec, self.volume_dirs, node_dir) + file_mappings(template, node_dir))
-        log_path = self.logs / f"{node_id}.log"
-        process = pod_process(kind, body, env_values(body, node_id), paths, node_dir, log_path)
-        paths.make_folders()
-        return process, paths
 
     async def _suspend(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
                        boundary: str | None) -> dict[str, Any]:

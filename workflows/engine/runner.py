@@ -29,7 +29,8 @@ from ..durations import duration_seconds
 from ..timestamps import timestamp
 from .bells import workflow_bell
 from .execution import WorkflowExecution
-from .store import Store
+from .pod import unisolated_warning
+from .store import Store, private_file
 from .submission import submit
 from .watchdog import start_watchdog
 
@@ -46,11 +47,13 @@ _spawned: list[subprocess.Popen] = []
 def spawn_runner(store: Store, name: str) -> int:
     """Start the runner of a stored workflow, detached; return its pid."""
     _spawned[:] = [process for process in _spawned if process.poll() is None]
-    fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR, 0o644)
+    fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR, 0o600)
     # SIGTERM (a stop) stays blocked, hence pending, until the runner can handle it.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        private_file(store.runner_file(name, "log"))
+        private_file(store.runner_file(name, "pid"))
         with open(store.runner_file(name, "log"), "ab") as runner_log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "workflows.engine.runner", name, str(store.root)],
@@ -92,6 +95,9 @@ async def _flush_forever(execution: WorkflowExecution, bell) -> None:
 async def run_workflow(store: Store, name: str) -> str:
     """Execute the workflow to its end (main templates, then the exit handler); return its final phase."""
     execution = WorkflowExecution(store, name, submit=functools.partial(submit, start=spawn_runner))
+    warning = unisolated_warning()
+    if warning:
+        log.warning("workflow %s: %s", name, warning)
     bell = workflow_bell(store, name)
     store.set_phase(name, "Running", started_at=timestamp())
     bell.ring()
@@ -130,6 +136,7 @@ async def run_workflow(store: Store, name: str) -> str:
 def main(argv: list[str]) -> int:
     """``python -m workflows.engine.runner NAME STATE_DIR``: run one workflow (started by :func:`spawn_runner`)."""
     name, root = argv
+    os.umask(0o077)  # everything the runner and its pods' leaders create in the state folder is private
     lock_fd = int(os.environ.pop(LOCK_FD_ENV))
     os.set_inheritable(lock_fd, False)  # pods must not hold the runner's lock
     start_watchdog(Path(root), name, lock_fd)

@@ -17,6 +17,7 @@ Layout under the state folder (``$WORKFLOWS_HOME``)::
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import sqlite3
@@ -57,12 +58,27 @@ CREATE TABLE IF NOT EXISTS nodes (
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` readable and writable by its owner only (0600), unless it exists.
+
+    An existing file is never opened: closing a descriptor of an SQLite database would drop the
+    POSIX locks that this process's connections hold on it.
+    """
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+
+
 class Store:
     """The SQLite database and folders of the local engine; one instance per process."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or config.state_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in ("bells", "workflows", "claims"):  # parents=True below would make them world-readable
+            (self.root / folder).mkdir(mode=0o700, exist_ok=True)
+        private_file(self.root / "engine.sqlite")  # SQLite gives its -wal and -shm files the same mode
         self.db = sqlite3.connect(self.root / "engine.sqlite", timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -96,7 +112,7 @@ class Store:
     def claim_dir(self, claim: str) -> Path:
         """The folder standing for an existing PersistentVolumeClaim (created on first use, kept)."""
         path = self.root / "claims" / claim
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         return path
 
     # --- workflows -----------------------------------------------------------------------------------------------
@@ -126,7 +142,7 @@ class Store:
                     raise
                 del metadata["name"]
                 continue
-            self.workflow_dir(metadata["name"]).mkdir(parents=True, exist_ok=True)
+            self.workflow_dir(metadata["name"]).mkdir(mode=0o700, parents=True, exist_ok=True)
             return manifest
         raise RuntimeError(f"could not generate a free name from {metadata['generateName']!r}")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..timestamps import timestamp
 from .bells import workflow_bell
-from .pods import kill_group
+from .pod import kill_group
 from .store import FINISHED_PHASES, Store
 
 RUNNER_DIED = "the local runner of this workflow died before it finished"

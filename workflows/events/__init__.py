@@ -5,7 +5,7 @@ CloudHarness's ``cloudharness.events`` API (:class:`EventClient`,
 (:mod:`workflows.events.settings`):
 
 - **embedded** (the default when no Kafka is configured): a SQLite database,
-  ``$WORKFLOWS_HOME/events.sqlite``, shared by every process of the machine;
+  ``$WORKFLOWS_HOME/events/events.sqlite``, shared by every process of the machine (and every local pod);
   consumers waiting for messages block on a
   :class:`~workflows.doorbell.Doorbell` instead of polling.
   Messages are kept until their topic is deleted.

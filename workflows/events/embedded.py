@@ -2,7 +2,7 @@
 
 Storage, under the state directory ``$WORKFLOWS_HOME``:
 
-- ``events.sqlite`` (WAL mode, busy timeout), tables ``topics`` (name, next
+- ``events/events.sqlite`` (WAL mode, busy timeout), tables ``topics`` (name, next
   offset), ``messages`` (topic, offset, JSON value, time) and
   ``group_offsets`` (topic, consumer group, next offset to read);
 - ``events/waiters/<topic>/``: the :class:`~workflows.doorbell.Doorbell`
@@ -32,8 +32,10 @@ from ..doorbell import Doorbell
 from .backend import EventBackend
 from .errors import EventsError
 
-DATABASE = "events.sqlite"
-WAITERS = ("events", "waiters")
+#: The folder of ``$WORKFLOWS_HOME`` that holds the events: every local pod may reach it (its "network").
+FOLDER = "events"
+DATABASE = (FOLDER, "events.sqlite")
+WAITERS = (FOLDER, "waiters")
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 60.0
 
@@ -67,7 +69,7 @@ def _topic_directory(topic: str) -> str:
 
 
 class EmbeddedBackend(EventBackend):
-    """Events in ``<home>/events.sqlite``; one instance per state directory and process."""
+    """Events in ``<home>/events/events.sqlite``; one instance per state directory and process."""
 
     name = "embedded"
     _instances: dict[Path, EmbeddedBackend] = {}
@@ -75,7 +77,7 @@ class EmbeddedBackend(EventBackend):
 
     def __init__(self, home: Path) -> None:
         self.home = Path(home)
-        self.database = self.home / DATABASE
+        self.database = self.home.joinpath(*DATABASE)
         self._local = threading.local()
 
     @classmethod
@@ -94,7 +96,11 @@ class EmbeddedBackend(EventBackend):
         cached = getattr(self._local, "connection", None)
         if cached is not None and cached[0] == os.getpid() and self.database.exists():
             return cached[1]
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:  # private; -wal and -shm follow it. Never open an existing one: closing would drop SQLite's locks
+            os.close(os.open(self.database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
         connection = sqlite3.connect(str(self.database), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")

@@ -4,7 +4,7 @@
 variable                       meaning                                          default
 =============================  ===============================================  =================================
 ``WORKFLOWS_HOME``             state directory of the embedded backend          ``$XDG_DATA_HOME/harness-workflows``
-                               (``events.sqlite``, ``events/waiters/``)         (``~/.local/share/harness-workflows``)
+                               (``events/events.sqlite``, ``events/waiters/``)  (``~/.local/share/harness-workflows``)
 ``WORKFLOWS_EVENTS_BACKEND``   ``embedded`` or ``kafka``                        ``kafka`` when a bootstrap server
                                                                                 is configured, else ``embedded``
 ``WORKFLOWS_KAFKA_BOOTSTRAP``  Kafka bootstrap servers, ``host:port[,...]``     unset

@@ -1,6 +1,6 @@
 """``cowsay`` as argosay v1 has it (Ubuntu's ``cowsay``): the message in a speech bubble, and the cow.
 
-``python -m workflows.engine.argosay.cowsay [MESSAGE...]``: the arguments
+``python -m workflows.engine.pod.argosay.cowsay [MESSAGE...]``: the arguments
 joined by blanks, or else standard input, wrapped at 40 columns (cowsay's
 ``-W 40``; tabs expanded).
 """

@@ -16,7 +16,7 @@ Semantics follow Docker (BuildKit):
 * ``$VAR``, ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
   ``${VAR:+alt}``, ``${VAR+alt}``, ``${VAR:?message}`` in ``ENV``, ``ARG``,
   ``WORKDIR``, ``COPY``/``ADD``, ``FROM``, ``USER``; values come from earlier
-  ``ENV`` and ``ARG`` (defaults only: there are no ``--build-arg`` values), and
+  ``ENV`` and ``ARG`` (build arguments replace the defaults, as ``--build-arg`` does), and
   from ``base_env`` for what the base image's environment would hold; single
   quotes are literal, double quotes expand; every ``ENV a=1 b=$a`` pair sees the
   values from before the instruction, as in Docker;
@@ -26,7 +26,8 @@ Semantics follow Docker (BuildKit):
   ``SHELL``, by default ``["/bin/sh", "-c"]``); an ``ENTRYPOINT`` resets a ``CMD``
   inherited from the parent stage, but not one set earlier in the same stage
   (Docker's rule);
-* ``RUN`` lines are not interpreted: ``has_run_lines`` says there were some;
+* ``RUN`` lines are recorded (:class:`RunStep`) with their environment and working
+  directory, for the engine to replay them (:mod:`.build`);
 * heredocs (``RUN <<EOF``, ``COPY <<EOF /file``) are skipped, with a note.
 
 Docker would run a malformed exec form such as ``CMD [python, main.py]`` through
@@ -42,7 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import WorkflowsError
+from ...errors import WorkflowsError
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 
@@ -116,6 +117,16 @@ class DockerfileError(WorkflowsError, ValueError):
 
 
 @dataclass(frozen=True)
+class RunStep:
+    """A ``RUN`` line: its command (exec form, or shell form wrapped in the ``SHELL``), the environment it
+    sees (``ENV`` and ``ARG`` values at that point, over ``base_env``) and the ``WORKDIR``."""
+
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    workdir: str
+
+
+@dataclass(frozen=True)
 class DockerImage:
     """What the last stage of a Dockerfile describes.
 
@@ -139,6 +150,7 @@ class DockerImage:
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
     copies: list[tuple[str, str]] = field(default_factory=list)
+    runs: tuple[RunStep, ...] = ()
     has_run_lines: bool = False
     shell: tuple[str, ...] = DEFAULT_SHELL
     user: str | None = None
@@ -151,20 +163,22 @@ class DockerImage:
         return self.path.parent
 
 
-def parse_dockerfile(path, base_env: Mapping[str, str] | None = None) -> DockerImage:
+def parse_dockerfile(path, base_env: Mapping[str, str] | None = None,
+                     build_args: Mapping[str, str] | None = None) -> DockerImage:
     """Read the Dockerfile at ``path`` and describe the image its last stage builds.
 
     ``base_env`` gives values for variables the base image would define (for
     example ``{"PATH": ...}`` so that ``ENV PATH=/app/bin:$PATH`` keeps a usable
     ``PATH``); variables defined nowhere expand to the empty string.
-    Raises :class:`DockerfileError` naming the file and line.
+    ``build_args`` are ``--build-arg`` values: they replace the default of an
+    ``ARG`` of that name. Raises :class:`DockerfileError` naming the file and line.
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise DockerfileError(path, None, f"cannot read Dockerfile: {error}") from error
-    return _Parser(path, text, dict(base_env or {})).parse()
+    return _Parser(path, text, dict(base_env or {}), dict(build_args or {})).parse()
 
 
 # --------------------------------------------------------------------------- lexing
@@ -308,6 +322,7 @@ class _Stage:
     cmd_set: bool = False
     shell: tuple[str, ...] = DEFAULT_SHELL
     copies: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[RunStep] = field(default_factory=list)
     user: str | None = None
     dirs: set = field(default_factory=set)  # directories known to exist in the image
 
@@ -331,14 +346,16 @@ class _Stage:
             cmd=None if self.cmd is None else list(self.cmd),
             shell=self.shell,
             copies=list(self.copies),
+            runs=list(self.runs),
             user=self.user,
             dirs=set(self.dirs),
         )
 
 
 class _Parser:
-    def __init__(self, path: Path, text: str, base_env: dict[str, str]) -> None:
+    def __init__(self, path: Path, text: str, base_env: dict[str, str], build_args: dict[str, str]) -> None:
         self.path = path
+        self.build_args = build_args
         self.lines = text.lstrip("\ufeff").splitlines()
         self.base_env = base_env
         self.escape = "\\"
@@ -494,6 +511,7 @@ class _Parser:
             entrypoint=stage.entrypoint,
             cmd=stage.cmd,
             copies=list(stage.copies),
+            runs=tuple(stage.runs),
             has_run_lines=self.has_run_lines,
             shell=stage.shell,
             user=stage.user,
@@ -527,7 +545,9 @@ class _Parser:
             name, equals, default = word.partition("=")
             if not _NAME.fullmatch(name):
                 self.fail(f"ARG {rest}: invalid name {name!r}")
-            if equals:
+            if name in self.build_args:
+                target[name] = self.build_args[name]
+            elif equals:
                 target[name] = self.expander(env).word(default)
             elif self.stage is not None and name in self.global_args:
                 target[name] = self.global_args[name]
@@ -578,6 +598,9 @@ class _Parser:
 
     def do_run(self, rest: str) -> None:
         self.has_run_lines = True
+        _, rest = self.flags(rest)  # --mount, --network, --security: build-time options without effect here
+        self.stage.runs.append(RunStep(tuple(self.command(rest, "RUN")), tuple(sorted(self.expansion_env().items())),
+                                       self.stage.workdir))
 
     def do_user(self, rest: str) -> None:
         self.stage.user = " ".join(self.words(rest))

@@ -6,17 +6,19 @@
     The image is ``[registry/]<app>-<task>[:tag|@digest]`` and has a build context:
     ``<applications>/<app>/tasks/<task>/Dockerfile`` (``WORKFLOWS_APPLICATIONS``),
     or for the library's own ``workflows-<task>`` images its built-in
-    ``applications/workflows/tasks/<task>/``. It runs as a host process from
-    that context, with the Dockerfile's ``ENV`` defaults, ``WORKDIR`` and
-    ``ENTRYPOINT``/``CMD``; image paths that ``COPY``/``ADD`` filled from the
-    context are rewritten to the context's files. ``RUN`` lines are not
-    replayed (:attr:`ApplicationPlan.notice` says so, to log once per image).
+    ``applications/workflows/tasks/<task>/``. In the pod sandbox it runs with the
+    Dockerfile's ``COPY``/``ADD`` sources at their image paths, its ``ENV``
+    defaults, ``WORKDIR`` and ``ENTRYPOINT``/``CMD``, and its ``RUN`` lines
+    replayed into a layer (:mod:`.build`). Unisolated
+    (``WORKFLOWS_ISOLATION=none``), it runs from the context, image paths
+    rewritten to the context's files, ``RUN`` lines not replayed
+    (:attr:`ApplicationPlan.notice` says so).
 ``"host"`` — :class:`HostPlan`
     The image is a general-purpose base (busybox, alpine, debian, ubuntu,
     python, bash, plus ``WORKFLOWS_HOST_IMAGES``) or the library's default image
-    ``WORKFLOWS_IMAGE``: its command runs directly on this machine.
+    ``WORKFLOWS_IMAGE``: its command runs with this machine's userland (in the sandbox).
     Argo's test image ``argoproj/argosay:v1``/``v2`` is a host plan too,
-    :class:`ArgosayPlan`: its programs are :mod:`workflows.engine.argosay`.
+    :class:`ArgosayPlan`: its programs are :mod:`workflows.engine.pod.argosay`.
 ``"container"`` — :class:`ContainerPlan`
     Any other image, when Docker or Podman is installed and answers ``info``:
     :meth:`ContainerPlan.run_argv` builds the ``docker run`` command line.
@@ -44,6 +46,10 @@ variable                         meaning
                                  searched. Default: the repository's ``applications/`` next to
                                  the ``workflows`` package, then
                                  ``<sys.prefix>/share/harness-workflows/applications``.
+``WORKFLOWS_BUILD_ARGS``         ``NAME=value`` pairs (comma- or blank-separated): the values of
+                                 the Dockerfiles' ``ARG`` lines, as ``docker build --build-arg`` sets them.
+                                 A base named by an unset argument (``FROM $CLOUDHARNESS_BASE``) is
+                                 a general-purpose one: the host's userland, in the sandbox.
 ``WORKFLOWS_CONTAINER_RUNTIME``  ``docker``, ``podman`` or an executable's path: use only that
                                  one; ``none`` (or ``off``): never use a container runtime;
                                  unset or ``auto``: the first of ``docker``, ``podman`` on
@@ -71,9 +77,9 @@ from typing import NamedTuple, Union
 
 import workflows
 
-from .. import config
-from ..errors import WorkflowsError
-from ..images import application_dockerfile
+from ... import config
+from ...errors import WorkflowsError
+from ...images import application_dockerfile
 from .argosay import BIN as ARGOSAY_BIN
 from .argosay import PYTHON_VARIABLE as ARGOSAY_PYTHON
 from .argosay import argosay_version
@@ -96,10 +102,6 @@ class ImageError(WorkflowsError, ValueError):
     """An image cannot give a process: empty image name, or no command at all."""
 
 
-class ImageUnavailable(WorkflowsError):
-    """An image cannot run on this machine; the message says what to install or configure."""
-
-
 class HostProcess(NamedTuple):
     """The process to start for a container: argv, environment defaults, working directory.
 
@@ -110,14 +112,6 @@ class HostProcess(NamedTuple):
     argv: list[str]
     env: dict[str, str]
     cwd: Path | None
-
-
-class Mount(NamedTuple):
-    """A host folder visible in a container at ``container_path``."""
-
-    host_dir: str | Path
-    container_path: str
-    read_only: bool = False
 
 
 # --------------------------------------------------------------------------- image names
@@ -214,16 +208,34 @@ _parse_cache: dict[tuple, DockerImage] = {}
 _parse_lock = threading.Lock()
 
 
+def build_args() -> dict[str, str]:
+    """``WORKFLOWS_BUILD_ARGS``: ``NAME=value`` pairs separated by commas or blanks, like ``--build-arg``.
+
+    Raises :class:`ImageError` naming an entry without ``=``.
+    """
+    found = {}
+    for entry in re.split(r"[,\s]+", os.environ.get("WORKFLOWS_BUILD_ARGS", "").strip()):
+        if not entry:
+            continue
+        name, equals, value = entry.partition("=")
+        if not equals or not name:
+            raise ImageError(f"WORKFLOWS_BUILD_ARGS: {entry!r} is not NAME=value")
+        found[name] = value
+    return found
+
+
 def load_dockerfile(path: str | Path) -> DockerImage:
-    """:func:`parse_dockerfile` with the host ``PATH`` as the base image's, cached per (path, mtime, size)."""
+    """:func:`parse_dockerfile` with the host ``PATH`` as the base image's and ``WORKFLOWS_BUILD_ARGS``,
+    cached per (path, mtime, size, PATH, build arguments)."""
     path = Path(os.path.normpath(Path(path).absolute()))
     stat = path.stat()
     base_env = {"PATH": os.environ.get("PATH", os.defpath)}
-    key = (str(path), stat.st_mtime_ns, stat.st_size, base_env["PATH"])
+    arguments = build_args()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, base_env["PATH"], tuple(sorted(arguments.items())))
     with _parse_lock:
         cached = _parse_cache.get(key)
     if cached is None:
-        cached = parse_dockerfile(path, base_env=base_env)
+        cached = parse_dockerfile(path, base_env=base_env, build_args=arguments)
         with _parse_lock:
             if len(_parse_cache) > 256:
                 _parse_cache.clear()
@@ -268,20 +280,20 @@ class ArgosayPlan:
     @property
     def reason(self) -> str:
         """Why it runs on the host."""
-        return f"argosay {self.version} is Argo's test image, reproduced by workflows.engine.argosay"
+        return f"argosay {self.version} is Argo's test image, reproduced by workflows.engine.pod.argosay"
 
     def process(self, command: Sequence[str] | None = None, args: Sequence[str] | None = None) -> HostProcess:
         """Kubernetes' rules over the image's ENTRYPOINT and CMD; ``cowsay`` and ``argosay`` at the end of PATH.
 
         v2 has ``ENTRYPOINT ["/argosay"]`` (which reset v1's CMD): without a
-        ``command`` it runs ``python -m workflows.engine.argosay ARGS``. v1 has
+        ``command`` it runs ``python -m workflows.engine.pod.argosay ARGS``. v1 has
         ``CMD ["cowsay"]``, which ``args`` replace. A ``command`` runs on the host.
         """
         args = [str(item) for item in args or ()]
         if command:
             argv = [str(item) for item in command] + args
         elif self.version == "v2":
-            argv = [sys.executable, "-m", "workflows.engine.argosay", *args]
+            argv = [sys.executable, "-m", "workflows.engine.pod.argosay", *args]
         else:
             argv = args or ["cowsay"]
         path = os.environ.get("PATH", os.defpath)
@@ -391,8 +403,9 @@ class ApplicationPlan:
 
         return _ABSOLUTE_PATH.sub(replace, value)
 
-    def process(self, command: Sequence[str] | None = None, args: Sequence[str] | None = None) -> HostProcess:
-        """The host process for a container with this image, following Kubernetes' rules.
+    def process(self, command: Sequence[str] | None = None, args: Sequence[str] | None = None, *,
+                sandboxed: bool = False) -> HostProcess:
+        """The process for a container with this image, following Kubernetes' rules.
 
         ======================  ==================  =========================
         template ``command``    template ``args``   argv
@@ -403,8 +416,11 @@ class ApplicationPlan:
         empty                   empty               ``ENTRYPOINT + CMD``
         ======================  ==================  =========================
 
-        Image paths in argv and in the ``ENV`` defaults are rewritten with
-        :meth:`rewrite`; ``cwd`` is :attr:`cwd`. Raises :class:`ImageError`
+        ``sandboxed``: the process runs in a pod sandbox where the COPY/ADD
+        sources are at their image paths, so argv and ``ENV`` stay as written
+        and ``cwd`` is the image's ``WORKDIR``. Otherwise (on the host) image
+        paths in argv and in the ``ENV`` defaults are rewritten with
+        :meth:`rewrite` and ``cwd`` is :attr:`cwd`. Raises :class:`ImageError`
         when the result is empty.
         """
         image = self.dockerfile
@@ -419,6 +435,8 @@ class ApplicationPlan:
                 f"image {self.image!r}: {image.path} sets neither ENTRYPOINT nor CMD "
                 "(the base image's are not known here) and the template gives no command or args"
             )
+        if sandboxed:
+            return HostProcess([str(item) for item in argv], dict(image.env), Path(image.workdir))
         env = {name: self.rewrite(value) for name, value in image.env.items()}
         return HostProcess([self.rewrite(str(item)) for item in argv], env, self.cwd)
 
@@ -453,7 +471,7 @@ class ContainerPlan:
         Kubernetes semantics: a ``command`` replaces the image's ENTRYPOINT and
         drops its CMD (``--entrypoint`` does both; ``command[1:]`` then
         ``args`` follow the image), ``args`` alone replace CMD. ``mounts`` are
-        ``(host_dir, container_path, read_only)`` (:class:`Mount`); ``options``
+        ``(host_dir, container_path, read_only)``; ``options``
         are extra ``run`` options placed before the image (``--network=host``…).
         """
         argv = [self.runtime.executable, "run", "--rm", "-i"]
@@ -482,10 +500,6 @@ class UnavailablePlan:
     image: str
     message: str
     kind = "unavailable"
-
-    def error(self) -> ImageUnavailable:
-        """The exception to raise (or whose message fails the node)."""
-        return ImageUnavailable(self.message)
 
 
 ImagePlan = Union[HostPlan, ArgosayPlan, ApplicationPlan, ContainerPlan, UnavailablePlan]
@@ -550,11 +564,6 @@ def find_container_runtime() -> tuple[ContainerRuntime | None, str]:
             return ContainerRuntime(Path(name).name, executable), ""
         problems.append(problem)
     return None, "; ".join(problems)
-
-
-def container_runtime() -> ContainerRuntime | None:
-    """The usable container runtime, or ``None``."""
-    return find_container_runtime()[0]
 
 
 def clear_caches() -> None:

@@ -9,7 +9,7 @@ Argo's examples and e2e tests use it; its source is in Argo's repository,
   ``assert_contains``, ``sh`` (see :mod:`.commands`).
 
 :class:`workflows.engine.images.ArgosayPlan` is the image's plan:
-v2 without a ``command`` runs ``python -m workflows.engine.argosay ARGS``;
+v2 without a ``command`` runs ``python -m workflows.engine.pod.argosay ARGS``;
 with a ``command`` (``sh -c "cowsay hi | tee x"``), the command runs on the
 host, with :data:`BIN` (``cowsay`` and ``argosay``) at the end of ``PATH``.
 """

@@ -1,0 +1,498 @@
+"""Every local pod runs isolated: hostile tasks against canaries the test creates, outside /tmp and every volume.
+
+The canaries live in a folder of the repository (``.pytest-canaries/``), which
+pods see read-only through their overlay: what a task does to them lands in its
+own layer. Each hostile workflow runs through the real engine (its runner is a
+subprocess of its own); after it, the canaries must be byte-for-byte unchanged
+(content, mode, owner), the test's own sibling process alive, and the pod must
+have ended as Argo ends it. No task here names a real host path except new,
+randomly named files that the test checks were not created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from workflows.engine.pod.limits import probe
+from workflows.operations import PipelineOperation, SingleTaskOperation
+from workflows.tasks import BashTask, PythonTask
+
+ROOT = Path(__file__).resolve().parents[1]
+CANARIES = ROOT / ".pytest-canaries"
+WAIT = 120
+
+
+@pytest.fixture(autouse=True)
+def local_backend(tmp_path, monkeypatch):
+    """A fresh state folder and the local backend for every test."""
+    for name in list(os.environ):
+        if name.startswith(("WORKFLOWS_", "ARGO_", "KAFKA_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def canary():
+    """A folder of canaries outside /tmp: files, a nested folder, a symbolic link, odd modes."""
+    CANARIES.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=CANARIES))
+    folder.chmod(0o777)  # writable by anyone: only the sandbox protects them
+    (folder / "canary.txt").write_text("do not touch\n")
+    (folder / "canary.txt").chmod(0o666)
+    (folder / "nested").mkdir(mode=0o777)
+    (folder / "nested").chmod(0o777)
+    (folder / "nested" / "deep.bin").write_bytes(bytes(range(256)))
+    (folder / "nested" / "deep.bin").chmod(0o666)
+    (folder / "secret.txt").write_text("private\n")
+    (folder / "secret.txt").chmod(0o600)
+    (folder / "link").symlink_to("canary.txt")
+    before = snapshot(folder)
+    yield folder
+    assert snapshot(folder) == before, "a pod changed the host's canaries"
+    shutil.rmtree(folder)
+    if CANARIES.is_dir() and not any(CANARIES.iterdir()):
+        CANARIES.rmdir()
+
+
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """Everything about every entry of ``folder``: type, mode, owner, content or link target."""
+    found = {}
+    for path in [folder, *sorted(folder.rglob("*"))]:
+        info = path.lstat()
+        content = os.readlink(path) if path.is_symlink() else path.read_bytes() if path.is_file() else None
+        found[str(path.relative_to(folder))] = (info.st_mode, info.st_uid, info.st_gid, content)
+    return found
+
+
+@pytest.fixture
+def sibling():
+    """A process of the test's own, which no pod may signal."""
+    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    yield process
+    assert process.poll() is None, "a pod killed a process outside itself"
+    process.stdin.close()
+    process.wait(timeout=30)
+
+
+def run(task, **options):
+    """Run a one-task workflow; return its pod node."""
+    workflow = SingleTaskOperation("hostile", task, **options).execute().wait(WAIT)
+    return workflow.nodes[workflow.name]
+
+
+#: Whether the canaries, which the test's user owns, belong to the pods' root: only when the engine does not
+#: run as root (as root, the pods' root is an id of its own, to whom the canaries are someone else's files).
+POD_OWNS_CANARIES = os.geteuid() != 0
+
+
+def test_recursive_chown_chmod_and_rm_never_reach_the_host(canary, sibling):
+    node = run(BashTask("wreck", 'chown -R 1000:1000 "$CANARY"; chmod -R 000 "$CANARY"; chmod -R 777 "$CANARY"; '
+                                 'rm -rf "$CANARY"; test ! -e "$CANARY" && echo wrecked',
+                        CANARY=str(canary)))
+    if POD_OWNS_CANARIES:  # as root in a container on its own files: every call succeeds, in the pod's layer
+        assert node["phase"] == "Succeeded", node.get("message")
+        assert node["outputs"]["result"] == "wrecked"
+    else:  # someone else's files: the calls fail in the pod, as an unprivileged user's would
+        assert node["phase"] == "Failed" and node["message"] == "Error (exit code 1)"
+
+
+def test_writes_through_symlinks_and_dotdot_never_reach_the_host(canary, sibling, local_backend):
+    script = ('ln -s "$CANARY/canary.txt" /mnt/shared/into-canary; echo evil > /mnt/shared/into-canary; '
+              'echo evil > "/mnt/shared/../../$CANARY/nested/deep.bin"; ln -sfn / /mnt/shared/root; '
+              'echo evil > "/mnt/shared/root/$CANARY/secret.txt"; cat "$CANARY/canary.txt"')
+    node = run(BashTask("escape", script, CANARY=str(canary)), shared_directory=True)
+    assert node["phase"] == "Succeeded", node.get("message")  # the script ends with cat, which reads fine
+    assert node["outputs"]["result"] == ("evil" if POD_OWNS_CANARIES else "do not touch")
+
+
+def test_writes_under_etc_and_a_remount_stay_in_the_pod(canary, sibling):
+    name = f"workflows-sandbox-test-{secrets.token_hex(6)}"
+    script = (f'echo evil > /etc/{name}; mount -o remount,rw / ; mount -o remount,rw "$CANARY"; '
+              'echo evil > "$CANARY/canary.txt"; mount -t tmpfs none "$CANARY"; echo evil > "$CANARY/canary.txt"; '
+              'echo done')
+    try:
+        node = run(BashTask("etc", script, CANARY=str(canary)))
+        assert node["phase"] == "Succeeded", node.get("message")
+        assert node["outputs"]["result"] == "done"
+        assert not Path("/etc", name).exists()
+    finally:
+        Path("/etc", name).unlink(missing_ok=True)
+
+
+def _sandbox_works() -> bool:
+    """A harmless probe: the pod's main process is PID 1 of a PID namespace of its own."""
+    node = run(BashTask("probe", "echo $$; ls /proc | grep -c '^[0-9]'"))
+    lines = (node.get("outputs") or {}).get("result", "").split()
+    return node["phase"] == "Succeeded" and lines[0] == "1" and int(lines[1]) < 10
+
+
+def test_kill_everything_kills_only_the_pods_processes(canary, sibling):
+    assert _sandbox_works(), "the sandbox probe failed: not running the hostile kill"
+    node = run(BashTask("killall", "sleep 1000 & kill -9 -1; echo survived"))
+    assert node["phase"] == "Succeeded", node.get("message")  # kill(-1) spares its caller, as in a container
+    assert node["outputs"]["result"] == "survived"
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if token.encode() in cmdline.read_bytes():
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_no_process_outlives_its_pods_main_process(sibling):
+    token = f"1000.{secrets.randbelow(10**9):09d}"  # a unique sleep duration, to find the processes again
+    node = run(BashTask("escape", f"(sleep {token} &); setsid sleep {token} & nohup sleep {token} & echo left"))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert _processes_with(f"sleep\0{token}") == []
+
+
+def test_a_task_filling_its_tmp_fills_only_its_own_layer(sibling):
+    task = BashTask("fill", "dd if=/dev/zero of=/tmp/fill bs=1M count=64",
+                    resources={"limits": {"ephemeral-storage": "8Mi"}})
+    node = run(task)
+    assert node["phase"] == "Failed" and node["message"] == "Error (exit code 1)"
+
+
+def shadow():
+    with open("/etc/shadow") as shadow_file:
+        print(shadow_file.read()[:10])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user the host's /etc/shadow is unreadable anyway")
+def test_root_in_a_pod_is_not_host_root_for_devices_and_kernel_settings(sibling):
+    node = run(BashTask("root", "echo 1 > /proc/sys/vm/drop_caches; echo $?; "
+                                "head -c1 /dev/vda >/dev/null 2>&1; echo $?; ls /dev"))
+    codes = node["outputs"]["result"].splitlines()
+    assert codes[0] != "0" and codes[1] != "0"
+    assert "vda" not in codes[2:] and "sda" not in codes[2:]
+
+
+def test_outputs_are_read_with_the_pods_privileges(local_backend):
+    """An output the pod cannot read fails the node with the reason; the runner does not copy it."""
+    task = BashTask("out", "mkdir -p /out/private; echo x > /out/private/f; chmod 000 /out/private; "
+                           "echo done", template_overrides={
+                               "outputs": {"artifacts": [{"name": "o", "path": "/out"}]}})
+    node = run(task)
+    if os.geteuid() == 0:
+        # root in the pod may read what it owns despite the mode, as root in a container does
+        assert node["phase"] == "Succeeded", node.get("message")
+    else:
+        assert node["phase"] == "Error" and "cannot read /out/private" in node["message"]
+
+
+def test_pipeline_volumes_work_at_their_real_mount_paths(local_backend):
+    op = PipelineOperation("share", [
+        BashTask("write", 'd=/mnt/$(echo sha)red; echo built > "$d/built.txt"; grep -c " /mnt/shared " /proc/mounts'),
+        BashTask("read", "cat /mnt/shared/built.txt"),
+    ], shared_directory=True)
+    workflow = op.execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    nodes = {node["displayName"]: node for node in workflow.nodes.values()}
+    assert nodes["write"]["outputs"]["result"] == "1"  # the mount table shows the volume
+    assert nodes["read"]["outputs"]["result"] == "built"
+    volume = local_backend / "workflows" / workflow.name / "volumes" / "mnt-shared" / "built.txt"
+    assert volume.stat().st_uid == os.geteuid()  # files on volumes belong to the engine's user
+
+
+def test_a_pod_reaches_the_events_folder_and_nothing_else_of_the_state(local_backend):
+    """The events folder stands for a cluster's network (``notify_queue`` works from any pod); the engine's
+    database, logs and other workflows stay out of sight."""
+    script = ('for entry in engine.sqlite workflows events; do '
+              'if [ -e "$home/$entry" ]; then echo "$entry seen"; else echo "$entry hidden"; fi; done')
+    node = run(BashTask("look", script, home=str(local_backend)))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["result"].split("\n") == ["engine.sqlite hidden", "workflows hidden", "events seen"]
+
+
+def test_state_is_private_to_the_engines_user(local_backend):
+    """Folders 0700 and files 0600, as kubectl keeps its config; what pods write inside is theirs."""
+    op = PipelineOperation("private", [BashTask("hi", "echo hi > /mnt/shared/hi")], shared_directory=True)
+    workflow = op.execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert local_backend.stat().st_mode & 0o777 == 0o700
+    pods_own = [local_backend / "workflows" / workflow.name / "volumes", *local_backend.glob("workflows/*/nodes/*/pod")]
+    for path in local_backend.rglob("*"):
+        if path.is_symlink() or any(path.is_relative_to(folder) and path != folder for folder in pods_own):
+            continue
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path} is {oct(mode)}"
+
+
+REFUSING_SITECUSTOMIZE = '''
+import ctypes
+import errno
+from workflows.engine.pod import syscalls
+
+class RefusingLibc:
+    """The C library, except that unshare(2) fails as with user.max_user_namespaces=0."""
+
+    def __init__(self, libc):
+        self.libc = libc
+
+    def unshare(self, flags):
+        ctypes.set_errno(errno.ENOSPC)
+        return -1
+
+    def __getattr__(self, name):
+        return getattr(self.libc, name)
+
+_real = syscalls._libc()
+syscalls._libc = lambda: RefusingLibc(_real)
+'''
+
+
+def test_a_refused_sandbox_fails_the_node_with_what_to_enable(tmp_path, monkeypatch, canary):
+    """The kernel's refusal is simulated at the system call, in the runner (a real subprocess)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(REFUSING_SITECUSTOMIZE)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), str(ROOT)]))
+    node = run(BashTask("refused", 'rm -rf "$CANARY"', CANARY=str(canary)))
+    assert node["phase"] == "Error"
+    assert "kernel.unprivileged_userns_clone" in node["message"] and "user.max_user_namespaces" in node["message"]
+    assert "WORKFLOWS_CONTAINER_RUNTIME" in node["message"]
+
+
+def isolation_report():
+    import os
+
+    print(os.getpid() > 2)
+
+
+def test_the_opt_out_runs_on_the_host_and_says_so(monkeypatch, local_backend):
+    monkeypatch.setenv("WORKFLOWS_ISOLATION", "none")
+    workflow = SingleTaskOperation("optout", PythonTask("where", isolation_report)).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert workflow.nodes[workflow.name]["outputs"]["result"] == "True"  # not PID 2 of a pod's namespace
+    runner_log = (local_backend / "workflows" / workflow.name / "runner.log").read_text()
+    assert "WORKFLOWS_ISOLATION=none: pods run UNISOLATED" in runner_log
+
+
+def test_python_tasks_run_in_the_sandbox_too(canary, sibling):
+    node = run(PythonTask("py", python_wreck, CANARY=str(canary)))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert json.loads(node["outputs"]["result"]) == {"pid": 1, "gone": POD_OWNS_CANARIES}
+
+
+def python_wreck():
+    import json
+    import os
+    import shutil
+
+    shutil.rmtree(os.environ["CANARY"], ignore_errors=True)
+    print(json.dumps({"pid": os.getpid(), "gone": not os.path.exists(os.environ["CANARY"])}))
+
+
+@pytest.mark.skipif(probe() == "rlimit", reason="no delegable cgroup: memory is bounded by RLIMIT_AS, no OOM kill")
+def test_a_pod_over_its_memory_limit_is_oom_killed_as_in_argo(sibling):
+    node = run(BashTask("hog", "python3 -c 'b = bytearray(256 * 2**20); print(len(b))'",
+                        resources={"limits": {"memory": "32Mi"}}))
+    assert node["phase"] == "Failed" and node["message"] == "OOMKilled (exit code 137)"
+    assert node["outputs"]["exitCode"] == "137"
+
+
+def spin_and_report_throttling():
+    import time
+
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        pass
+    groups = [line.split(":", 2) for line in open("/proc/self/cgroup").read().splitlines()]
+    for _, names, path in groups:
+        if "cpu" in names.split(",") or names == "":
+            for root in ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup"):
+                try:
+                    stats = dict(line.split() for line in open(root + path + "/cpu.stat"))
+                except OSError:
+                    continue
+                if "nr_throttled" in stats:
+                    print(int(stats["nr_throttled"]) > 0)
+                    return
+
+
+@pytest.mark.skipif(probe() == "rlimit", reason="no delegable cgroup: CPU limits are not enforced")
+def test_a_pod_over_its_cpu_limit_is_throttled(sibling):
+    node = run(PythonTask("spin", spin_and_report_throttling, resources={"limits": {"cpu": "100m"}}))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["result"] == "True"
+
+
+def application(root: Path, name: str, dockerfile: str, files: dict[str, str]) -> None:
+    """``<root>/<app>/tasks/<task>/`` with its Dockerfile and files (``name`` is ``<app>-<task>``)."""
+    app, task = name.split("-", 1)
+    context = root / app / "tasks" / task
+    context.mkdir(parents=True)
+    (context / "Dockerfile").write_text(dockerfile)
+    for file_name, text in files.items():
+        (context / file_name).write_text(text)
+
+
+EXTRACT_DOWNLOAD = """\
+ARG CLOUDHARNESS_BASE
+FROM $CLOUDHARNESS_BASE
+ENV shared_directory /tmp
+COPY download.sh /usr/local/bin/
+RUN chmod +x /usr/local/bin/download.sh
+RUN pip install --no-cache-dir harness-workflows
+CMD ["/usr/local/bin/download.sh"]
+"""
+DOWNLOAD_SH = """\
+#!/bin/sh
+set -e
+download_path="$shared_directory/downloads"
+mkdir -p "$download_path"
+echo payload > "$download_path/file.txt"
+chown -R 1000:1000 "${download_path}"
+cat "$download_path/file.txt"
+"""
+
+
+def test_an_extract_download_style_image_runs_from_its_dockerfile(tmp_path, monkeypatch):
+    """CloudHarness's extract-download: a script made executable by RUN, ENV shared_directory=/tmp,
+    chown -R under set -e; its /tmp is the pod's own."""
+    from workflows.tasks import CustomTask
+
+    application(tmp_path / "applications", "samples-download", EXTRACT_DOWNLOAD, {"download.sh": DOWNLOAD_SH})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    first = run(CustomTask("download", "samples-download"))
+    assert first["phase"] == "Succeeded", first.get("message")
+    assert first["outputs"]["result"] == "payload"
+    second = run(CustomTask("download", "samples-download"))  # the layer is built once per build context
+    assert second["phase"] == "Succeeded", second.get("message")
+    assert len(list((Path(os.environ["WORKFLOWS_HOME"]) / "images").iterdir())) == 1
+
+
+def test_a_failing_run_line_fails_the_node_with_the_build_log(tmp_path, monkeypatch):
+    from workflows.tasks import CustomTask
+
+    dockerfile = 'FROM python:3.12-slim\nRUN echo preparing && exit 3\nCMD ["true"]\n'
+    application(tmp_path / "applications", "samples-broken", dockerfile, {})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    node = run(CustomTask("broken", "samples-broken"))
+    assert node["phase"] == "Error"
+    assert "building image 'samples-broken:latest'" in node["message"] and "exit code 3" in node["message"]
+    assert "RUN echo preparing && exit 3\npreparing" in node["message"]  # the build log
+
+
+def test_limits_read_kubernetes_quantities():
+    from workflows.engine.pod.limits import Limits
+
+    assert Limits.of({"resources": {"limits": {"memory": "5M", "cpu": "500m"}}}) == Limits(5_000_000, 0.5)
+    assert Limits.of({"resources": {"limits": {"memory": "64Mi", "cpu": 2}}}) == Limits(64 * 2**20, 2.0)
+    assert Limits.of({}) == Limits()
+    with pytest.raises(ValueError, match="resources.limits.memory='lots'"):
+        Limits.of({"resources": {"limits": {"memory": "lots"}}})
+
+
+def test_the_build_script_replays_each_run_line_in_its_place_and_skips_installing_this_library(tmp_path):
+    from workflows.engine.pod.build import build_script
+    from workflows.engine.pod.dockerfile import RunStep
+
+    app, root = tmp_path / "app", tmp_path / "root"
+    root.mkdir()
+    steps = (RunStep(("/bin/sh", "-c", "pip install --no-cache-dir harness-workflows"), (), str(root)),
+             RunStep(("/bin/sh", "-c", 'echo "$A" > out'), (("A", "1 2"),), str(app)),
+             RunStep(("touch", "it's"), (), str(root)))
+    script = build_script(steps)
+    assert "pip install --no-cache-dir harness-workflows: satisfied by the engine" in script
+    assert "\npip" not in script and "env -i  pip" not in script
+    result = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr
+    assert (app / "out").read_text() == "1 2\n" and (root / "it's").exists()
+    failing = build_script((RunStep(("/bin/sh", "-c", "exit 3"), (), str(root)), steps[2]))
+    assert subprocess.run(["sh", "-c", failing], capture_output=True).returncode == 3
+
+
+FAKE_DOCKER = """\
+#!{python}
+# A stand-in for docker: answers `info`; for `run`, records its argv and plays the container's part for the
+# mounts it was given: writes the output file mounted at /out/result.txt and a file on the shared volume.
+import json, sys
+args = sys.argv[1:]
+if args[0] == "info":
+    sys.exit(0)
+with open({record!r}, "w") as out:
+    json.dump(args, out)
+mounts = dict(args[i + 1].split(":")[1::-1] for i, arg in enumerate(args) if arg == "-v" and ":" in args[i + 1])
+open(mounts["/out/result.txt"], "w").write("from the container")
+open(mounts["/mnt/shared"] + "/written.txt", "w").write("shared")
+print("ran")
+"""
+
+
+def test_a_container_runtime_runs_images_with_the_same_volumes_and_outputs(tmp_path, monkeypatch, local_backend):
+    """WORKFLOWS_CONTAINER_RUNTIME=docker: the argv of `docker run` (no Docker engine here: a fake one)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "argv.json"
+    docker = bin_dir / "docker"
+    docker.write_text(FAKE_DOCKER.format(python=sys.executable, record=str(record)))
+    docker.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("WORKFLOWS_CONTAINER_RUNTIME", "docker")
+    from workflows.tasks import CustomTask
+
+    task = CustomTask("tool", "ghcr.io/acme/tool:1", args=["--fast"], resources={"limits": {"memory": "64Mi"}},
+                      template_overrides={"outputs": {"parameters": [
+                          {"name": "r", "valueFrom": {"path": "/out/result.txt"}}]}})
+    workflow = SingleTaskOperation("ctr", task, shared_directory=True).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    node = workflow.nodes[workflow.name]
+    assert node["outputs"]["parameters"] == [{"name": "r", "value": "from the container"}]
+    argv = json.loads(record.read_text())
+    assert argv[:3] == ["run", "--rm", "-i"] and argv[-2:] == ["ghcr.io/acme/tool:1", "--fast"]
+    volume = local_backend / "workflows" / workflow.name / "volumes" / "mnt-shared"
+    assert f"{volume}:/mnt/shared" in argv and "--memory=67108864" in argv
+    assert (volume / "written.txt").read_text() == "shared"
+
+
+def test_build_arguments_set_the_dockerfiles_args(tmp_path, monkeypatch):
+    from workflows.engine.pod.images import ImageError, build_args
+    from workflows.tasks import CustomTask
+
+    dockerfile = ('ARG CLOUDHARNESS_BASE\nFROM $CLOUDHARNESS_BASE\nARG GREETING=hello\nENV GREETING=$GREETING\n'
+                  'RUN echo "$GREETING from RUN" > /built.txt\nCMD ["sh", "-c", "echo $GREETING; cat /built.txt"]\n')
+    application(tmp_path / "applications", "samples-greet", dockerfile, {})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    monkeypatch.setenv("WORKFLOWS_BUILD_ARGS", "GREETING=bonjour, CLOUDHARNESS_BASE=ignored")
+    node = run(CustomTask("greet", "samples-greet"))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["result"] == "bonjour\nbonjour from RUN"
+    monkeypatch.setenv("WORKFLOWS_BUILD_ARGS", "GREETING")
+    with pytest.raises(ImageError, match="WORKFLOWS_BUILD_ARGS: 'GREETING' is not NAME=value"):
+        build_args()
+
+
+RLIMIT_PROBE = """
+from workflows.engine.pod.limits import Limits, apply_rlimit
+apply_rlimit(Limits(memory=64 * 2**20), forked_interpreter=True)
+kept = bytearray(32 * 2**20)
+try:
+    bytearray(128 * 2**20)
+except MemoryError:
+    print("bounded")
+"""
+
+
+def test_the_rlimit_fallback_bounds_what_a_forked_interpreter_adds():
+    """Without a delegable cgroup: a PythonTask (forked from the runner) gets its limit on top of what it has."""
+    result = subprocess.run([sys.executable, "-c", RLIMIT_PROBE], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stdout.strip() == "bounded", result.stderr

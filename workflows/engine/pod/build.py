@@ -1,0 +1,130 @@
+"""Application images' ``RUN`` lines, replayed once per build context into a cached layer.
+
+The first pod of an image whose Dockerfile has ``RUN`` lines builds its layer:
+a pod of its own (same sandbox, the ``COPY``/``ADD`` sources in place) runs the
+lines in order, each with the ``ENV``/``ARG`` values and ``WORKDIR`` of its
+place in the Dockerfile, and its init keeps what they changed. The layer is
+stored under ``$WORKFLOWS_HOME/images/<content key>/`` — the key hashes the
+Dockerfile and every file of the build context, so editing either rebuilds —
+and every pod of the image sees it stacked on the host's folders. A failing
+``RUN`` fails the node with the build log. Deleted files are not kept
+(overlay whiteouts are dropped).
+
+``RUN pip install`` of this library (``harness-workflows``, or ``.`` of its own
+checkout) is satisfied by the engine's own installation, which pods see: the
+line is skipped, without network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import secrets
+import shlex
+import shutil
+from pathlib import Path
+
+from ... import config
+from .dockerfile import RunStep
+from .identity import pod_userns, use_idmapped_mounts
+from .images import ApplicationPlan
+from .inputs import PodSetupError, base_env
+from .process import PodProcess, PodRun, run_pod
+from .sandbox import PodFile, SandboxPlan, host_mount_points
+
+#: The build script's path in the build pod.
+BUILD_SCRIPT = "/argo/staging/build"
+#: How much of the build log a failed build's message quotes.
+LOG_TAIL = 4000
+_SELF_INSTALL = re.compile(r"^\s*(?:python3?\s+-m\s+)?pip3?\s+install(?:\s+--?[\w-]+(?:=\S+)?)*"
+                           r"\s+(?:harness-workflows|\.)\s*$")
+_locks: dict[str, asyncio.Lock] = {}
+
+
+class BuildFailed(PodSetupError):
+    """A ``RUN`` line of an application image failed; the message holds the build log."""
+
+
+def content_key(plan: ApplicationPlan) -> str:
+    """A hash of the Dockerfile, its ``RUN`` steps and every file of the build context."""
+    digest = hashlib.sha256()
+    digest.update(repr(plan.dockerfile.runs).encode())
+    context = plan.context
+    for folder, folders, names in os.walk(context):
+        folders.sort()
+        for name in sorted(names):
+            path = Path(folder) / name
+            digest.update(str(path.relative_to(context)).encode() + b"\0")
+            if path.is_symlink():
+                digest.update(os.readlink(path).encode())
+            elif path.is_file():
+                digest.update(oct(path.stat().st_mode).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def skips_self_install(step: RunStep) -> bool:
+    """Whether the step only installs this library (satisfied by the engine's installation)."""
+    return bool(step.argv) and _SELF_INSTALL.match(step.argv[-1]) is not None
+
+
+def build_script(steps: tuple[RunStep, ...]) -> str:
+    """A shell script running ``steps`` in order; it stops at the first that fails, with its exit code."""
+    lines = ["set -e"]
+    for step in steps:
+        shown = " ".join(step.argv[-1:] if len(step.argv) == 3 and step.argv[1] == "-c" else step.argv)
+        if skips_self_install(step):
+            lines.append(f"echo {shlex.quote(f'RUN {shown}: satisfied by the engine own installation')} >&2")
+            continue
+        env = " ".join(shlex.quote(f"{name}={value}") for name, value in step.env)
+        lines.append(f"echo {shlex.quote(f'RUN {shown}')} >&2")
+        lines.append(f"mkdir -p {shlex.quote(step.workdir)} && cd {shlex.quote(step.workdir)}")
+        lines.append(f"env -i {env} {' '.join(shlex.quote(item) for item in step.argv)}")
+    return "\n".join(lines) + "\n"
+
+
+async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list, disk_bytes: int,
+                      stage) -> Path:
+    """The folder of the image's replayed ``RUN`` layer, built first if needed.
+
+    ``files`` are the image's COPY/ADD sources (host paths), ``volumes`` what every pod gets
+    (the engine's installation), ``stage`` the function preparing a pod's own folder.
+    Raises :class:`BuildFailed` with the build log when a ``RUN`` line fails.
+    """
+    key = content_key(plan)
+    images = config.state_dir() / "images"
+    layer = images / key
+    if layer.is_dir():
+        return layer
+    lock = _locks.setdefault(key, asyncio.Lock())
+    async with lock:
+        if layer.is_dir():
+            return layer
+        images.mkdir(mode=0o700, exist_ok=True)
+        build_dir = images / f"{key}.build-{secrets.token_hex(4)}"
+        build_dir.mkdir(mode=0o700)
+        try:
+            log_path = build_dir / "build.log"
+            script = PodFile(BUILD_SCRIPT, text=build_script(plan.dockerfile.runs))
+            sandbox = SandboxPlan(disk_bytes, list(volumes), stage(files + [script], build_dir / "pod"),
+                                  hostname="build", capture=True)
+            process = PodProcess(base_env(), "/", log_path, argv=["/bin/sh", BUILD_SCRIPT])
+            trees: list[int] = []
+            try:
+                use_idmapped_mounts(sandbox, trees)
+                result = await run_pod(PodRun(process, build_dir, sandbox, userns=pod_userns(),
+                                              host_mounts=host_mount_points()))
+            finally:
+                for fd in trees:
+                    os.close(fd)
+            text = log_path.read_text(errors="replace") if log_path.exists() else ""
+            if result.error is not None or result.exit_code != 0:
+                problem = result.error or f"exit code {result.exit_code}"
+                raise BuildFailed(f"building image {plan.image!r} from {plan.dockerfile.path} failed "
+                                  f"({problem}); build log:\n{text[-LOG_TAIL:]}")
+            os.rename(build_dir / "pod" / "layer", layer)
+        finally:
+            shutil.rmtree(build_dir, ignore_errors=True)
+    return layer

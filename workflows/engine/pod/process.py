@@ -1,0 +1,474 @@
+"""Running one pod: three processes forked from the runner's warm interpreter.
+
+``leader`` (forked by the runner, leads the pod's process group)
+    Enters new user, mount, PID, IPC and UTS namespaces (mapping the engine's
+    user to root inside), forks ``init``, waits for it, then — with the pod's
+    privileges and in the pod's file tree — copies the declared outputs to the
+    node's folder and writes ``status.json`` there.
+``init`` (PID 1 of the pod)
+    Builds the pod's file tree (:mod:`.sandbox`), forks ``main`` and reaps
+    everything until ``main`` ends; its exit ends every other process of the pod.
+``main``
+    Joins the pod's cgroup, installs the ``chown`` filter and ``exec``\\ s the
+    container's command — or, for a Python script, runs it in the warm
+    interpreter (no exec: this is what makes PythonTasks cheap).
+
+Every one of them dies with its parent (``PR_SET_PDEATHSIG``), so a pod cannot
+outlive the runner. Under ``WORKFLOWS_ISOLATION=none`` the leader runs ``main``
+itself, on the host.
+
+The pod's stdout and stderr come back through pipes to the node's log file;
+stdout is also kept (up to :data:`MAX_RESULT_BYTES`) as ``outputs.result``.
+The leader's exit is observed through a pidfd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import traceback
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import syscalls
+from .limits import Limits, PodCgroup, apply_rlimit
+from .sandbox import SandboxPlan, build_and_enter
+
+log = logging.getLogger(__name__)
+
+#: Argo keeps at most this much of stdout as ``outputs.result``.
+MAX_RESULT_BYTES = 256 * 1024
+_READ_SIZE = 65536
+#: Exit code of a pod whose sandbox could not be set up (``status.json`` says why).
+SANDBOX_FAILED = 125
+#: Exit code of a command that could not be executed (not found, not executable).
+EXEC_FAILED = 127
+#: The file the leader writes into the node's folder.
+STATUS_FILE = "status.json"
+#: The folder of the node's folder receiving the collected outputs.
+OUTPUTS_FOLDER = "outputs"
+_NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWPID | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
+
+
+@dataclass
+class PodProcess:
+    """What to start for a pod: ``argv``, or Python ``source`` run in a forked warm interpreter.
+
+    ``cwd`` is a path of the pod's file tree (of the host's when unisolated).
+    """
+
+    env: dict[str, str]
+    cwd: str
+    log_path: Path
+    argv: list[str] | None = None
+    source: str | None = None
+    script_path: str | None = None
+
+
+@dataclass
+class PodRun:
+    """A pod to run: its process, its sandbox (``None``: on the host), its outputs and its limits."""
+
+    process: PodProcess
+    node_dir: Path
+    sandbox: SandboxPlan | None
+    outputs: list[str] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    host_paths: dict[str, str] = field(default_factory=dict)
+    """Unsandboxed pods: where each output path is on the host."""
+    userns: int = -1
+    """The pods' user namespace (see :func:`.identity.pod_userns`)."""
+    host_mounts: list[str] = field(default_factory=list)
+    """The host's mount points (see :func:`.sandbox.host_mount_points`)."""
+    image_build: Any = None
+    """What to build before the pod runs: an application image's ``RUN`` lines (see :mod:`.build`)."""
+    cgroup: PodCgroup | None = None
+
+
+    @property
+    def pod_dir(self) -> Path:
+        """The sandboxed pod's own folder (its files, outputs and status), owned by the pod's root."""
+        return self.node_dir / "pod"
+
+
+@dataclass
+class PodResult:
+    """How a pod ended."""
+
+    exit_code: int | None
+    stdout: str
+    error: str | None = None
+    """Why the pod could not run at all (then ``exit_code`` is ``None``)."""
+    oom_killed: bool = False
+    outputs: dict[str, str] = field(default_factory=dict)
+    """Pod path → host path of its copy, for every declared output the pod left."""
+    output_errors: dict[str, str] = field(default_factory=dict)
+    """Pod path → why it could not be read (permission denied...)."""
+    output_skipped: dict[str, list[str]] = field(default_factory=dict)
+    """Pod path of a folder → what in it the pod could not read (left out of the copy)."""
+
+
+def refusal_message(error: OSError) -> str:
+    """What to do when the kernel refuses user namespaces."""
+    return (f"the kernel refused the pod's sandbox (unshare of user, mount and PID namespaces: "
+            f"{os.strerror(error.errno) if error.errno else error}): enable unprivileged user namespaces "
+            "(sysctl kernel.unprivileged_userns_clone=1, and user.max_user_namespaces > 0; on Ubuntu also "
+            "kernel.apparmor_restrict_unprivileged_userns=0), or run images in a container runtime "
+            "(WORKFLOWS_CONTAINER_RUNTIME=docker|podman), or accept running tasks unisolated on this machine "
+            "with WORKFLOWS_ISOLATION=none")
+
+
+def enter_namespaces(userns: int) -> None:
+    """In the leader: the pods' user namespace (as its root), then new mount, PID, IPC and UTS namespaces."""
+    was_root = os.geteuid() == 0
+    syscalls.setns(userns, syscalls.CLONE_NEWUSER)
+    if was_root:  # drop root's supplementary groups (an unprivileged user's namespace denies setgroups)
+        os.setgroups([])
+    os.setresgid(0, 0, 0)  # the namespace's root: the pod's root id on the host (see .identity)
+    os.setresuid(0, 0, 0)
+    syscalls.unshare(_NAMESPACES)
+
+
+# --------------------------------------------------------------------------- in the children
+
+
+def _reset_child_state() -> None:
+    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)
+    asyncio.events._set_running_loop(None)  # the child is not inside the runner's event loop
+
+
+def _run_python(process: PodProcess) -> int:
+    """``python SCRIPT`` in this (forked) interpreter: the exit code."""
+    os.environ.clear()
+    os.environ.update(process.env)
+    logging.root.handlers.clear()
+    logging.root.setLevel(logging.WARNING)
+    main = types.ModuleType("__main__")
+    main.__file__ = process.script_path
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    sys.argv = [process.script_path or "-c"]
+    sys.path[0] = os.path.dirname(process.script_path or "")
+    code = 1
+    try:
+        exec(compile(process.source or "", process.script_path or "<script>", "exec"), main.__dict__)
+        code = 0
+    except SystemExit as exit_request:
+        if exit_request.code is None or isinstance(exit_request.code, int):
+            code = exit_request.code or 0
+        else:
+            print(exit_request.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - the child reports whatever its script raised, like python does
+        traceback.print_exc()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 120
+    return code
+
+
+def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
+    """The pod's main process: join the cgroup, drop ``chown``, then exec or run the script. Never returns."""
+    code = EXEC_FAILED
+    try:
+        if isolated:
+            syscalls.set_parent_death_signal(signal.SIGKILL)
+        for fd in cgroup_fds:
+            os.write(fd, b"0")
+            os.close(fd)
+        if not cgroup_fds:
+            apply_rlimit(run.limits, forked_interpreter=run.process.source is not None)
+        if isolated:
+            syscalls.ignore_chown()
+        process = run.process
+        try:
+            os.chdir(process.cwd)
+        except OSError as error:
+            os.write(2, f"cannot enter the working directory {process.cwd}: {error.strerror}\n".encode())
+            os._exit(EXEC_FAILED)
+        if process.source is not None:
+            code = _run_python(process)
+        else:
+            argv = process.argv or []
+            try:
+                os.execvpe(argv[0], argv, process.env)
+            except OSError as error:
+                os.write(2, f"cannot run {argv[0]!r}: {error.strerror}\n".encode())
+    except BaseException:  # noqa: BLE001 - whatever happens, this forked process must not return
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _init(run: PodRun, mounts: list[str], report_fd: int, cgroup_fds: list[int]) -> None:
+    """PID 1 of the pod: build its tree, start ``main``, reap until it ends. Never returns."""
+    code = SANDBOX_FAILED
+    try:
+        syscalls.set_parent_death_signal(signal.SIGKILL)
+        assert run.sandbox is not None
+        try:
+            builder = build_and_enter(run.sandbox, mounts)
+        except OSError as error:
+            os.write(report_fd, f"cannot set up the pod's sandbox: {error}".encode())
+            os._exit(SANDBOX_FAILED)
+        if not run.sandbox.capture:
+            os.close(report_fd)
+        private = [builder.pod_fd, builder.staging_fd, *run.sandbox.inherited_fds()]
+        if not run.sandbox.capture:  # init becomes the main process (PID 1, as the pause-less pod's only root)
+            for fd in private:  # the pod's own processes must not reach the host through these
+                os.close(fd)
+            _main(run, cgroup_fds, isolated=True)
+        main = os.fork()
+        if main == 0:
+            for fd in [*private, report_fd]:
+                os.close(fd)
+            _main(run, cgroup_fds, isolated=True)
+        for fd in cgroup_fds:
+            os.close(fd)
+        while True:
+            pid, status = os.wait()
+            if pid == main:
+                code = os.waitstatus_to_exitcode(status)
+                code = 128 - code if code < 0 else code
+                break
+        if run.sandbox.capture and code == 0:
+            try:
+                builder.capture()
+            except OSError as error:
+                os.write(report_fd, f"cannot keep the image's layer: {error}".encode())
+                code = SANDBOX_FAILED
+    except BaseException:  # noqa: BLE001 - the pod's init reports and exits, never returns into the runner
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _collect(outputs: list[str]) -> dict:
+    """In the leader, in the pod's tree with its privileges: copy each output path to ``outputs/<n>``.
+
+    A declared path the pod cannot read is an error; inside a declared folder,
+    what the pod cannot read is left out and listed under ``output_skipped``.
+    """
+    found, errors, skipped = {}, {}, {}
+    os.makedirs(OUTPUTS_FOLDER, exist_ok=True)
+    for index, path in enumerate(outputs):
+        if not os.path.lexists(path):
+            continue
+        target = os.path.join(OUTPUTS_FOLDER, str(index))
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                try:
+                    shutil.copytree(path, target, symlinks=True)
+                except shutil.Error as error:
+                    skipped[path] = [f"{source} ({reason})" for source, _, reason in error.args[0]]
+            else:
+                shutil.copyfile(path, target, follow_symlinks=True)
+            found[path] = target
+        except OSError as error:
+            errors[path] = f"cannot read {error.filename or path}: {error.strerror}"
+    return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
+
+
+def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: list[int]) -> int:
+    """The leader's work in the namespaces: the pod's exit code; ``status`` gets the rest."""
+    syscalls.set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != runner_pid:  # the runner died before the death signal was armed
+        return SANDBOX_FAILED
+    try:
+        enter_namespaces(run.userns)
+    except syscalls.NamespacesRefused as error:
+        status["refused"] = refusal_message(error)
+        return SANDBOX_FAILED
+    report_read, report_write = os.pipe()
+    init = os.fork()
+    if init == 0:
+        os.close(report_read)
+        _init(run, run.host_mounts, report_write, cgroup_fds)
+    os.close(report_write)
+    os.dup2(devnull, 1)  # the pod's output ends with its processes
+    os.dup2(devnull, 2)
+    _, wait_status = os.waitpid(init, 0)
+    code = os.waitstatus_to_exitcode(wait_status)
+    report = b""
+    while True:
+        chunk = os.read(report_read, _READ_SIZE)
+        if not chunk:
+            break
+        report += chunk
+    if report:
+        status["sandbox_error"] = report.decode(errors="replace")
+    else:
+        status.update(_collect(run.outputs))
+    return 128 - code if code < 0 else code
+
+
+def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> None:
+    """The pod's leader (see the module's documentation). Never returns."""
+    code = SANDBOX_FAILED
+    status: dict = {}
+    try:
+        os.setsid()
+        os.umask(0o022)  # a container's: the runner's own (0077, for its state) is no business of the pod's
+        _reset_child_state()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(stdout_fd, 1)
+        os.dup2(stderr_fd, 2)
+        # As exec would: the runner's lock, database, event loop; the volumes' detached mounts stay.
+        low = 3
+        for keep in sorted([run.userns, *run.sandbox.inherited_fds()] if run.sandbox else []):
+            os.closerange(low, keep)
+            low = keep + 1
+        os.closerange(low, os.sysconf("SC_OPEN_MAX"))
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
+        if run.sandbox is None:
+            os.chdir(run.node_dir)
+            _main(run, cgroup_fds, isolated=False)
+        os.chdir(run.pod_dir)
+        code = _lead(run, devnull, runner_pid, status, cgroup_fds)
+    except BaseException as error:  # noqa: BLE001 - the leader reports and exits, never returns into the runner
+        status["sandbox_error"] = f"the pod's leader failed: {error!r}"
+        code = SANDBOX_FAILED
+    finally:
+        status["exit_code"] = code
+        try:
+            with open(STATUS_FILE, "w", encoding="utf-8") as out:
+                json.dump(status, out)
+        finally:
+            os._exit(code)
+
+
+# --------------------------------------------------------------------------- in the runner
+
+
+def kill_group(pgid: int, signum: int = signal.SIGKILL) -> None:
+    """Signal a pod's whole process group; a group that is already gone is fine."""
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+#: After the leader exits, how long the output pipes may stay open (held by escaped children).
+PIPE_GRACE_SECONDS = 1.0
+
+
+def _start(run: PodRun, stdout_fd: int, stderr_fd: int) -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    runner = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        _leader(run, stdout_fd, stderr_fd, runner)
+    return pid
+
+
+def _result(run: PodRun, exit_code: int, stdout: bytes) -> PodResult:
+    status_path = (run.pod_dir if run.sandbox is not None else run.node_dir) / STATUS_FILE
+    try:
+        status = json.loads(status_path.read_text())
+    except (OSError, ValueError):
+        status = {}
+    text = stdout.decode(errors="replace")
+    if status.get("refused"):
+        return PodResult(None, text, status["refused"])
+    if status.get("sandbox_error"):
+        return PodResult(None, text, status["sandbox_error"])
+    oom = run.cgroup is not None and run.cgroup.oom_killed()
+    if run.sandbox is None:  # unisolated: the outputs are where the task wrote them, on the host
+        outputs = {path: run.host_paths[path] for path in run.outputs
+                   if path in run.host_paths and os.path.lexists(run.host_paths[path])}
+    else:
+        outputs = {path: str(run.pod_dir / copy) for path, copy in (status.get("outputs") or {}).items()}
+    return PodResult(137 if oom else exit_code, text, oom_killed=oom, outputs=outputs,
+                     output_errors=status.get("output_errors") or {},
+                     output_skipped=status.get("output_skipped") or {})
+
+
+async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
+                  on_output: Callable[[], None] | None = None) -> PodResult:
+    """Run a pod to its end; cancelling the call kills its process group.
+
+    ``on_start(pid)`` is called once the leader exists (its pid is also its
+    process group), ``on_output()`` whenever the pod printed something.
+    """
+    loop = asyncio.get_running_loop()
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    try:
+        pid = _start(run, out_write, err_write)
+    except OSError as error:
+        for fd in (out_read, out_write, err_read, err_write):
+            os.close(fd)
+        return PodResult(None, "", f"cannot start the pod: {error}")
+    os.close(out_write)
+    os.close(err_write)
+    if on_start is not None:
+        on_start(pid)
+    stdout = bytearray()
+    streams_closed = loop.create_future()
+    exited: asyncio.Future[int] = loop.create_future()
+    open_streams = {out_read, err_read}
+    pidfd = os.pidfd_open(pid)
+
+    def close_stream(fd: int) -> None:
+        loop.remove_reader(fd)
+        os.close(fd)
+        open_streams.discard(fd)
+        if not open_streams and not streams_closed.done():
+            streams_closed.set_result(None)
+
+    def drain(fd: int) -> None:
+        data = os.read(fd, _READ_SIZE)
+        if not data:
+            close_stream(fd)
+            return
+        log_file.write(data)
+        if on_output is not None:
+            on_output()
+        if fd == out_read and len(stdout) < MAX_RESULT_BYTES:
+            stdout.extend(data[: MAX_RESULT_BYTES - len(stdout)])
+
+    def reap() -> None:
+        loop.remove_reader(pidfd)
+        _, status = os.waitpid(pid, 0)
+        kill_group(pid)
+        code = os.waitstatus_to_exitcode(status)
+        exited.set_result(128 - code if code < 0 else code)
+
+    with open(run.process.log_path, "ab", buffering=0) as log_file:
+        loop.add_reader(out_read, drain, out_read)
+        loop.add_reader(err_read, drain, err_read)
+        loop.add_reader(pidfd, reap)
+        try:
+            code = await exited
+            try:
+                if not streams_closed.done():
+                    await asyncio.wait_for(asyncio.shield(streams_closed), PIPE_GRACE_SECONDS)
+            except asyncio.TimeoutError:
+                log.warning("pod %s: output still open %.0fs after exit, closing it", pid, PIPE_GRACE_SECONDS)
+        except asyncio.CancelledError:
+            # Cancelling this task also cancels the future it awaits: "done" alone does not mean reaped.
+            if exited.cancelled() or not exited.done():
+                loop.remove_reader(pidfd)
+                kill_group(pid)
+                os.waitpid(pid, 0)
+            raise
+        finally:
+            for fd in list(open_streams):
+                close_stream(fd)
+            os.close(pidfd)
+    return _result(run, code, bytes(stdout))

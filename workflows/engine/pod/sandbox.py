@@ -1,0 +1,326 @@
+"""A pod's file tree, built by the pod's init process in its own user, mount and PID namespaces.
+
+The tree (bubblewrap's design, with a writable layer):
+
+- the new root is a ``tmpfs`` of the pod's own, sized by :attr:`SandboxPlan.disk_bytes`;
+- each top-level folder of the host (``/usr``, ``/etc``, ``/home``...) is an
+  ``overlayfs`` whose lower layer is the host's folder, read-only, and whose
+  upper layer lives on that ``tmpfs``: writes anywhere succeed and land in
+  the pod's layer, never on the host. A folder holding other mounts (which an
+  unprivileged user namespace may not clone) is rebuilt one level down, its
+  mounts bound read-only;
+- ``/tmp`` is the pod's own (on the same ``tmpfs``: a task filling it fills
+  only its own layer), ``/proc`` is the pod's PID namespace's, ``/dev`` holds
+  ``null``, ``zero``, ``full``, ``random``, ``urandom``, ``tty`` and a ``shm``;
+  ``/sys`` is the host's, read-only;
+- volumes are bind-mounted at their ``mountPath`` (read-only when the spec
+  says ``readOnly``), input artifacts, the script and COPY sources are
+  written into the layer, then the root is pivoted and the host's tree
+  detached.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+from dataclasses import dataclass, field
+
+from . import syscalls
+from .syscalls import MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC
+
+#: Top-level host folders the pod gets its own version of.
+OWN_FOLDERS = ("proc", "dev", "sys", "tmp")
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+#: The folder of the pod's folder where its root ``tmpfs`` is mounted.
+STAGING = "sandbox"
+#: Device nodes bound from the host into the pod's ``/dev``.
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+
+
+@dataclass(frozen=True)
+class VolumeBind:
+    """A host folder (or file) visible in the pod at ``path``.
+
+    ``tree``: a detached (id-mapped) mount of ``host`` to attach instead of binding ``host`` by its path.
+    """
+
+    host: str
+    path: str
+    read_only: bool = False
+    tree: int | None = None
+
+
+@dataclass(frozen=True)
+class PodFile:
+    """A file or folder written into the pod's layer before it starts: copied from ``source``, or ``text``.
+
+    In a :class:`SandboxPlan`, ``source`` is relative to the pod's folder (see :func:`build_and_enter`).
+    """
+
+    path: str
+    source: str | None = None
+    text: str | None = None
+
+
+@dataclass
+class SandboxPlan:
+    """Everything the pod's init process needs to build the pod's file tree."""
+
+    disk_bytes: int
+    volumes: list[VolumeBind] = field(default_factory=list)
+    files: list[PodFile] = field(default_factory=list)
+    hostname: str = "pod"
+    image_layer: int | str | None = None
+    """The folder of an image's replayed ``RUN`` layer (host paths inside), stacked on the host's: its path,
+    or a detached (id-mapped) mount of it."""
+    lowers: dict[str, int] = field(default_factory=dict)
+    """Host folder → a detached (id-mapped) mount of it, to use as its overlay's lower layer."""
+    capture: bool = False
+    """Whether the pod's init keeps what the pod changed (an image build, see :mod:`.build`)."""
+
+    def inherited_fds(self) -> list[int]:
+        """The open file descriptors the pod's processes need from the runner."""
+        fds = [volume.tree for volume in self.volumes if volume.tree is not None]
+        fds += list(self.lowers.values())
+        return fds + ([self.image_layer] if isinstance(self.image_layer, int) else [])
+
+
+def host_mount_points() -> list[str]:
+    """The mount points of the calling process's mount namespace (``/proc/self/mountinfo``), read once per
+    process (the host's mounts do not change while a runner lives, and pods' mounts are their own)."""
+    global _host_mounts
+    if _host_mounts is not None:
+        return _host_mounts
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as mountinfo:
+        for line in mountinfo:
+            points.append(_OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), line.split()[4]))
+    _host_mounts = points
+    return points
+
+
+_host_mounts: list[str] | None = None
+
+
+class _Builder:
+    def __init__(self, plan: SandboxPlan, mounts: list[str]) -> None:
+        self.plan = plan
+        self.mounts = [point for point in mounts if point != "/"]
+        self.root = "root"  # paths relative to the staging tmpfs, the working directory while building
+        self.layers = "layers"
+        self.count = 0
+        self.layered: list[tuple[int, str]] = []  # (overlay number, host folder)
+        # Where the image's layer is. A host folder holding it cannot have it as a lower layer (overlayfs
+        # refuses overlapping layers): there the image's changes are not visible.
+        self.image = plan.image_layer if isinstance(plan.image_layer, str) else None
+        self.pod_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
+        self.staging_fd = -1
+        self.host_top = set(os.listdir("/"))
+
+    def _holds_mounts(self, path: str) -> bool:
+        prefix = path.rstrip("/") + "/"
+        return any(point.startswith(prefix) for point in self.mounts)
+
+    def _bind_read_only(self, host: str, target: str) -> None:
+        if os.path.isdir(host):
+            os.makedirs(target, exist_ok=True)
+        else:
+            open(target, "a").close()
+        syscalls.mount(host, target, None, MS_BIND | MS_REC)
+        syscalls.make_read_only_recursively(target)
+
+    def _overlay(self, host: str, target: str) -> None:
+        self.count += 1
+        upper = os.path.join(self.layers, str(self.count), "upper")
+        work = os.path.join(self.layers, str(self.count), "work")
+        os.makedirs(upper)
+        os.makedirs(work)
+        os.makedirs(target, exist_ok=True)
+        lower = _escape(host)
+        if host in self.plan.lowers:
+            lower = f"lower{self.count}"
+            os.makedirs(lower)
+            syscalls.attach_tree(self.plan.lowers[host], lower)
+        if self.image is not None and os.path.isdir(self.image + host) \
+                and not (os.path.abspath(self.image) + "/").startswith(host.rstrip("/") + "/"):
+            lower = f"{_escape(self.image + host)}:{lower}"  # the image's RUN layer above the host's folder
+        syscalls.mount("overlay", target, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
+        self.layered.append((self.count, host))
+
+    def layer(self, host: str, target: str) -> None:
+        """``host`` in the pod at ``target``: an overlay, or rebuilt one level down around nested mounts."""
+        if os.path.islink(host):
+            os.symlink(os.readlink(host), target)
+        elif host in self.mounts:
+            self._bind_read_only(host, target)
+        elif os.path.isdir(host):
+            if not os.access(host, os.R_OK | os.X_OK):
+                # A folder the pod's root may not enter: an empty one of the pod's own (the engine's
+                # own installation, when it lies there, is bound below it).
+                os.makedirs(target, exist_ok=True)
+                return
+            if not self._holds_mounts(host):
+                self._overlay(host, target)
+                return
+            os.makedirs(target, exist_ok=True)
+            for name in os.listdir(host):
+                self.layer(os.path.join(host, name), os.path.join(target, name))
+        elif os.path.exists(host):
+            self._bind_read_only(host, target)
+
+    def build(self) -> None:
+        plan = self.plan
+        syscalls.mount(None, "/", None, MS_REC | MS_PRIVATE)
+        os.makedirs(STAGING, exist_ok=True)
+        syscalls.mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.disk_bytes},mode=755")
+        os.chdir(STAGING)
+        self.staging_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
+        if isinstance(plan.image_layer, int):
+            os.makedirs("image")
+            syscalls.attach_tree(plan.image_layer, "image")
+            self.image = "image"
+        os.makedirs(self.root)
+        os.makedirs(self.layers)
+        syscalls.mount(self.root, self.root, None, MS_BIND)
+        for name in os.listdir("/"):
+            host, target = "/" + name, os.path.join(self.root, name)
+            if name in OWN_FOLDERS and not os.path.islink(host):
+                os.makedirs(target)
+            else:
+                self.layer(host, target)
+        self._system_folders()
+        if self.image is not None:  # what the image's RUN lines made at the top level (/app...)
+            for name in os.listdir(self.image):
+                if name not in self.host_top and name not in OWN_FOLDERS:
+                    _copy(os.path.join(self.image, name), os.path.join(self.root, name))
+        for volume in plan.volumes:
+            self._volume(volume)
+        for pod_file in plan.files:
+            self._write(pod_file)
+
+    def _system_folders(self) -> None:
+        root = self.root
+        os.chmod(os.path.join(root, "tmp"), 0o1777)
+        syscalls.mount("proc", os.path.join(root, "proc"), "proc", MS_NOSUID | MS_NODEV)
+        dev = os.path.join(root, "dev")
+        syscalls.mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=755,size=65536k")
+        for device in DEVICES:
+            if os.path.exists("/dev/" + device):
+                open(os.path.join(dev, device), "a").close()
+                syscalls.mount("/dev/" + device, os.path.join(dev, device), None, MS_BIND)
+        for name, link in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                           ("stderr", "/proc/self/fd/2")):
+            os.symlink(link, os.path.join(dev, name))
+        os.makedirs(os.path.join(dev, "pts"))
+        os.makedirs(os.path.join(dev, "shm"), mode=0o1777)
+        os.chmod(os.path.join(dev, "shm"), 0o1777)
+        if os.path.isdir("/sys"):
+            self._bind_read_only("/sys", os.path.join(root, "sys"))
+
+    def _inside(self, path: str) -> str:
+        """The building path of the pod's ``path``: symbolic links resolved as in the pod, never escaping it."""
+        parts = [part for part in path.split("/") if part and part != "."]
+        resolved: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            candidate = os.path.join(self.root, *resolved, part)
+            if os.path.islink(candidate):
+                hops += 1
+                if hops > 40:
+                    raise OSError(f"too many symbolic links in {path}")
+                target = os.readlink(candidate)
+                if target.startswith("/"):
+                    resolved = []
+                parts = [item for item in target.split("/") if item and item != "."] + parts
+                continue
+            resolved.append(part)
+        return os.path.join(self.root, *resolved)
+
+    def _volume(self, volume: VolumeBind) -> None:
+        target = self._inside(volume.path)
+        if volume.tree is not None or os.path.isdir(volume.host):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, "a").close()
+        if volume.tree is not None:
+            syscalls.attach_tree(volume.tree, target)
+        else:
+            syscalls.mount(volume.host, target, None, MS_BIND | MS_REC)
+        if volume.read_only:
+            syscalls.make_read_only_recursively(target)
+
+    def _write(self, pod_file: PodFile) -> None:
+        target = self._inside(pod_file.path)
+        if target != self.root:  # ``ADD . /`` copies into the pod's root itself
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+        if pod_file.text is not None:
+            with open(target, "w", encoding="utf-8") as out:
+                out.write(pod_file.text)
+        elif pod_file.source is not None:
+            source = os.path.join("..", pod_file.source)  # from the staging tmpfs to the pod's folder
+            if stat.S_ISDIR(os.stat(source).st_mode):
+                shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+            else:
+                shutil.copy2(source, target)
+
+    def enter(self) -> None:
+        """Make the built root the process's ``/`` and detach the host's tree."""
+        os.chdir(self.root)
+        syscalls.pivot_root(".", ".")
+        syscalls.umount(".", syscalls.MNT_DETACH)
+        os.chdir("/")
+
+
+    def capture(self) -> None:
+        """After the pod's main process: copy what it changed to ``layer/`` of the pod's folder.
+
+        Runs in the pod's init, after the pivot: the layers are reached through the staging
+        folder it kept open. Deletions (overlay whiteouts) are not kept.
+        """
+        staging = f"/proc/self/fd/{self.staging_fd}"
+        layer = f"/proc/self/fd/{self.pod_fd}/layer"
+        os.makedirs(layer, exist_ok=True)
+        for number, host in self.layered:
+            _copy(f"{staging}/{self.layers}/{number}/upper", layer + host)
+        for name in os.listdir("/"):
+            if name not in self.host_top and name not in OWN_FOLDERS:
+                _copy("/" + name, os.path.join(layer, name))
+
+
+def _escape(path: str) -> str:
+    """A path as an overlayfs option value."""
+    return path.replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:")
+
+
+def _copy(source: str, target: str) -> None:
+    """Copy a file or a tree, symbolic links as links, without overlay whiteouts (character devices)."""
+    def whiteouts(folder: str, names: list[str]) -> list[str]:
+        return [name for name in names if stat.S_ISCHR(os.lstat(os.path.join(folder, name)).st_mode)]
+
+    if os.path.isdir(source) and not os.path.islink(source):
+        shutil.copytree(source, target, symlinks=True, ignore=whiteouts, dirs_exist_ok=True)
+    elif not stat.S_ISCHR(os.lstat(source).st_mode):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> _Builder:
+    """In the pod's init process, whose working directory is the pod's folder: build the pod's file tree
+    (on a ``tmpfs`` mounted at :data:`STAGING` there) and pivot into it.
+
+    ``mounts`` are the host's mount points, read before any namespace was entered.
+    """
+    builder = _Builder(plan, mounts)
+    builder.build()
+    if plan.hostname:
+        syscalls.sethostname(plan.hostname)
+    builder.enter()
+    return builder
