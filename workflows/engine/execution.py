@@ -33,7 +33,8 @@ from .lang.govaluate import evaluate_when
 from .httpcall import call as call_http
 from .loops import expand_loop, item_scope, loop_node_name
 from .nodes import COMPLETED, FAILED_OR_ERROR, NodeTable
-from .pod import run_pod_node
+from .containerset import MAIN, container_template, sidecar_template
+from .pod import PodEnd, run_pod_node
 from .scope import (
     Scope,
     aggregate_scope,
@@ -263,6 +264,8 @@ class WorkflowExecution:
         kind = template_type(template)
         if kind in POD_TYPES:
             return await self._pod(template, kind, scope, artifacts, raw, name, display, parent, boundary)
+        if kind == "containerSet":
+            return await self._container_set(template, scope, artifacts, raw, name, display, parent, boundary)
         if kind == "steps":
             return await self._steps(template, scope, name, display, parent, boundary)
         if kind == "dag":
@@ -298,6 +301,7 @@ class WorkflowExecution:
             if self.pod_slots is not None:
                 await stack.enter_async_context(self.pod_slots)
             self.nodes.update(node_id, phase="Running")
+            sidecars = self._start_sidecars(resolved, kind, node_id)
             try:
                 end = await asyncio.wait_for(
                     run_pod_node(kind, resolved, self.spec, self.volume_dirs, artifacts, raw, node_id,
@@ -310,6 +314,14 @@ class WorkflowExecution:
                                          message="Pod was active on the node longer than the specified deadline")
             finally:
                 self.nodes.set_pgid(node_id, None)
+                for sidecar in sidecars:  # Argo kills the sidecars once the main container has ended
+                    sidecar.cancel()
+                await asyncio.gather(*sidecars, return_exceptions=True)
+            broken = next((future.result() for future in sidecars
+                           if not future.cancelled() and future.exception() is None
+                           and future.result().phase == "Error"), None)
+            if broken is not None:  # a sidecar that could not even start (its exit status does not count)
+                end = PodEnd("Error", f"sidecar: {broken.message}", end.outputs)
         for parameter in (end.outputs or {}).get("parameters") or []:
             if parameter.get("globalName"):
                 self.global_outputs[parameter["globalName"]] = parameter["value"]
@@ -318,6 +330,79 @@ class WorkflowExecution:
             if artifact.get("globalName"):
                 self.globals[f"workflow.outputs.artifacts.{artifact['globalName']}"] = artifact["path"]
         return self.nodes.update(node_id, phase=end.phase, message=end.message, outputs=end.outputs)
+
+    def _start_sidecars(self, template: dict[str, Any], kind: str, node_id: str) -> list[asyncio.Future]:
+        """Start the pod's sidecars (:func:`.containerset.sidecar_template`), each in a sandbox of its own sharing
+        the pod's volumes; their logs are ``<node id>.<sidecar>.log``."""
+        node_dir = self.directory / "nodes" / node_id
+        empty_dirs = {volume["name"]: node_dir / "emptydir" / volume["name"]
+                      for volume in self.spec.get("volumes") or [] if "emptyDir" in volume}
+        started = []
+        for sidecar in template.get("sidecars") or []:
+            sidecar_id = f"{node_id}-{sidecar['name']}"
+            started.append(asyncio.ensure_future(run_pod_node(
+                "container", sidecar_template(template, kind, sidecar), self.spec,
+                {**empty_dirs, **self.volume_dirs}, {}, {}, sidecar_id, node_dir / "sidecars" / sidecar["name"],
+                self.logs / f"{node_id}.{sidecar['name']}.log", self.directory / "artifacts",
+                on_start=lambda pid: None, on_output=self._printed)))
+        return started
+
+    async def _container_set(self, template: dict[str, Any], scope: Scope, artifacts: dict[str, str],
+                             raw: dict[str, str], name: str, display: str, parent: str | None, boundary: str | None
+                             ) -> dict[str, Any]:
+        """A container set (:mod:`.containerset`): one pod node, a ``Container`` child node per container."""
+        node = self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
+                                 phase="Pending")
+        node_id = node["id"]
+        try:
+            resolved = substitute({key: value for key, value in template.items() if key != "name"}, scope,
+                                  strict=False)
+        except TemplateError as error:
+            return self.nodes.update(node_id, phase="Error", message=str(error))
+        resolved["name"] = template["name"]
+        node_dir = self.directory / "nodes" / node_id
+        volume_dirs = {**self.volume_dirs,
+                       **{volume["name"]: node_dir / "emptydir" / volume["name"] for volume in resolved.get("volumes") or []}}
+        containers = resolved["containerSet"]["containers"]
+        finished = {container["name"]: asyncio.Event() for container in containers}
+        ends: dict[str, PodEnd] = {}
+
+        async def run(container: dict[str, Any]) -> None:
+            container_name = container["name"]
+            for dependency in container.get("dependencies") or []:
+                await finished[dependency].wait()
+            child = self.nodes.create(f"{name}.{container_name}", container_name, "Container", template["name"],
+                                      parent=node_id, boundary=boundary, phase="Running")
+            unmet = [dep for dep in container.get("dependencies") or [] if ends[dep].phase != "Succeeded"]
+            if unmet:
+                ends[container_name] = PodEnd("Omitted", f"dependency {unmet[0]!r} did not succeed")
+            else:
+                child_id = child["id"]
+                ends[container_name] = await run_pod_node(
+                    "container", container_template(resolved, container), self.spec, volume_dirs, artifacts, raw,
+                    child_id, node_dir / "containers" / container_name, self.logs / f"{child_id}.log",
+                    self.directory / "artifacts", on_start=lambda pid: self.nodes.set_pgid(child_id, pid),
+                    on_output=self._printed)
+                self.nodes.set_pgid(child_id, None)
+            end = ends[container_name]
+            self.nodes.update(child["id"], phase=end.phase, message=end.message, outputs=end.outputs)
+            finished[container_name].set()
+
+        async with AsyncExitStack() as stack:
+            if self.pod_slots is not None:
+                await stack.enter_async_context(self.pod_slots)
+            self.nodes.update(node_id, phase="Running")
+            try:
+                await asyncio.wait_for(asyncio.gather(*(run(container) for container in containers)),
+                                       self._pod_timeout(resolved))
+            except asyncio.TimeoutError:
+                return self.nodes.update(node_id, phase="Failed",
+                                         message="Pod was active on the node longer than the specified deadline")
+        failed = next(((container_name, end) for container_name, end in ends.items()
+                       if end.phase in FAILED_OR_ERROR), None)
+        if failed is not None:
+            return self.nodes.update(node_id, phase=failed[1].phase, message=f"container {failed[0]}: {failed[1].message}")
+        return self.nodes.update(node_id, phase="Succeeded", outputs=(ends.get(MAIN) or PodEnd("Succeeded")).outputs)
 
     def _printed(self) -> None:
         self.printed = True

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import BadOperationConfiguration
+from .containerset import containerset_problems
 from .resources import resource_problem
 
-SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend", "http", "resource")
-UNSUPPORTED_TYPES = ("plugin", "containerSet", "data")
+SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend", "http", "resource", "containerSet")
+UNSUPPORTED_TYPES = ("plugin", "data")
 #: ``env[].valueFrom.fieldRef.fieldPath`` values a local pod has (its own name and namespace).
 ENV_FIELD_PATHS = ("metadata.name", "metadata.namespace")
 #: Kubernetes' PersistentVolumeClaim access modes (any other makes Kubernetes reject the claim).
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 #: Template fields whose behaviour the local engine cannot reproduce.
-UNSUPPORTED_FIELDS = {"sidecars": "sidecars", "initContainers": "init containers", "daemon": "daemon templates",
+UNSUPPORTED_FIELDS = {"initContainers": "init containers", "daemon": "daemon templates",
                       "hostAliases": "host aliases (extra /etc/hosts entries)"}
 
 
@@ -116,6 +117,12 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
         if body.get("tty") or body.get("stdin"):
             problems.append(f"{where}: a container with a terminal or stdin (tty/stdin) is not supported locally")
         problems += _env_problems(where, body)
+        for sidecar in template.get("sidecars") or []:
+            problems += _env_problems(f"{where} sidecar {sidecar.get('name')!r}", sidecar)
+        if kind == "containerSet":
+            problems += containerset_problems(where, template)
+            for container in (template["containerSet"] or {}).get("containers") or []:
+                problems += _env_problems(f"{where} container {container.get('name')!r}", container)
         for header in (template.get("http") or {}).get("headers") or []:
             if header.get("valueFrom") is not None:
                 problems.append(f"{where}: http header {header.get('name')!r}: valueFrom (a Secret) is not supported "
