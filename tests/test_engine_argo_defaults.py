@@ -99,7 +99,8 @@ def test_workflow_parameters_json_and_inputs_that_use_other_inputs(workflows_hom
         {"name": "test", "value": "yes"},
         {"name": "list", "value": "{{= concat(['a'], inputs.parameters.test == 'yes' ? ['b'] : []) | toJSON() }}"},
         {"name": "first", "value": "{{=jsonpath(workflow.parameters.json, '$[0].value')}}"}]},
-        "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.list}} {{inputs.parameters.first}}"]}}
+        "container": {"image": "busybox",
+                      "command": ["echo", "{{inputs.parameters.list}} {{inputs.parameters.first}}"]}}
     done = run_main(template, {"parameters": [{"name": "p", "value": "v"}]})
     assert done.status == "Succeeded", done.get_status_message()
     # expr-lang's toJSON indents with two blanks

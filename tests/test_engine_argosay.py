@@ -69,7 +69,8 @@ def test_echo_is_dashs_and_sleep_is_gnus():
 def test_cowsay_draws_the_bubble():
     assert cowsay(["hello", "world"]).splitlines()[:3] == [" _____________", "< hello world >", " -------------"]
     long = bubble("word " * 12).splitlines()
-    assert long[1].startswith("/ ") and long[-2].startswith("\\ ") and all(len(line) == len(long[1]) for line in long[1:-1])
+    assert long[1].startswith("/ ") and long[-2].startswith("\\ ")
+    assert all(len(line) == len(long[1]) for line in long[1:-1])
 
 
 def test_argosay_images_are_host_plans():

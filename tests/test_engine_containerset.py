@@ -94,3 +94,21 @@ def test_a_sidecar_that_cannot_start_errors_the_pod(monkeypatch):
     done = argo.submit_workflow(manifest).wait(WAIT)
     assert done.status == "Error"
     assert done.get_status_message().startswith("sidecar: image 'no-such-registry.invalid/db:1'")
+
+
+def init_workflow(init_script: str) -> dict:
+    main = {"name": "main", "container": {"image": "busybox", "command": ["cat", "/work/prepared"],
+                                          "volumeMounts": [{"name": "work", "mountPath": "/work"}]},
+            "initContainers": [{"name": "prepare", "image": "busybox", "mirrorVolumeMounts": True,
+                                "command": ["sh", "-c", init_script]}]}
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "init-"},
+            "spec": {"entrypoint": "main", "templates": [main], "volumes": [{"name": "work", "emptyDir": {}}]}}
+
+
+def test_init_containers_prepare_the_pod_before_its_main_container():
+    done = argo.submit_workflow(init_workflow("echo ready > /work/prepared")).wait(WAIT)
+    assert done.status == "Succeeded", done.get_status_message()
+    assert nodes(done)[done.name]["outputs"]["result"] == "ready"
+    failed = argo.submit_workflow(init_workflow("exit 4")).wait(WAIT)
+    assert failed.status == "Failed"
+    assert failed.get_status_message() == "init container 'prepare': Error (exit code 4)"

@@ -102,7 +102,8 @@ def test_a_request_that_cannot_be_made_is_an_error():
 
 
 def test_header_values_from_secrets_are_refused_at_submission(server):
-    http = {"url": server, "headers": [{"name": "Authorization", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}
+    secret = {"secretKeyRef": {"name": "s", "key": "k"}}
+    http = {"url": server, "headers": [{"name": "Authorization", "valueFrom": secret}]}
     with pytest.raises(UnsupportedWorkflow, match="http header 'Authorization': valueFrom"):
         argo.submit_workflow(http_workflow(http))
 

@@ -132,7 +132,7 @@ def refusal(relative: str, document: dict, templates=None) -> str | None:
         template = with_defaults(template, defaults)  # as the engine applies templateDefaults
         body = template.get("container") or template.get("script")
         containers = [*((template.get("containerSet") or {}).get("containers") or []),
-                      *(template.get("sidecars") or [])]
+                      *(template.get("sidecars") or []), *(template.get("initContainers") or [])]
         for image in [container.get("image", "") for container in containers]:
             plan = how_to_run(image) if image else None
             if plan is None or plan.kind not in ("host", "application"):

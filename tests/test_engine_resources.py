@@ -89,7 +89,8 @@ def test_a_failure_condition_fails_the_node_and_apply_reuses_an_existing_workflo
     done = argo.submit_workflow(workflow([failing])).wait(WAIT)
     assert done.status == "Failed"
     assert done.get_status_message() == "failure condition 'status.phase in (Error,Failed)' evaluated true"
-    applied = {"name": "main", "steps": [[{"name": "one", "template": "apply"}], [{"name": "two", "template": "apply"}]]}
+    applied = {"name": "main", "steps": [[{"name": "one", "template": "apply"}],
+                                         [{"name": "two", "template": "apply"}]]}
     apply = {"name": "apply", "resource": {"action": "apply", **CONDITIONS,
                                            "manifest": child("echo once", "name: applied-once")}}
     assert argo.submit_workflow(workflow([applied, apply])).wait(WAIT).status == "Succeeded"

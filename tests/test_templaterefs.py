@@ -27,7 +27,8 @@ INNER = {"apiVersion": "argoproj.io/v1alpha1", "kind": "ClusterWorkflowTemplate"
          "spec": {"templates": [
              echo_template("say"),
              {"name": "two", "steps": [
-                 [{"name": "local", "template": "say", "arguments": {"parameters": [{"name": "message", "value": "a"}]}}],
+                 [{"name": "local", "template": "say",
+                   "arguments": {"parameters": [{"name": "message", "value": "a"}]}}],
                  [{"name": "remote", "templateRef": {"name": "print", "template": "say"},
                    "arguments": {"parameters": [{"name": "message", "value": "b"}]}}]]}]}}
 
@@ -147,7 +148,8 @@ def test_lint_resolves_references_from_the_files_and_the_store(tmp_path, monkeyp
     assert main(["lint", calling, templates]) == 1  # found: its input 'message' is not supplied
     assert "input parameter 'message'" in capsys.readouterr().out
     assert main(["apply", templates]) == 0
-    supplied = write_yaml(tmp_path / "ok.yaml", workflow({"entrypoint": "main", "templates": [{"name": "main", "steps": [
+    supplied = write_yaml(tmp_path / "ok.yaml", workflow({"entrypoint": "main", "templates": [{"name": "main",
+                                                                                              "steps": [
         [{"name": "s", "templateRef": {"name": "print", "template": "say"},
           "arguments": {"parameters": [{"name": "message", "value": "m"}]}}]]}]}))
     assert main(["lint", supplied]) == 0

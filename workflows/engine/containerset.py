@@ -10,10 +10,11 @@ each container is a pod sandbox of its own (:func:`workflows.engine.pod.run_pod_
 sharing the set's volumes: the ``containerSet.volumeMounts`` and the
 template's own ``emptyDir`` volumes, which live as long as the set's node.
 
-Sidecars run next to a pod's main container, from its start until it ends
-(then they are killed; their exit does not change the pod's phase). Each is a
-sandbox of its own with the pod's volumes (``mirrorVolumeMounts`` copies the
-main container's mounts).
+Init containers run one after the other before a pod's main container (one
+that fails fails the pod); sidecars run next to the main container, from its
+start until it ends (then they are killed; their exit does not change the
+pod's phase). Each is a sandbox of its own with the pod's volumes
+(``mirrorVolumeMounts`` copies the main container's mounts).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def container_template(template: dict[str, Any], container: dict[str, Any]) -> d
 
 
 def sidecar_template(template: dict[str, Any], kind: str, sidecar: dict[str, Any]) -> dict[str, Any]:
-    """The ``container`` template a sidecar of the ``kind`` (container/script) pod ``template`` runs as."""
+    """The ``container`` template a sidecar or init container of the ``kind`` (container/script) pod ``template``
+    runs as."""
     body = {key: value for key, value in sidecar.items() if key != "mirrorVolumeMounts"}
     if sidecar.get("mirrorVolumeMounts"):
         body["volumeMounts"] = list((template.get(kind) or {}).get("volumeMounts") or []) + \

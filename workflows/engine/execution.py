@@ -22,7 +22,7 @@ import time
 from collections import deque
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from ..compiler.templates import deep_merge
 from ..durations import duration_seconds
@@ -301,6 +301,9 @@ class WorkflowExecution:
             if self.pod_slots is not None:
                 await stack.enter_async_context(self.pod_slots)
             self.nodes.update(node_id, phase="Running")
+            failed_init = await self._init_containers(resolved, kind, node_id)
+            if failed_init is not None:
+                return self.nodes.update(node_id, phase=failed_init.phase, message=failed_init.message)
             sidecars = self._start_sidecars(resolved, kind, node_id)
             try:
                 end = await asyncio.wait_for(
@@ -331,21 +334,31 @@ class WorkflowExecution:
                 self.globals[f"workflow.outputs.artifacts.{artifact['globalName']}"] = artifact["path"]
         return self.nodes.update(node_id, phase=end.phase, message=end.message, outputs=end.outputs)
 
-    def _start_sidecars(self, template: dict[str, Any], kind: str, node_id: str) -> list[asyncio.Future]:
-        """Start the pod's sidecars (:func:`.containerset.sidecar_template`), each in a sandbox of its own sharing
-        the pod's volumes; their logs are ``<node id>.<sidecar>.log``."""
+    def _companion(self, template: dict[str, Any], kind: str, node_id: str, container: dict[str, Any],
+                   role: str) -> Awaitable[PodEnd]:
+        """Run an init container or a sidecar of a pod (:func:`.containerset.sidecar_template`) in a sandbox of
+        its own sharing the pod's volumes; its log is ``<node id>.<name>.log``."""
         node_dir = self.directory / "nodes" / node_id
         empty_dirs = {volume["name"]: node_dir / "emptydir" / volume["name"]
                       for volume in self.spec.get("volumes") or [] if "emptyDir" in volume}
-        started = []
-        for sidecar in template.get("sidecars") or []:
-            sidecar_id = f"{node_id}-{sidecar['name']}"
-            started.append(asyncio.ensure_future(run_pod_node(
-                "container", sidecar_template(template, kind, sidecar), self.spec,
-                {**empty_dirs, **self.volume_dirs}, {}, {}, sidecar_id, node_dir / "sidecars" / sidecar["name"],
-                self.logs / f"{node_id}.{sidecar['name']}.log", self.directory / "artifacts",
-                on_start=lambda pid: None, on_output=self._printed)))
-        return started
+        return run_pod_node(
+            "container", sidecar_template(template, kind, container), self.spec, {**empty_dirs, **self.volume_dirs},
+            {}, {}, f"{node_id}-{container['name']}", node_dir / role / container["name"],
+            self.logs / f"{node_id}.{container['name']}.log", self.directory / "artifacts",
+            on_start=lambda pid: None, on_output=self._printed)
+
+    async def _init_containers(self, template: dict[str, Any], kind: str, node_id: str) -> PodEnd | None:
+        """Run the pod's init containers one after the other; how the first that did not succeed ended, or None."""
+        for container in template.get("initContainers") or []:
+            end = await self._companion(template, kind, node_id, container, "init")
+            if end.phase != "Succeeded":
+                return PodEnd(end.phase, f"init container {container['name']!r}: {end.message}")
+        return None
+
+    def _start_sidecars(self, template: dict[str, Any], kind: str, node_id: str) -> list[asyncio.Future]:
+        """Start the pod's sidecars, which run until the main container has ended."""
+        return [asyncio.ensure_future(self._companion(template, kind, node_id, sidecar, "sidecars"))
+                for sidecar in template.get("sidecars") or []]
 
     async def _container_set(self, template: dict[str, Any], scope: Scope, artifacts: dict[str, str],
                              raw: dict[str, str], name: str, display: str, parent: str | None, boundary: str | None
@@ -361,8 +374,9 @@ class WorkflowExecution:
             return self.nodes.update(node_id, phase="Error", message=str(error))
         resolved["name"] = template["name"]
         node_dir = self.directory / "nodes" / node_id
-        volume_dirs = {**self.volume_dirs,
-                       **{volume["name"]: node_dir / "emptydir" / volume["name"] for volume in resolved.get("volumes") or []}}
+        own_volumes = resolved.get("volumes") or []
+        volume_dirs = {**self.volume_dirs, **{volume["name"]: node_dir / "emptydir" / volume["name"]
+                                              for volume in own_volumes}}
         containers = resolved["containerSet"]["containers"]
         finished = {container["name"]: asyncio.Event() for container in containers}
         ends: dict[str, PodEnd] = {}
@@ -401,7 +415,8 @@ class WorkflowExecution:
         failed = next(((container_name, end) for container_name, end in ends.items()
                        if end.phase in FAILED_OR_ERROR), None)
         if failed is not None:
-            return self.nodes.update(node_id, phase=failed[1].phase, message=f"container {failed[0]}: {failed[1].message}")
+            container_name, end = failed
+            return self.nodes.update(node_id, phase=end.phase, message=f"container {container_name}: {end.message}")
         return self.nodes.update(node_id, phase="Succeeded", outputs=(ends.get(MAIN) or PodEnd("Succeeded")).outputs)
 
     def _printed(self) -> None:

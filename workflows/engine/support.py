@@ -15,7 +15,7 @@ ENV_FIELD_PATHS = ("metadata.name", "metadata.namespace")
 #: Kubernetes' PersistentVolumeClaim access modes (any other makes Kubernetes reject the claim).
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 #: Template fields whose behaviour the local engine cannot reproduce.
-UNSUPPORTED_FIELDS = {"initContainers": "init containers", "daemon": "daemon templates",
+UNSUPPORTED_FIELDS = {"daemon": "daemon templates",
                       "hostAliases": "host aliases (extra /etc/hosts entries)"}
 
 
@@ -117,8 +117,9 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
         if body.get("tty") or body.get("stdin"):
             problems.append(f"{where}: a container with a terminal or stdin (tty/stdin) is not supported locally")
         problems += _env_problems(where, body)
-        for sidecar in template.get("sidecars") or []:
-            problems += _env_problems(f"{where} sidecar {sidecar.get('name')!r}", sidecar)
+        for role, field in (("sidecar", "sidecars"), ("init container", "initContainers")):
+            for companion in template.get(field) or []:
+                problems += _env_problems(f"{where} {role} {companion.get('name')!r}", companion)
         if kind == "containerSet":
             problems += containerset_problems(where, template)
             for container in (template["containerSet"] or {}).get("containers") or []:

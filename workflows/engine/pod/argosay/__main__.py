@@ -1,4 +1,4 @@
-"""``python -m workflows.engine.pod.argosay ARGS``: argosay v2's ``/argosay`` (``cowsay ARGS`` when run as ``cowsay``)."""
+"""``python -m workflows.engine.pod.argosay ARGS``: argosay v2's ``/argosay``."""
 
 import sys
 

@@ -22,7 +22,7 @@ COW = r"""        \   ^__^
 
 
 def bubble(message: str) -> str:
-    """The speech bubble around ``message``: ``< one line >``, or ``/ … \\``, ``| … |``, ``\\ … /`` around several."""
+    """The speech bubble around ``message``: ``< one line >``; ``/ … \\``, ``| … |``, ``\\ … /`` for several."""
     lines = []
     for paragraph in message.expandtabs(8).split("\n"):
         lines += textwrap.wrap(paragraph, WIDTH, break_on_hyphens=False) or [""]
