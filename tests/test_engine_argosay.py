@@ -79,6 +79,7 @@ def test_argosay_images_are_host_plans():
     v2 = ArgosayPlan("argoproj/argosay:v2", "v2")
     assert v2.process(None, ["echo", "x"]).argv == [sys.executable, "-m", "workflows.engine.pod.argosay", "echo", "x"]
     assert v2.process(["sh", "-c"], ["cowsay hi"]).argv == ["sh", "-c", "cowsay hi"]
+    assert v2.process(["/argosay"], ["echo"]).argv == [sys.executable, "-m", "workflows.engine.pod.argosay", "echo"]
     assert ArgosayPlan("argoproj/argosay:v1", "v1").process().argv == ["cowsay"]
 
 

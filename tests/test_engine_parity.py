@@ -60,12 +60,18 @@ RANDOM = {
 }
 #: Workflows whose node message Argo fixes, where the local engine enforces limits with a cgroup.
 EXPECTED_MESSAGES = {"e2e/expectedfailures/oom-kill.yaml": "OOMKilled (exit code 137)"}
+#: Workflows that wait for a manual resume (``argo resume``): the parity run resumes their suspend steps.
+RESUMED = {"examples/suspend-template.yaml", "examples/intermediate-parameters.yaml",
+           "e2e/functional/suspend-dag-template.yaml"}
 #: Workflows the local engine would run, left out of the parity run, and why.
 EXCLUDED = {
     "examples/forever.yaml": "runs until it is stopped (Argo's e2e tests stop it)",
     **{example: "runs until it is stopped or terminated (Argo's e2e tests do it)"
        for example in ("e2e/functional/stop-terminate.yaml", "e2e/functional/stop-terminate-2.yaml",
                        "e2e/functional/workflow-exit-handler-sleep.yaml", "e2e/functional/resource-template.yaml")},
+    "examples/suspend-template-outputs.yaml": "Argo's resume refuses it until its suspend step's output, which has "
+                                              "no default, is set (argo node set), which the local engine does not "
+                                              "offer",
     "e2e/expectedfailures/serviceaccount-insufficient-permissions.yaml": "fails in Argo through Kubernetes RBAC (its "
                                                                          "service account lacks the executor's rights)",
     **{example: "its HTTP template calls a public web site; the parity run has no internet access"
@@ -171,16 +177,35 @@ def run_all(documents: list[tuple[str, dict]], timeout: float) -> dict[str, tupl
 
     deadline = time.monotonic() + timeout
 
-    def wait(workflow) -> tuple[str, str]:
+    def wait(relative: str, workflow) -> tuple[str, str]:
         try:
+            if relative in RESUMED:
+                resume_manual_suspends(workflow.name, max(1.0, deadline - time.monotonic()))
             final = workflow.wait(max(1.0, deadline - time.monotonic()))
         except TimeoutError as error:
             return "Timeout", str(error)
         return final.status, final.get_status_message() or ""
 
     with ThreadPoolExecutor(max_workers=max(1, len(documents))) as pool:
-        waits = [(relative, pool.submit(wait, argo.submit_workflow(document))) for relative, document in documents]
+        waits = [(relative, pool.submit(wait, relative, argo.submit_workflow(document)))
+                 for relative, document in documents]
         return {relative: future.result() for relative, future in waits}
+
+
+def resume_manual_suspends(name: str, timeout: float) -> None:
+    """Resume the workflow each time a suspend step without duration waits (as a user would), until it ends."""
+    from workflows.backends import get_backend
+
+    backend = get_backend()
+    resumed: set[str] = set()
+    for workflow in backend.watch(name, timeout):
+        templates = {template["name"]: template for template in workflow["spec"].get("templates") or []}
+        waiting = {node["id"] for node in (workflow["status"].get("nodes") or {}).values()
+                   if node["type"] == "Suspend" and node["phase"] == "Running"
+                   and not (templates.get(node.get("templateName"), {}).get("suspend") or {}).get("duration")}
+        if waiting - resumed:
+            backend.resume(name)
+            resumed |= waiting
 
 
 @pytest.fixture(scope="module")

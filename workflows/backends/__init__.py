@@ -68,6 +68,10 @@ class Backend(ABC):
     def stop(self, name: str) -> None:
         """Stop a running workflow: kill its pods, run its exit handler, end it ``Failed``."""
 
+    def resume(self, name: str) -> None:
+        """Resume a suspended workflow: its suspend nodes running now end ``Succeeded``."""
+        raise BackendUnavailable(f"the {type(self).__name__} backend cannot resume workflows")
+
 
 _FACTORIES: dict[str, Callable[[], Backend]] = {}
 #: Backends shipped with the library, imported when first selected: name → ``module:class``.

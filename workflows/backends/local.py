@@ -12,6 +12,7 @@ from typing import Any
 from ..argo import WorkflowException, WorkflowNotFound
 from ..engine.bells import workflow_bell
 from ..engine.pod import kill_group
+from ..engine.resume import ResumeRequests, supplied_outputs
 from ..engine.runner import spawn_runner
 from ..engine.store import FINISHED_PHASES, Store
 from ..engine.submission import submit
@@ -119,6 +120,20 @@ class LocalBackend(Backend):
             raise WorkflowNotFound(name)
         if self.store.request_stop(name, "stop"):
             self._signal_runner(name)
+
+    def resume(self, name: str) -> None:
+        """Resume the workflow's suspend nodes running now (:mod:`workflows.engine.resume`)."""
+        workflow = self.get(name)
+        if workflow["status"]["phase"] in FINISHED_PHASES:
+            raise WorkflowException(409, f"workflow {name!r} is {workflow['status']['phase']}: nothing to resume")
+        templates = {template["name"]: template for template in workflow["spec"].get("templates") or []}
+        for node in (workflow["status"].get("nodes") or {}).values():
+            if node["type"] == "Suspend" and node["phase"] == "Running":
+                missing = supplied_outputs(templates.get(node.get("templateName"), {}))[1]
+                if missing:  # Argo's OverrideOutputParametersWithDefault refuses the resume
+                    raise WorkflowException(400, f"raw output parameter '{missing[0]}' has not been set and does "
+                                                 "not have a default value")
+        ResumeRequests(self.store).request(name)
 
     # --- housekeeping --------------------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from .scope import (
     output_placeholders,
     workflow_globals,
 )
+from .resume import ResumeRequests, supplied_outputs
 from .resources import ResourceError, kubectl_jsonpath, run_resource
 from .skipped import skipped_outputs_scope, without_absent_arguments
 from .store import Store
@@ -431,11 +432,18 @@ class WorkflowExecution:
                        boundary: str | None) -> dict[str, Any]:
         node = self.nodes.create(name, display, "Suspend", template["name"], parent=parent, boundary=boundary)
         try:
-            duration = substitute(str((template["suspend"] or {}).get("duration", "0")), scope, strict=False)
-            await asyncio.sleep(max(0.0, duration_seconds(duration)))
+            duration = (template["suspend"] or {}).get("duration")
+            seconds = None if duration is None else max(0.0, duration_seconds(substitute(str(duration), scope,
+                                                                                        strict=False)))
         except (TemplateError, ValueError) as error:
             return self.nodes.update(node["id"], phase="Error", message=str(error))
-        return self.nodes.update(node["id"], phase="Succeeded")
+        await ResumeRequests(self.store).wait(self.name, seconds)  # a resume ends it, or its duration does
+        parameters, missing = supplied_outputs(template)
+        if missing:
+            message = f"raw output parameter '{missing[0]}' has not been set and does not have a default value"
+            return self.nodes.update(node["id"], phase="Error", message=message)
+        outputs = {"parameters": parameters} if parameters else None
+        return self.nodes.update(node["id"], phase="Succeeded", outputs=outputs)
 
     async def _http(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
                     boundary: str | None) -> dict[str, Any]:

@@ -107,9 +107,6 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
                          if (parameter.get("valueFrom") or {}).get("jqFilter")]
         if kind in UNSUPPORTED_TYPES:
             problems.append(f"{where}: {kind} templates are not supported by the local engine")
-        if kind == "suspend" and not (template["suspend"] or {}).get("duration"):
-            problems.append(f"{where}: a suspend template without a duration waits for a manual resume, "
-                            "which the local engine does not offer")
         for field, label in UNSUPPORTED_FIELDS.items():
             if template.get(field):
                 problems.append(f"{where}: {label} are not supported by the local engine")

@@ -290,8 +290,10 @@ class ArgosayPlan:
         ``CMD ["cowsay"]``, which ``args`` replace. A ``command`` runs on the host.
         """
         args = [str(item) for item in args or ()]
-        if command:
+        if command and not (self.version == "v2" and str(command[0]) == "/argosay"):
             argv = [str(item) for item in command] + args
+        elif command:  # the image's own /argosay, named
+            argv = [sys.executable, "-m", "workflows.engine.pod.argosay", *map(str, command[1:]), *args]
         elif self.version == "v2":
             argv = [sys.executable, "-m", "workflows.engine.pod.argosay", *args]
         else:
