@@ -21,7 +21,7 @@ setup(
     license="MIT",
     python_requires=">=3.9",
     packages=find_packages(include=["workflows", "workflows.*"]),
-    package_data={"workflows.validation": ["argo_model.json"]},
+    package_data={"workflows.validation": ["argo_model.json"], "workflows.engine.pod.argosay": ["bin/*"]},
     data_files=DATA_FILES,
     install_requires=[
         # 36.x returns pod logs as b'...' strings.

@@ -93,7 +93,8 @@ def test_template_timeout_kills_the_pod(local_backend):
     pod = _pod_processes(local_backend, workflow.name, "sleep 30")
     workflow = workflow.wait(WAIT)
     assert workflow.failed()  # within 1 s of deadline, long before the 30 s sleep could succeed
-    assert "deadline" in nodes_by_display(workflow)[workflow.name]["message"]
+    message = nodes_by_display(workflow)[workflow.name]["message"]
+    assert "deadline" in message, message
     assert _alive(pod) == []  # the pod's whole process group was killed
 
 

@@ -93,6 +93,10 @@ class Backend(ABC):
         client.delete_topic()
         return messages
 
+    def resume(self, name: str) -> None:
+        """Resume a suspended workflow: its suspend nodes running now end ``Succeeded``."""
+        raise BackendUnavailable(f"the {type(self).__name__} backend cannot resume workflows")
+
 
 #: What ``backend=`` accepts: a backend, the name of one, or ``None`` for the configured default.
 BackendLike = Union[Backend, str, None]

@@ -13,9 +13,10 @@ from .. import config
 from ..argo import WorkflowException, WorkflowNotFound
 from ..engine.bells import workflow_bell
 from ..engine.pod import kill_group
+from ..engine.resume import ResumeRequests, supplied_outputs
 from ..engine.runner import spawn_runner
 from ..engine.store import FINISHED_PHASES, Store
-from ..engine.support import check_supported
+from ..engine.submission import submit
 from ..engine.watchdog import bury, runner_alive, wait_for_runner
 from . import Backend
 
@@ -44,11 +45,13 @@ class LocalBackend(Backend):
     # --- the Backend API -----------------------------------------------------------------------------------------
 
     def submit(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """Store the workflow and start its runner; return at once with the stored workflow."""
-        check_supported(spec)
+        """Store the workflow and start its runner; return at once with the stored workflow.
+
+        ``templateRef`` and ``workflowTemplateRef`` are resolved first, from the
+        templates ``workflows apply`` stored (:mod:`workflows.templaterefs`).
+        """
         self.remove_expired()
-        manifest = self.store.create(spec)
-        spawn_runner(self.store, manifest["metadata"]["name"])
+        manifest = submit(self.store, spec, spawn_runner)
         return self.get(manifest["metadata"]["name"])
 
     def get(self, name: str) -> dict[str, Any]:
@@ -140,6 +143,20 @@ class LocalBackend(Backend):
             raise WorkflowNotFound(name)
         if self.store.request_stop(name, how):
             self._signal_runner(name)
+
+    def resume(self, name: str) -> None:
+        """Resume the workflow's suspend nodes running now (:mod:`workflows.engine.resume`)."""
+        workflow = self.get(name)
+        if workflow["status"]["phase"] in FINISHED_PHASES:
+            raise WorkflowException(409, f"workflow {name!r} is {workflow['status']['phase']}: nothing to resume")
+        templates = {template["name"]: template for template in workflow["spec"].get("templates") or []}
+        for node in (workflow["status"].get("nodes") or {}).values():
+            if node["type"] == "Suspend" and node["phase"] == "Running":
+                missing = supplied_outputs(templates.get(node.get("templateName"), {}))[1]
+                if missing:  # Argo's OverrideOutputParametersWithDefault refuses the resume
+                    raise WorkflowException(400, f"raw output parameter '{missing[0]}' has not been set and does "
+                                                 "not have a default value")
+        ResumeRequests(self.store).request(name)
 
     # --- housekeeping --------------------------------------------------------------------------------------------
 

@@ -7,9 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import WorkflowsError
-from .lint import lint_file
+from .lint import lint_file, template_sources
 from .loader import load_operations
 from .manage import add_commands
+from .templates import add_commands as add_template_commands
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -30,8 +31,9 @@ def _graph(args: argparse.Namespace) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     found = 0
+    sources = template_sources(args.files)
     for path in args.files:
-        problems, notes = lint_file(path)
+        problems, notes = lint_file(path, sources)
         for note in notes:
             print(note, file=sys.stderr)
         for line in problems:
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("target", metavar="FILE.py[:NAME]")
     graph.set_defaults(run=_graph)
     add_commands(commands)
+    add_template_commands(commands)
     return parser
 
 

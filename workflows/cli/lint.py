@@ -23,12 +23,57 @@ def skipped_kind(document: Any) -> str | None:
     return None
 
 
-def lint_file(path: str) -> tuple[list[str], list[str]]:
+def template_sources(paths: list[str]):
+    """Where lint looks referenced WorkflowTemplates up: those of the files ``paths``, then the local store.
+
+    The local engine's store (``workflows apply``) is read only when it exists;
+    unreadable files are left to :func:`lint_file` to report.
+    """
+    from .. import config
+    from ..engine.store import Store
+    from ..engine.templatestore import TemplateStore
+    from ..templaterefs import TEMPLATE_KINDS, ChainedSources, TemplateLibrary
+    from ..validation import load_documents
+
+    library = TemplateLibrary()
+    for path in paths:
+        if is_python_target(path) or not Path(path).is_file():
+            continue
+        try:
+            documents = load_documents(path)
+        except BadOperationConfiguration:
+            continue
+        for document in documents:
+            if isinstance(document, dict) and document.get("kind") in TEMPLATE_KINDS \
+                    and (document.get("metadata") or {}).get("name") and isinstance(document.get("spec"), dict):
+                library.add(document)
+    if not (config.state_dir() / "engine.sqlite").is_file():
+        return library
+    return ChainedSources(library, TemplateStore(Store()))
+
+
+def _resolved(document: Any, sources) -> tuple[Any, list[str]]:
+    """``document`` with its WorkflowTemplate references resolved, or as is with the reason it cannot be."""
+    from ..templaterefs import TemplateNotFound, has_references, resolve_references
+
+    if sources is None or not isinstance(document, dict) or document.get("kind") != "Workflow" \
+            or not has_references(document):
+        return document, []
+    try:
+        return resolve_references(document, sources), []
+    except TemplateNotFound as error:
+        return document, [str(error)]
+
+
+def lint_file(path: str, sources=None) -> tuple[list[str], list[str]]:
     """The problems of one file, as ``path: field: reason`` lines, and notes: what was skipped, and warnings
     (see :mod:`workflows.validation.advice`), which are not problems.
 
     A file with several documents names each as ``path#INDEX``; a Python
-    file names each operation as ``path:NAME``.
+    file names each operation as ``path:NAME``. With ``sources`` (a
+    :class:`workflows.templaterefs.TemplateSource`), a Workflow's ``templateRef``
+    and ``workflowTemplateRef`` are resolved from it and the result is checked;
+    a reference it cannot answer is a problem.
     """
     from ..validation import lint_spec, load_documents
     from ..validation.advice import operation_warnings, spec_warnings
@@ -55,6 +100,8 @@ def lint_file(path: str) -> tuple[list[str], list[str]]:
         if kind is not None:
             notes.append(f"{source}: skipped: a {kind}, not an Argo workflow")
             continue
+        document, unresolved = _resolved(document, sources)
+        problems += [f"{source}: {problem}" for problem in unresolved]
         problems += [f"{source}: {problem}" for problem in lint_spec(document)]
         notes += [f"{source}: {warning}" for warning in spec_warnings(document)]
     return problems, notes

@@ -167,6 +167,13 @@ def stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def resume(args: argparse.Namespace) -> int:
+    """Resume a suspended workflow (its suspend nodes running now end)."""
+    _backend(args).resume(args.name)
+    print(f"{args.name}: resumed")
+    return 0
+
+
 def delete(args: argparse.Namespace) -> int:
     """Delete a workflow (terminated first if it runs)."""
     from .. import argo
@@ -208,6 +215,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     command = commands.add_parser("stop", parents=[where], help="stop a running workflow (its exit handler runs)")
     command.add_argument("name")
     command.set_defaults(run=stop)
+    command = commands.add_parser("resume", parents=[where], help="resume a suspended workflow (its suspend steps end)")
+    command.add_argument("name")
+    command.set_defaults(run=resume)
     command = commands.add_parser("delete", parents=[where], help="delete a workflow, its logs and volumes")
     command.add_argument("name")
     command.set_defaults(run=delete)

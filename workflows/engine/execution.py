@@ -22,7 +22,7 @@ import time
 from collections import deque
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from ..compiler.templates import deep_merge
 from ..durations import duration_seconds
@@ -30,9 +30,11 @@ from ..timestamps import epoch
 from ..validation.depends import TaskOutcome, parse_depends
 from .lang.expr import evaluate_expression, evaluate_expression_bool
 from .lang.govaluate import evaluate_when
+from .httpcall import call as call_http
 from .loops import expand_loop, item_scope, loop_node_name
 from .nodes import COMPLETED, FAILED_OR_ERROR, NodeTable
-from .pod import run_pod_node
+from .containerset import MAIN, container_template, sidecar_template
+from .pod import PodEnd, run_pod_node
 from .scope import (
     Scope,
     aggregate_scope,
@@ -41,8 +43,11 @@ from .scope import (
     output_placeholders,
     workflow_globals,
 )
+from .resume import ResumeRequests, supplied_outputs
+from .resources import ResourceError, kubectl_jsonpath, run_resource
+from .skipped import skipped_outputs_scope, without_absent_arguments
 from .store import Store
-from .support import template_type
+from .support import SUPPORTED_TYPES, UNSUPPORTED_TYPES, template_type
 from .lang.templating import TemplateError, expression_env, substitute, value_from_expression
 
 log = logging.getLogger(__name__)
@@ -62,15 +67,18 @@ class NodeFailure(Exception):
 class WorkflowExecution:
     """One run of a stored workflow, from its entrypoint through its exit handler."""
 
-    def __init__(self, store: Store, name: str) -> None:
+    def __init__(self, store: Store, name: str,
+                 submit: Callable[[Store, dict[str, Any]], dict[str, Any]] | None = None) -> None:
         self.store = store
+        #: Creates the workflows of resource templates (:func:`workflows.engine.submission.submit`, bound).
+        self.submit = submit
         self.name = name
         self.manifest = store.manifest(name)
         self.spec = self.manifest["spec"]
         defaults = self.spec.get("templateDefaults") or {}
         # spec.templateDefaults apply to every template; a template's own fields win.
         self.templates = {
-            template["name"]: deep_merge(copy.deepcopy(defaults), template) if defaults else template
+            template["name"]: with_defaults(template, defaults) if defaults else template
             for template in self.spec.get("templates") or []
         }
         self.nodes = NodeTable(store, name)
@@ -142,15 +150,16 @@ class WorkflowExecution:
         """Run the template a step, task or entrypoint names, with its arguments resolved in ``caller``'s scope."""
         template = self._template_of(holder)
         try:
-            arguments = substitute(holder.get("arguments") or {}, caller, strict=False,
-                                   strict_prefixes=NODE_REFERENCES)
+            arguments = substitute(without_absent_arguments(holder.get("arguments") or {}, caller), caller,
+                                   strict=False, strict_prefixes=NODE_REFERENCES)
             parameters, artifacts, raw = self._inputs(template, arguments)
         except (TemplateError, NodeFailure) as error:
             return self.nodes.create(name, display, _node_type(template), template["name"],
                                      parent=parent, boundary=boundary, phase="Error", message=str(error))
         inputs = (parameters, artifacts, raw)
-        retry = template.get("retryStrategy")
-        if retry:
+        # Argo's default for a template without its own is spec.retryStrategy; ``{}`` retries without limit.
+        retry = template.get("retryStrategy", self.spec.get("retryStrategy"))
+        if retry is not None:
             return await self._with_retries(template, inputs, retry, name, display, parent, boundary)
         return await self._execute(template, inputs, name, display, parent, boundary, attempt=0)
 
@@ -175,16 +184,24 @@ class WorkflowExecution:
             if enum and value not in [str(option) for option in enum]:
                 raise NodeFailure(f"inputs.parameters.{name}: value {value!r} is not in enum {enum}")
             parameters[name] = value
+        # Argo's SubstituteParams: input values may use the workflow's globals and the other inputs
+        tagged = [name for name, value in parameters.items() if "{{" in value]
+        if tagged:
+            scope = {**self.globals, **input_scope(parameters, {}, {})}
+            parameters.update({name: substitute(parameters[name], scope, strict=False) for name in tagged})
         given_artifacts = {a["name"]: a for a in arguments.get("artifacts") or []}
         artifacts, raw = {}, {}
         for declared in (template.get("inputs") or {}).get("artifacts") or []:
             name = declared["name"]
             source = {**declared, **given_artifacts.get(name, {})}
-            if source.get("from"):
+            unresolved = "{{" in str(source.get("from") or "")  # an optional artifact that was never produced
+            if source.get("from") and not unresolved:
                 artifacts[name] = str(Path(source["from"]) / source["subPath"]) if source.get("subPath") \
                     else source["from"]
             elif (source.get("raw") or {}).get("data") is not None:
                 raw[name] = source["raw"]["data"]
+            elif unresolved and not declared.get("optional"):
+                raise NodeFailure(f"inputs.artifacts.{name}: {source['from']} could not be resolved")
             elif not declared.get("optional"):
                 raise NodeFailure(f"inputs.artifacts.{name} was not supplied")
         return parameters, artifacts, raw
@@ -248,12 +265,18 @@ class WorkflowExecution:
         kind = template_type(template)
         if kind in POD_TYPES:
             return await self._pod(template, kind, scope, artifacts, raw, name, display, parent, boundary)
+        if kind == "containerSet":
+            return await self._container_set(template, scope, artifacts, raw, name, display, parent, boundary)
         if kind == "steps":
             return await self._steps(template, scope, name, display, parent, boundary)
         if kind == "dag":
             return await self._dag(template, scope, name, display, parent, boundary)
         if kind == "suspend":
             return await self._suspend(template, scope, name, display, parent, boundary)
+        if kind == "http":
+            return await self._http(template, scope, name, display, parent, boundary)
+        if kind == "resource":
+            return await self._resource(template, scope, name, display, parent, boundary)
         return self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
                                  phase="Error", message=f"template type {kind!r} is not supported by the local engine")
 
@@ -279,6 +302,10 @@ class WorkflowExecution:
             if self.pod_slots is not None:
                 await stack.enter_async_context(self.pod_slots)
             self.nodes.update(node_id, phase="Running")
+            failed_init = await self._init_containers(resolved, kind, node_id)
+            if failed_init is not None:
+                return self.nodes.update(node_id, phase=failed_init.phase, message=failed_init.message)
+            sidecars = self._start_sidecars(resolved, kind, node_id)
             try:
                 end = await asyncio.wait_for(
                     run_pod_node(kind, resolved, self.spec, self.volume_dirs, artifacts, raw, node_id,
@@ -291,6 +318,14 @@ class WorkflowExecution:
                                          message="Pod was active on the node longer than the specified deadline")
             finally:
                 self.nodes.set_pgid(node_id, None)
+                for sidecar in sidecars:  # Argo kills the sidecars once the main container has ended
+                    sidecar.cancel()
+                await asyncio.gather(*sidecars, return_exceptions=True)
+            broken = next((future.result() for future in sidecars
+                           if not future.cancelled() and future.exception() is None
+                           and future.result().phase == "Error"), None)
+            if broken is not None:  # a sidecar that could not even start (its exit status does not count)
+                end = PodEnd("Error", f"sidecar: {broken.message}", end.outputs)
         for parameter in (end.outputs or {}).get("parameters") or []:
             if parameter.get("globalName"):
                 self.global_outputs[parameter["globalName"]] = parameter["value"]
@@ -299,6 +334,91 @@ class WorkflowExecution:
             if artifact.get("globalName"):
                 self.globals[f"workflow.outputs.artifacts.{artifact['globalName']}"] = artifact["path"]
         return self.nodes.update(node_id, phase=end.phase, message=end.message, outputs=end.outputs)
+
+    def _companion(self, template: dict[str, Any], kind: str, node_id: str, container: dict[str, Any],
+                   role: str) -> Awaitable[PodEnd]:
+        """Run an init container or a sidecar of a pod (:func:`.containerset.sidecar_template`) in a sandbox of
+        its own sharing the pod's volumes; its log is ``<node id>.<name>.log``."""
+        node_dir = self.directory / "nodes" / node_id
+        empty_dirs = {volume["name"]: node_dir / "emptydir" / volume["name"]
+                      for volume in self.spec.get("volumes") or [] if "emptyDir" in volume}
+        return run_pod_node(
+            "container", sidecar_template(template, kind, container), self.spec, {**empty_dirs, **self.volume_dirs},
+            {}, {}, f"{node_id}-{container['name']}", node_dir / role / container["name"],
+            self.logs / f"{node_id}.{container['name']}.log", self.directory / "artifacts",
+            on_start=lambda pid: None, on_output=self._printed)
+
+    async def _init_containers(self, template: dict[str, Any], kind: str, node_id: str) -> PodEnd | None:
+        """Run the pod's init containers one after the other; how the first that did not succeed ended, or None."""
+        for container in template.get("initContainers") or []:
+            end = await self._companion(template, kind, node_id, container, "init")
+            if end.phase != "Succeeded":
+                return PodEnd(end.phase, f"init container {container['name']!r}: {end.message}")
+        return None
+
+    def _start_sidecars(self, template: dict[str, Any], kind: str, node_id: str) -> list[asyncio.Future]:
+        """Start the pod's sidecars, which run until the main container has ended."""
+        return [asyncio.ensure_future(self._companion(template, kind, node_id, sidecar, "sidecars"))
+                for sidecar in template.get("sidecars") or []]
+
+    async def _container_set(self, template: dict[str, Any], scope: Scope, artifacts: dict[str, str],
+                             raw: dict[str, str], name: str, display: str, parent: str | None, boundary: str | None
+                             ) -> dict[str, Any]:
+        """A container set (:mod:`.containerset`): one pod node, a ``Container`` child node per container."""
+        node = self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
+                                 phase="Pending")
+        node_id = node["id"]
+        try:
+            resolved = substitute({key: value for key, value in template.items() if key != "name"}, scope,
+                                  strict=False)
+        except TemplateError as error:
+            return self.nodes.update(node_id, phase="Error", message=str(error))
+        resolved["name"] = template["name"]
+        node_dir = self.directory / "nodes" / node_id
+        own_volumes = resolved.get("volumes") or []
+        volume_dirs = {**self.volume_dirs, **{volume["name"]: node_dir / "emptydir" / volume["name"]
+                                              for volume in own_volumes}}
+        containers = resolved["containerSet"]["containers"]
+        finished = {container["name"]: asyncio.Event() for container in containers}
+        ends: dict[str, PodEnd] = {}
+
+        async def run(container: dict[str, Any]) -> None:
+            container_name = container["name"]
+            for dependency in container.get("dependencies") or []:
+                await finished[dependency].wait()
+            child = self.nodes.create(f"{name}.{container_name}", container_name, "Container", template["name"],
+                                      parent=node_id, boundary=boundary, phase="Running")
+            unmet = [dep for dep in container.get("dependencies") or [] if ends[dep].phase != "Succeeded"]
+            if unmet:
+                ends[container_name] = PodEnd("Omitted", f"dependency {unmet[0]!r} did not succeed")
+            else:
+                child_id = child["id"]
+                ends[container_name] = await run_pod_node(
+                    "container", container_template(resolved, container), self.spec, volume_dirs, artifacts, raw,
+                    child_id, node_dir / "containers" / container_name, self.logs / f"{child_id}.log",
+                    self.directory / "artifacts", on_start=lambda pid: self.nodes.set_pgid(child_id, pid),
+                    on_output=self._printed)
+                self.nodes.set_pgid(child_id, None)
+            end = ends[container_name]
+            self.nodes.update(child["id"], phase=end.phase, message=end.message, outputs=end.outputs)
+            finished[container_name].set()
+
+        async with AsyncExitStack() as stack:
+            if self.pod_slots is not None:
+                await stack.enter_async_context(self.pod_slots)
+            self.nodes.update(node_id, phase="Running")
+            try:
+                await asyncio.wait_for(asyncio.gather(*(run(container) for container in containers)),
+                                       self._pod_timeout(resolved))
+            except asyncio.TimeoutError:
+                return self.nodes.update(node_id, phase="Failed",
+                                         message="Pod was active on the node longer than the specified deadline")
+        failed = next(((container_name, end) for container_name, end in ends.items()
+                       if end.phase in FAILED_OR_ERROR), None)
+        if failed is not None:
+            container_name, end = failed
+            return self.nodes.update(node_id, phase=end.phase, message=f"container {container_name}: {end.message}")
+        return self.nodes.update(node_id, phase="Succeeded", outputs=(ends.get(MAIN) or PodEnd("Succeeded")).outputs)
 
     def _printed(self) -> None:
         self.printed = True
@@ -312,11 +432,55 @@ class WorkflowExecution:
                        boundary: str | None) -> dict[str, Any]:
         node = self.nodes.create(name, display, "Suspend", template["name"], parent=parent, boundary=boundary)
         try:
-            duration = substitute(str((template["suspend"] or {}).get("duration", "0")), scope, strict=False)
-            await asyncio.sleep(max(0.0, duration_seconds(duration)))
+            duration = (template["suspend"] or {}).get("duration")
+            seconds = None if duration is None else max(0.0, duration_seconds(substitute(str(duration), scope,
+                                                                                        strict=False)))
         except (TemplateError, ValueError) as error:
             return self.nodes.update(node["id"], phase="Error", message=str(error))
-        return self.nodes.update(node["id"], phase="Succeeded")
+        await ResumeRequests(self.store).wait(self.name, seconds)  # a resume ends it, or its duration does
+        parameters, missing = supplied_outputs(template)
+        if missing:
+            message = f"raw output parameter '{missing[0]}' has not been set and does not have a default value"
+            return self.nodes.update(node["id"], phase="Error", message=message)
+        outputs = {"parameters": parameters} if parameters else None
+        return self.nodes.update(node["id"], phase="Succeeded", outputs=outputs)
+
+    async def _http(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
+                    boundary: str | None) -> dict[str, Any]:
+        """An HTTP template: the request is made from the runner (:mod:`.httpcall`), off the event loop."""
+        node = self.nodes.create(name, display, "HTTP", template["name"], parent=parent, boundary=boundary)
+        try:
+            http = substitute(template["http"], scope, strict=False)
+        except TemplateError as error:
+            return self.nodes.update(node["id"], phase="Error", message=str(error))
+        outcome = await asyncio.get_running_loop().run_in_executor(None, call_http, http)
+        outputs = {"result": outcome.result} if outcome.result is not None else None
+        return self.nodes.update(node["id"], phase=outcome.phase, message=outcome.message, outputs=outputs)
+
+    async def _resource(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
+                        boundary: str | None) -> dict[str, Any]:
+        """A resource template on an Argo Workflow (:mod:`.resources`): the local engine is its cluster."""
+        import yaml
+
+        node = self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
+                                 phase="Running")
+        try:
+            resource = substitute(template["resource"], scope, strict=False)
+            manifest = yaml.safe_load(resource["manifest"])
+        except (TemplateError, yaml.YAMLError) as error:
+            return self.nodes.update(node["id"], phase="Error", message=f"resource manifest: {error}")
+        try:
+            if self.submit is None:
+                raise ResourceError("this execution cannot create workflows (no submit function)")
+            workflow = await run_resource(self.store, resource, manifest, self.manifest["metadata"], self.submit)
+            parameters = [{"name": parameter["name"],
+                           "value": kubectl_jsonpath(workflow, parameter["valueFrom"]["jsonPath"])}
+                          for parameter in (template.get("outputs") or {}).get("parameters") or []
+                          if (parameter.get("valueFrom") or {}).get("jsonPath")]
+        except ResourceError as error:  # in Argo the resource pod fails
+            return self.nodes.update(node["id"], phase="Failed", message=str(error))
+        outputs = {"parameters": parameters} if parameters else None
+        return self.nodes.update(node["id"], phase="Succeeded", outputs=outputs)
 
     # --- steps --------------------------------------------------------------------------------------------------
 
@@ -345,14 +509,15 @@ class WorkflowExecution:
                 break
             for step, (step_node, children) in zip(group or [], results):
                 local.update(node_scope(f"steps.{step['name']}", step_node))
+                local.update(skipped_outputs_scope(f"steps.{step['name']}", step_node, self._template_of(step),
+                                                   include_artifacts=True))
                 if children is not None:
                     local.update(aggregate_scope(f"steps.{step['name']}", children))
                 outbound += [child["id"] for child in children] if children else [step_node["id"]]
                 if step_node["phase"] in FAILED_OR_ERROR and not _continues(step, step_node["phase"]):
                     group_failed = group_failed or step_node
-            if group_failed:
-                phase = group_failed["phase"]
-                message = f"child '{group_failed['id']}' {phase.lower()}"
+            if group_failed:  # Argo (steps.go): the group and the steps are Failed, whether the child failed or errored
+                phase, message = "Failed", f"child '{group_failed['id']}' failed"
                 self.nodes.update(group_node["id"], phase=phase, message=message)
                 break
             self.nodes.update(group_node["id"], phase="Succeeded")
@@ -484,9 +649,13 @@ class WorkflowExecution:
                 expression = expressions[task_name]
                 if expression is not None and not expression.evaluate(
                         {dep: _outcome(finished[dep], children_of.get(dep)) for dep in upstream[task_name]}):
-                    finish(task_name, self._dag_node(name, task_name, node_id, upstream[task_name], finished,
-                                                     phase="Omitted", node_type="Skipped",
-                                                     message="omitted: depends condition not met"))
+                    omitted = self._dag_node(name, task_name, node_id, upstream[task_name], finished,
+                                             phase="Omitted", node_type="Skipped",
+                                             message="omitted: depends condition not met")
+                    local.update(node_scope(f"tasks.{task_name}", omitted))
+                    local.update(skipped_outputs_scope(f"tasks.{task_name}", omitted,
+                                                       self._template_of(tasks[task_name]), include_artifacts=False))
+                    finish(task_name, omitted)
                     continue
                 future = asyncio.ensure_future(self._loop_or_single(
                     tasks[task_name], local, f"{name}.{task_name}", _dag_parents(node_id, upstream[task_name], finished),
@@ -508,6 +677,8 @@ class WorkflowExecution:
                     continue
                 children_of[task_name] = children
                 local.update(node_scope(f"tasks.{task_name}", task_node))
+                local.update(skipped_outputs_scope(f"tasks.{task_name}", task_node,
+                                                   self._template_of(tasks[task_name]), include_artifacts=False))
                 if children is not None:
                     local.update(aggregate_scope(f"tasks.{task_name}", children))
                 finish(task_name, task_node)
@@ -566,6 +737,8 @@ class WorkflowExecution:
                 else:
                     path = substitute(artifact.get("from", ""), scope)
             except TemplateError as error:
+                if artifact.get("optional"):  # Argo leaves an optional artifact out when its source is missing
+                    continue
                 return None, f"output artifact {artifact['name']!r}: {error}"
             artifacts.append({"name": artifact["name"], "path": path})
         outputs: dict[str, Any] = {}
@@ -576,8 +749,19 @@ class WorkflowExecution:
         return outputs or None, None
 
 
+def with_defaults(template: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """``template`` over ``spec.templateDefaults``, keeping its own type (Argo's ``SetType`` after the merge:
+    a container default does not turn a steps template into a container)."""
+    kind = template_type(template)
+    merged = deep_merge(copy.deepcopy(defaults), template)
+    for other in (*SUPPORTED_TYPES, *UNSUPPORTED_TYPES):
+        if other != kind:
+            merged.pop(other, None)
+    return merged
+
+
 def _node_type(template: dict[str, Any]) -> str:
-    return {"steps": "Steps", "dag": "DAG", "suspend": "Suspend"}.get(template_type(template), "Pod")
+    return {"steps": "Steps", "dag": "DAG", "suspend": "Suspend", "http": "HTTP"}.get(template_type(template), "Pod")
 
 
 def _ancestors_and_self(names: list[str], upstream: dict[str, set[str]]) -> set[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import logging
 import os
 import signal
@@ -30,6 +31,7 @@ from .bells import workflow_bell
 from .execution import WorkflowExecution
 from .pod import unisolated_warning
 from .store import Store, private_file
+from .submission import submit
 from .watchdog import start_watchdog
 
 log = logging.getLogger("workflows.engine.runner")
@@ -92,7 +94,7 @@ async def _flush_forever(execution: WorkflowExecution, bell) -> None:
 
 async def run_workflow(store: Store, name: str) -> str:
     """Execute the workflow to its end (main templates, then the exit handler); return its final phase."""
-    execution = WorkflowExecution(store, name)
+    execution = WorkflowExecution(store, name, submit=functools.partial(submit, start=spawn_runner))
     warning = unisolated_warning()
     if warning:
         log.warning("workflow %s: %s", name, warning)

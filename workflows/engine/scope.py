@@ -24,11 +24,12 @@ def workflow_globals(manifest: dict[str, Any]) -> Scope:
         for name, value in (metadata.get(key) or {}).items():
             scope[f"workflow.{key}.{name}"] = str(value)
     parameters = (spec.get("arguments") or {}).get("parameters") or []
-    for parameter in parameters:
-        scope[f"workflow.parameters.{parameter['name']}"] = str(parameter.get("value", ""))
-    scope["workflow.parameters"] = json.dumps(
+    # Argo: workflow.parameters and workflow.parameters.json are both the JSON list; a parameter named json wins
+    scope["workflow.parameters"] = scope["workflow.parameters.json"] = json.dumps(
         [{"name": p["name"], "value": str(p.get("value", ""))} for p in parameters]
     )
+    for parameter in parameters:
+        scope[f"workflow.parameters.{parameter['name']}"] = str(parameter.get("value", ""))
     return scope
 
 

@@ -17,6 +17,8 @@
     The image is a general-purpose base (busybox, alpine, debian, ubuntu,
     python, bash, plus ``WORKFLOWS_HOST_IMAGES``) or the library's default image
     ``WORKFLOWS_IMAGE``: its command runs with this machine's userland (in the sandbox).
+    Argo's test image ``argoproj/argosay:v1``/``v2`` is a host plan too,
+    :class:`ArgosayPlan`: its programs are :mod:`workflows.engine.pod.argosay`.
 ``"container"`` — :class:`ContainerPlan`
     Any other image, when Docker or Podman is installed and answers ``info``:
     :meth:`ContainerPlan.run_argv` builds the ``docker run`` command line.
@@ -78,6 +80,9 @@ import workflows
 from ... import config
 from ...errors import WorkflowsError
 from ...images import application_dockerfile
+from .argosay import BIN as ARGOSAY_BIN
+from .argosay import PYTHON_VARIABLE as ARGOSAY_PYTHON
+from .argosay import argosay_version
 from .dockerfile import DockerImage, parse_dockerfile
 
 #: General-purpose base images whose commands run on the host (Docker Hub short names).
@@ -262,6 +267,39 @@ class HostPlan:
         if argv[0] in ("sh", "/bin/sh") and family in ASH_IMAGES and shutil.which("bash"):
             argv[0] = "bash"
         return HostProcess(argv, {}, None)
+
+
+@dataclass(frozen=True)
+class ArgosayPlan:
+    """Run Argo's test image ``argoproj/argosay`` (v1, v2) on the host (:mod:`.argosay`): a host plan."""
+
+    image: str
+    version: str
+    kind = "host"
+
+    @property
+    def reason(self) -> str:
+        """Why it runs on the host."""
+        return f"argosay {self.version} is Argo's test image, reproduced by workflows.engine.pod.argosay"
+
+    def process(self, command: Sequence[str] | None = None, args: Sequence[str] | None = None) -> HostProcess:
+        """Kubernetes' rules over the image's ENTRYPOINT and CMD; ``cowsay`` and ``argosay`` at the end of PATH.
+
+        v2 has ``ENTRYPOINT ["/argosay"]`` (which reset v1's CMD): without a
+        ``command`` it runs ``python -m workflows.engine.pod.argosay ARGS``. v1 has
+        ``CMD ["cowsay"]``, which ``args`` replace. A ``command`` runs on the host.
+        """
+        args = [str(item) for item in args or ()]
+        if command and not (self.version == "v2" and str(command[0]) == "/argosay"):
+            argv = [str(item) for item in command] + args
+        elif command:  # the image's own /argosay, named
+            argv = [sys.executable, "-m", "workflows.engine.pod.argosay", *map(str, command[1:]), *args]
+        elif self.version == "v2":
+            argv = [sys.executable, "-m", "workflows.engine.pod.argosay", *args]
+        else:
+            argv = args or ["cowsay"]
+        path = os.environ.get("PATH", os.defpath)
+        return HostProcess(argv, {"PATH": f"{path}{os.pathsep}{ARGOSAY_BIN}", ARGOSAY_PYTHON: sys.executable}, None)
 
 
 @dataclass(frozen=True)
@@ -466,7 +504,7 @@ class UnavailablePlan:
     kind = "unavailable"
 
 
-ImagePlan = Union[HostPlan, ApplicationPlan, ContainerPlan, UnavailablePlan]
+ImagePlan = Union[HostPlan, ArgosayPlan, ApplicationPlan, ContainerPlan, UnavailablePlan]
 
 
 # --------------------------------------------------------------------------- container runtimes
@@ -611,6 +649,10 @@ def how_to_run(image: str) -> ImagePlan:
         parsed = load_dockerfile(dockerfile)
         copied, notes = _copied_paths(parsed)
         return ApplicationPlan(image, parsed, copied, builtin, notes)
+    name, tag, _ = split_image(image)
+    version = argosay_version(short_name(name), tag)
+    if version is not None:
+        return ArgosayPlan(image, version)
     if _same_image(image, config.default_image()):
         return HostPlan(image, "it is the default image (WORKFLOWS_IMAGE)")
     pattern = host_image_pattern(image)

@@ -84,8 +84,9 @@ def pod_run(kind: str, body: dict[str, Any], env: dict[str, str], spec: dict[str
     outputs = declared_paths(template)
     command = list(body.get("command") or [])
     args = list(body.get("args") or [])
-    source = body.get("source", "") if kind == "script" else None
-    if kind == "script":
+    # Argo runs a script without source as a plain container (no script path after the args)
+    source = body.get("source") or None if kind == "script" else None
+    if source is not None:
         command = command or ["sh"]
     if isinstance(plan, ContainerPlan):
         return _container_run(plan, body, env, command, args, source, volumes, files, outputs, node_dir, log_path,

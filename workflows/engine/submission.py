@@ -1,0 +1,27 @@
+"""Submitting a workflow to the local engine: resolve its WorkflowTemplate references, check that the engine
+can run all of it, store it and start its runner. The local backend and resource templates that create
+Workflows both submit through here."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..templaterefs import resolve_references
+from .store import Store
+from .support import check_supported
+from .templatestore import TemplateStore
+
+
+def submit(store: Store, manifest: dict[str, Any], start: Callable[[Store, str], Any]) -> dict[str, Any]:
+    """Store ``manifest`` (resolved) and start its runner with ``start(store, name)``
+    (:func:`workflows.engine.runner.spawn_runner`); return the stored manifest, named.
+
+    Raises :class:`workflows.templaterefs.TemplateNotFound` for a reference the
+    stored templates cannot answer and
+    :class:`workflows.engine.support.UnsupportedWorkflow` for what the engine cannot run.
+    """
+    manifest = resolve_references(manifest, TemplateStore(store))
+    check_supported(manifest)
+    stored = store.create(manifest)
+    start(store, stored["metadata"]["name"])
+    return stored
