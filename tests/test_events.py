@@ -15,10 +15,11 @@ from workflows.config import state_home
 from workflows.events import (
     EventClient,
     EventsConfigurationError,
-    EventsUnavailable,
     InvalidTopicName,
     MessageNotSerializable,
+    ResultMissing,
     ResultTimeout,
+    cloudharness_bootstrap,
     get_event_backend,
     notify_queue,
     wait_for_result,
@@ -32,7 +33,8 @@ def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An isolated ``WORKFLOWS_HOME`` (never the real one); Kafka unconfigured."""
     path = tmp_path / "home"
     monkeypatch.setenv("WORKFLOWS_HOME", str(path))
-    for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_EVENTS_BACKEND"):
+    for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_EVENTS_BACKEND",
+                     "WORKFLOWS_KAFKA_TIMEOUT"):
         monkeypatch.delenv(variable, raising=False)
     return path
 
@@ -178,13 +180,38 @@ def test_state_directory_is_read_at_use(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("variable", ["WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS"])
-def test_configured_kafka_is_a_clear_error(monkeypatch, variable):
-    monkeypatch.setenv(variable, "kafka:9092")
-    with pytest.raises(EventsUnavailable, match="Kafka events backend is not part of this version") as raised:
-        EventClient("kafka-topic").produce({})
-    assert "kafka:9092" in str(raised.value)
+def test_a_configured_bootstrap_selects_kafka_without_connecting(monkeypatch, variable):
+    monkeypatch.setenv(variable, "kafka.example:9092")
+    backend = get_event_backend()
+    assert backend.name == "kafka" and backend.bootstrap == "kafka.example:9092" and backend.timeout == 10.0
+    assert get_event_backend() is backend  # one backend (one producer) per address in a process
     monkeypatch.setenv("WORKFLOWS_EVENTS_BACKEND", "embedded")
     assert get_event_backend().name == "embedded"
+
+
+def test_kafka_selected_without_a_bootstrap_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("WORKFLOWS_EVENTS_BACKEND", "kafka")
+    with pytest.raises(EventsConfigurationError, match="WORKFLOWS_EVENTS_BACKEND=kafka, but no broker"):
+        EventClient("t").produce({})
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon", "nan", "inf"])
+def test_bad_kafka_timeout_is_a_clear_error(monkeypatch, raw):
+    monkeypatch.setenv("WORKFLOWS_KAFKA_BOOTSTRAP", "kafka.example:9092")
+    monkeypatch.setenv("WORKFLOWS_KAFKA_TIMEOUT", raw)
+    with pytest.raises(EventsConfigurationError, match=f"WORKFLOWS_KAFKA_TIMEOUT={raw!r}"):
+        get_event_backend()
+
+
+def test_cloudharness_values_name_the_broker():
+    values = {"namespace": "ch", "apps": {"events": {"kafka": {"name": "bootstrap", "port": 9092}}}}
+    assert cloudharness_bootstrap(values) == "bootstrap.ch.svc.cluster.local:9092"
+    assert cloudharness_bootstrap({"namespace": "prod", "apps": {"events": {}}}) == \
+        "bootstrap.prod.svc.cluster.local:9092"
+    assert cloudharness_bootstrap({"namespace": "ch", "apps": {"samples": {}}}) is None
+    assert cloudharness_bootstrap({}) is None
+    with pytest.raises(EventsConfigurationError, match="namespace=None"):
+        cloudharness_bootstrap({"apps": {"events": {"kafka": {"name": "bootstrap"}}}})
 
 
 def test_unknown_events_backend_is_a_clear_error(monkeypatch):
@@ -376,9 +403,17 @@ def test_wait_for_result_waits_for_a_producer_process():
     assert EventClient("wf-later").create_topic() is False  # kept
 
 
-def test_wait_for_result_times_out_when_only_the_exit_notification_came():
+def test_wait_for_result_fails_at_once_when_only_the_exit_notification_came():
+    """The workflow ended without a result: no point waiting for the timeout."""
     EventClient("wf-failed").produce({"workflow": "wf-failed", "status": "Failed", "payload": None})
+    with pytest.raises(ResultMissing, match="'wf-failed' ended Failed after publishing 0 of 1") as raised:
+        wait_for_result("wf-failed", timeout=None)
+    assert isinstance(raised.value, ResultTimeout)
+
+
+def test_wait_for_result_times_out_when_nothing_came():
+    EventClient("wf-silent").create_topic()
     start = time.monotonic()
-    with pytest.raises(ResultTimeout, match="'wf-failed'"):
-        wait_for_result("wf-failed", timeout=0.3)
-    assert 0.3 <= time.monotonic() - start < 1.5
+    with pytest.raises(ResultTimeout, match="0 of 1 result message.*'wf-silent'"):
+        wait_for_result("wf-silent", timeout=0.3)
+    assert time.monotonic() - start >= 0.3
