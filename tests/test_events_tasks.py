@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from workflows.events import EventClient, wait_for_result
+from workflows.engine.dockerfile import parse_dockerfile
+from workflows.events.aliases import with_cloudharness_names
 from workflows.events.notify import build_message, decode_payload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +24,8 @@ TASKS = ROOT / "applications" / "workflows" / "tasks"
 def home(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
     for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_EVENTS_BACKEND",
-                     "WORKFLOW_NAME", "WORKFLOW_STATUS", "QUEUE", "PAYLOAD", "shared_directory"):
+                     "WORKFLOW_NAME", "WORKFLOW_STATUS", "QUEUE", "PAYLOAD", "shared_directory",
+                     "workflow_result", "queue_name", "payload"):
         monkeypatch.delenv(variable, raising=False)
     return tmp_path / "home"
 
@@ -137,9 +140,40 @@ def test_result_then_exit_notification_read_by_the_waiting_operation(tmp_path):
 @pytest.mark.parametrize("task, module", [("notify-queue", "workflows.events.notify"),
                                           ("send-result-event", "workflows.events.send_result")])
 def test_builtin_task_images(task, module):
-    lines = (TASKS / task / "Dockerfile").read_text().splitlines()
-    instructions = [line for line in lines if line and not line.startswith("#")]
-    assert instructions[0] == "FROM python:3.12-slim"
-    assert any(line.startswith("RUN pip install") and "harness-workflows" in line for line in instructions)
-    cmd = [line for line in instructions if line.startswith("CMD ")]
-    assert len(cmd) == 1 and json.loads(cmd[0][4:]) == ["python", "-m", module]
+    """Each image installs this library (pinnable with a build argument) and runs its module."""
+    image = parse_dockerfile(TASKS / task / "Dockerfile")
+    assert image.base == "python:3.12-slim" and image.has_run_lines
+    assert image.cmd == ["python", "-m", module] and image.entrypoint is None
+    text = (TASKS / task / "Dockerfile").read_text()
+    assert "ARG WORKFLOWS_PACKAGE=harness-workflows" in text
+    assert 'RUN pip install --no-cache-dir "${WORKFLOWS_PACKAGE}"' in text
+
+
+# -- CloudHarness's names ---------------------------------------------------------------------------
+
+
+def test_notify_reads_cloudharness_variable_names():
+    """CloudHarness's exit handler sets workflow_result, queue_name and payload."""
+    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-ch", workflow_result="Failed",
+                        queue_name="ch-queue", payload="some text")
+    assert result.returncode == 0, result.stderr
+    assert EventClient("ch-queue").consume_all(timeout=0) == [
+        {"workflow": "wf-ch", "status": "Failed", "payload": "some text"}]
+
+
+def test_the_library_names_win_and_queue_name_none_means_no_queue():
+    assert with_cloudharness_names({"WORKFLOW_STATUS": "Succeeded", "workflow_result": "Failed",
+                                    "QUEUE": "ours", "queue_name": "theirs"}) == {
+        "WORKFLOW_STATUS": "Succeeded", "workflow_result": "Failed", "QUEUE": "ours", "queue_name": "theirs"}
+    env = with_cloudharness_names({"queue_name": "None", "payload": "{}"})
+    assert "QUEUE" not in env and env["PAYLOAD"] == "{}"
+    assert "QUEUE" not in with_cloudharness_names({"QUEUE": "None"})
+
+
+def test_send_result_takes_the_directory_as_argument_like_cloudharness(tmp_path):
+    (tmp_path / "r.txt").write_text("5")
+    result = subprocess.run([sys.executable, "-m", "workflows.events.send_result", str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "WORKFLOW_NAME": "wf-arg"})
+    assert result.returncode == 0, result.stderr
+    assert EventClient("wf-arg").consume_all(timeout=0) == [{"r.txt": "5"}]

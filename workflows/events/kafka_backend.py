@@ -49,6 +49,9 @@ TOPIC_ALREADY_EXISTS = 36
 UNKNOWN_TOPIC_OR_PARTITION = 3
 #: Longest pause between reconnection attempts (kafka-python's default, 30 s, would outlast a broker restart).
 RECONNECT_BACKOFF_MAX_MS = 1000
+#: Bounds of a consumer's session timeout, in seconds (Kafka's group.min/max.session.timeout.ms defaults: 6-30 s;
+#: a group keeps waiting this long for a member that vanished without leaving).
+SESSION_TIMEOUT_RANGE = (6.0, 30.0)
 
 
 class KafkaBackend(EventBackend):
@@ -75,6 +78,15 @@ class KafkaBackend(EventBackend):
                 backend = cls._instances[key] = cls(bootstrap, timeout)
                 atexit.register(backend.close)
             return backend
+
+    @classmethod
+    def close_all(cls) -> None:
+        """Close and forget every backend of this process (their clients reconnect no more)."""
+        with cls._instances_lock:
+            backends = list(cls._instances.values())
+            cls._instances.clear()
+        for backend in backends:
+            backend.close()
 
     def __repr__(self) -> str:
         return f"KafkaBackend({self.bootstrap!r}, timeout={self.timeout})"
@@ -198,11 +210,15 @@ class KafkaBackend(EventBackend):
                 auto_offset_reset="earliest",
                 enable_auto_commit=False,
                 fetch_max_wait_ms=min(500, int(self.timeout * 1000)),
-                session_timeout_ms=max(6000, int(self.timeout * 1000)),
+                session_timeout_ms=int(self._session_timeout() * 1000),
                 heartbeat_interval_ms=1000,
             )
         except KafkaError as error:
             raise self._unavailable(f"connect a consumer of group {group_id!r}", error) from error
+
+    def _session_timeout(self) -> float:
+        """Seconds a consumer may stay silent before the group drops it: the timeout, within Kafka's 6-30 s."""
+        return min(max(self.timeout, SESSION_TIMEOUT_RANGE[0]), SESSION_TIMEOUT_RANGE[1])
 
     def consume(self, topic: str, group_id: str, timeout: float | None) -> list[str]:
         consumer = self._consumer(group_id)
@@ -222,15 +238,17 @@ class KafkaBackend(EventBackend):
         start = time.monotonic()
         deadline = None if timeout is None else start + timeout
         values: list[str] = []
-        # Joining the group is network work: allowed the timeout even when the caller waits less.
-        join_deadline = start + self.timeout if deadline is None else max(start + self.timeout, deadline)
+        # Joining the group is network work, allowed even when the caller waits less: the timeout, plus the
+        # session timeout after which the broker drops a member that left without saying so.
+        allowance = start + self.timeout + self._session_timeout()
+        join_deadline = allowance if deadline is None else max(allowance, deadline)
         while not consumer.assignment():
             values += _values(consumer.poll(timeout_ms=100))
             if time.monotonic() >= join_deadline and deadline is not None:
                 if consumer.partitions_for_topic(topic) is None:
                     return values  # the topic does not exist (and the broker does not create it)
                 raise EventsUnavailable(f"Kafka at {self.bootstrap}: could not join a consumer group of topic "
-                                        f"{topic!r} within {self.timeout:g} s")
+                                        f"{topic!r} within {allowance - start:g} s")
         partitions = list(consumer.assignment())
         ends = consumer.end_offsets(partitions, timeout_ms=int(self.timeout * 1000))
         while True:

@@ -13,6 +13,11 @@ read from the environment that the compiled ``onExit`` template sets:
                        unset, the payload is ``null``
 =====================  ========================================================================
 
+CloudHarness's names ``workflow_result``, ``queue_name`` and ``payload`` are
+read when these are unset (:mod:`workflows.events.aliases`). The events backend
+is the one the environment selects (:mod:`workflows.events.settings`): Kafka
+when the pod's environment names a broker.
+
 Exit status: 0 when published, 2 when the environment is incomplete or
 invalid, 1 when publishing failed.
 """
@@ -31,6 +36,7 @@ from ..runtime import (
     EXIT_STATUS_ENV,
     WORKFLOW_NAME_ENV,
 )
+from .aliases import with_cloudharness_names
 from .client import notify_queue, validate_topic_name
 from .errors import EventsError, InvalidTopicName
 
@@ -74,7 +80,7 @@ def main() -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        queue, message = build_message()
+        queue, message = build_message(with_cloudharness_names(os.environ))
     except (ValueError, InvalidTopicName) as error:
         log.error("cannot notify: %s", error)
         return 2

@@ -428,7 +428,9 @@ class KafkaTestBroker:
             raise OSError(f"unsupported api key {api_key} version {version}")
         request = supported[0].decode(frame, version=version, header=True)
         handler = getattr(self, f"_on_{type(request).__name__.split('_v')[0]}")
+        log.debug("request %r", request)
         response = handler(request)
+        log.debug("response %r", response)
         if response is None:
             return None
         return self._encode(response, request.header.correlation_id)
@@ -644,16 +646,27 @@ class KafkaTestBroker:
             group = self._groups[group_id] = Group(group_id)
         return group
 
-    def _expire(self, group: Group) -> None:
-        """Remove members silent for longer than their session timeout (lock held)."""
+    def _expire(self, group: Group) -> float:
+        """Remove members silent for longer than their session timeout (lock held); seconds until the next expiry.
+
+        A member waiting in JoinGroup is alive (its request is the sign of life).
+        """
         now = time.monotonic()
+        waiting = group.state == "PreparingRebalance"
         expired = [member for member in group.members.values()
-                   if group.state == "Stable" and now - member.last_seen > member.session_timeout]
+                   if not (waiting and member.joined) and now - member.last_seen > member.session_timeout]
         for member in expired:
             log.debug("group %s: member %s expired", group.group_id, member.member_id)
             del group.members[member.member_id]
-        if expired:
+            if group.leader == member.member_id:
+                group.leader = ""
+        if expired and group.state != "PreparingRebalance":
             self._begin_rebalance(group)
+        elif expired:
+            self._lock.notify_all()
+        pending = [member.last_seen + member.session_timeout - now for member in group.members.values()
+                   if not (waiting and member.joined)]
+        return max(0.01, min(pending)) if pending else float("inf")
 
     def _begin_rebalance(self, group: Group) -> None:
         if not group.members:
@@ -709,6 +722,11 @@ class KafkaTestBroker:
             if member is None:
                 member = group.members[member_id] = Member(member_id, protocols, request.session_timeout_ms / 1000,
                                                            rebalance_timeout / 1000)
+            elif (group.state in ("Stable", "CompletingRebalance") and member.protocols == protocols
+                  and member_id != group.leader):
+                # Kafka's rule: a follower rejoining unchanged gets the current generation, no rebalance.
+                member.last_seen = time.monotonic()
+                return answer(NONE, member_id, group.generation, group.leader, group.protocol)
             member.protocols = protocols
             member.last_seen = time.monotonic()
             group.protocol_type = request.protocol_type
@@ -717,10 +735,11 @@ class KafkaTestBroker:
             member.joined = True
             generation = group.generation
             while group.generation == generation and self._running and member_id in group.members:
+                next_expiry = self._expire(group)
                 if all(m.joined for m in group.members.values()) or time.monotonic() >= group.rebalance_deadline:
                     self._complete_join(group)
                     break
-                self._lock.wait(max(0.0, group.rebalance_deadline - time.monotonic()))
+                self._lock.wait(min(next_expiry, max(0.0, group.rebalance_deadline - time.monotonic())))
             if not self._running:
                 raise OSError("broker stopping")
             if member_id not in group.members:
@@ -794,8 +813,8 @@ class KafkaTestBroker:
                     error = UNKNOWN_MEMBER_ID
                 elif request.generation_id_or_member_epoch != group.generation:
                     error = ILLEGAL_GENERATION
-                elif group.state == "PreparingRebalance":
-                    error = REBALANCE_IN_PROGRESS
+                elif group.state == "CompletingRebalance":
+                    error = REBALANCE_IN_PROGRESS  # Kafka accepts commits while preparing a rebalance
             topics = []
             for topic in request.topics:
                 answers = []
