@@ -342,6 +342,10 @@ class KafkaTestBroker:
             self._running = False
             self._lock.notify_all()
         assert self._server is not None
+        try:
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        except OSError:
+            pass  # not connected: nothing to wake on this platform
         self._server.close()
         with self._lock:
             connections = list(self._connections)
