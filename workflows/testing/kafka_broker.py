@@ -496,8 +496,8 @@ class KafkaTestBroker:
     def _on_MetadataRequest(self, request: Any) -> Any:
         reply = _response_class(request)
         with self._lock:
-            if request.topics is None:
-                names = sorted(self._logs)
+            if request.topics is None or (request.API_VERSION == 0 and not request.topics):
+                names = sorted(self._logs)  # all topics (version 0 says so with an empty list)
             else:
                 names = [topic.name for topic in request.topics]
             allow = request.API_VERSION < 4 or request.allow_auto_topic_creation
