@@ -49,6 +49,8 @@ TOPIC_ALREADY_EXISTS = 36
 UNKNOWN_TOPIC_OR_PARTITION = 3
 #: Longest pause between reconnection attempts (kafka-python's default, 30 s, would outlast a broker restart).
 RECONNECT_BACKOFF_MAX_MS = 1000
+#: How often consumers refresh topic metadata (so a new topic's partitions are assigned within a second).
+METADATA_MAX_AGE_MS = 1000
 #: Bounds of a consumer's session timeout, in seconds (Kafka's group.min/max.session.timeout.ms defaults: 6-30 s;
 #: a group keeps waiting this long for a member that vanished without leaving).
 SESSION_TIMEOUT_RANGE = (6.0, 30.0)
@@ -212,6 +214,9 @@ class KafkaBackend(EventBackend):
                 fetch_max_wait_ms=min(500, int(self.timeout * 1000)),
                 session_timeout_ms=int(self._session_timeout() * 1000),
                 heartbeat_interval_ms=1000,
+                # A group joined before the topic's metadata arrived gets no partition until the next metadata
+                # refresh (kafka-python's default: 5 minutes): refresh every second.
+                metadata_max_age_ms=METADATA_MAX_AGE_MS,
             )
         except KafkaError as error:
             raise self._unavailable(f"connect a consumer of group {group_id!r}", error) from error
