@@ -228,7 +228,7 @@ class KafkaBackend(EventBackend):
     def consume(self, topic: str, group_id: str, timeout: float | None) -> list[str]:
         consumer = self._consumer(group_id)
         try:
-            consumer.subscribe([topic])
+            _subscribe(consumer, topic)
             values = self._take(consumer, topic, timeout)
             if values:
                 consumer.commit(timeout_ms=int(self.timeout * 1000))
@@ -287,7 +287,11 @@ class KafkaSubscription(Subscription):
         super().__init__(backend, topic, group_id)
         self._backend = backend
         self._consumer = backend._consumer(group_id)
-        self._consumer.subscribe([topic])
+        try:
+            _subscribe(self._consumer, topic)
+        except KafkaError as error:
+            _close_consumer(self._consumer, backend.timeout)
+            raise backend._unavailable(f"subscribe to topic {topic!r}", error) from error
 
     def poll(self, timeout: float) -> list[str]:
         try:
@@ -303,6 +307,16 @@ class KafkaSubscription(Subscription):
 
     def close(self) -> None:
         _close_consumer(self._consumer, self._backend.timeout)
+
+
+def _subscribe(consumer: KafkaConsumer, topic: str) -> None:
+    """Subscribe after reading the topic's partitions, so the first group join already assigns them.
+
+    (Joining before the metadata arrived assigns nothing and needs a second join; kafka-python 3.0.12
+    sometimes stalls after that second join.)
+    """
+    consumer.partitions_for_topic(topic)
+    consumer.subscribe([topic])
 
 
 def _values(records: dict[Any, list[Any]]) -> list[str]:
