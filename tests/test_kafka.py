@@ -99,8 +99,9 @@ def test_kafka_python_produces_and_consumes_through_the_broker(broker):
 def test_fetch_waits_for_a_message_instead_of_answering_empty(broker):
     """A consumer blocked in poll gets a message produced meanwhile, before its poll timeout."""
     EventClient("waiting").create_topic()
-    consumer = KafkaConsumer("waiting", bootstrap_servers=broker.bootstrap, group_id="w", auto_offset_reset="earliest",
-                             metadata_max_age_ms=1000)
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, group_id="w", auto_offset_reset="earliest")
+    consumer.partitions_for_topic("waiting")  # as the backend does: the first join then assigns the partition
+    consumer.subscribe(["waiting"])
     try:
         deadline = time.monotonic() + WAIT
         while not consumer.assignment():
