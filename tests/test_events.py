@@ -17,13 +17,14 @@ from workflows.config import state_home
 from workflows.events import (
     EventClient,
     EventsConfigurationError,
-    EventsUnavailable,
     InvalidTopicName,
     MessageNotSerializable,
+    ResultMissing,
+    ResultQueue,
     ResultTimeout,
+    cloudharness_bootstrap,
     get_event_backend,
     notify_queue,
-    wait_for_result,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,13 +218,38 @@ def test_state_directory_is_read_at_use(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("variable", ["WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS"])
-def test_configured_kafka_is_a_clear_error(monkeypatch, variable):
-    monkeypatch.setenv(variable, "kafka:9092")
-    with pytest.raises(EventsUnavailable, match="Kafka events backend is not part of this version") as raised:
-        EventClient("kafka-topic").produce({})
-    assert "kafka:9092" in str(raised.value)
+def test_a_configured_bootstrap_selects_kafka_without_connecting(monkeypatch, variable):
+    monkeypatch.setenv(variable, "kafka.example:9092")
+    backend = get_event_backend()
+    assert backend.name == "kafka" and backend.bootstrap == "kafka.example:9092" and backend.timeout == 10.0
+    assert get_event_backend() is backend  # one backend (one producer) per address in a process
     monkeypatch.setenv("WORKFLOWS_EVENTS_BACKEND", "embedded")
     assert get_event_backend().name == "embedded"
+
+
+def test_kafka_selected_without_a_bootstrap_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("WORKFLOWS_EVENTS_BACKEND", "kafka")
+    with pytest.raises(EventsConfigurationError, match="WORKFLOWS_EVENTS_BACKEND=kafka, but no broker"):
+        EventClient("t").produce({})
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon", "nan", "inf"])
+def test_bad_kafka_timeout_is_a_clear_error(monkeypatch, raw):
+    monkeypatch.setenv("WORKFLOWS_KAFKA_BOOTSTRAP", "kafka.example:9092")
+    monkeypatch.setenv("WORKFLOWS_KAFKA_TIMEOUT", raw)
+    with pytest.raises(EventsConfigurationError, match=f"WORKFLOWS_KAFKA_TIMEOUT={raw!r}"):
+        get_event_backend()
+
+
+def test_cloudharness_values_name_the_broker():
+    values = {"namespace": "ch", "apps": {"events": {"kafka": {"name": "bootstrap", "port": 9092}}}}
+    assert cloudharness_bootstrap(values) == "bootstrap.ch.svc.cluster.local:9092"
+    assert cloudharness_bootstrap({"namespace": "prod", "apps": {"events": {}}}) == \
+        "bootstrap.prod.svc.cluster.local:9092"
+    assert cloudharness_bootstrap({"namespace": "ch", "apps": {"samples": {}}}) is None
+    assert cloudharness_bootstrap({}) is None
+    with pytest.raises(EventsConfigurationError, match="namespace=None"):
+        cloudharness_bootstrap({"apps": {"events": {"kafka": {"name": "bootstrap"}}}})
 
 
 def test_unknown_events_backend_is_a_clear_error(monkeypatch):
@@ -386,22 +412,24 @@ def test_concurrent_producers_and_consumers_deliver_each_message_once_per_group(
 # -- results ---------------------------------------------------------------------------------------
 
 
-def test_wait_for_result_returns_the_result_and_deletes_the_topic():
+def test_a_result_queue_returns_the_results_and_deletes_the_topic():
     client = EventClient("wf-result")
-    client.produce({"out.txt": "42"})
-    client.produce({"workflow": "wf-result", "status": "Succeeded", "payload": None})  # on-exit, same topic
-    assert wait_for_result("wf-result", timeout=1) == {"out.txt": "42"}
+    with ResultQueue("wf-result") as queue:
+        client.produce({"a.txt": "1"})
+        client.produce({"out.txt": "42"})
+        client.produce({"workflow": "wf-result", "status": "Succeeded", "payload": None})  # on-exit, same topic
+        assert queue.wait(2, timeout=1) == [{"a.txt": "1"}, {"out.txt": "42"}]
     assert client.create_topic() is True  # deleted
 
 
-def test_wait_for_result_waits_for_a_producer_process(waits):
+def test_a_result_queue_waits_for_a_producer_process(waits):
     producer = spawn("import sys\n"
                      "from workflows.events import notify_queue\n"
                      "sys.stdin.readline()\n"  # produce once the waiter blocks
                      "notify_queue('wf-later', {'a.txt': 'done'})\n", stdin=subprocess.PIPE)
     waits.before_first_wait = lambda: (producer.stdin.write("go\n"), producer.stdin.flush())
     try:
-        assert wait_for_result("wf-later", timeout=60, delete_topic=False) == {"a.txt": "done"}
+        assert ResultQueue("wf-later").wait(1, timeout=60) == [{"a.txt": "done"}]
     finally:
         producer.stdin.close()
         producer.wait(timeout=60)
@@ -409,9 +437,17 @@ def test_wait_for_result_waits_for_a_producer_process(waits):
     assert EventClient("wf-later").create_topic() is False  # kept
 
 
-def test_wait_for_result_times_out_when_only_the_exit_notification_came():
+def test_a_result_queue_fails_at_once_when_only_the_exit_notification_came():
+    """The workflow ended without a result: no point waiting for the timeout."""
     EventClient("wf-failed").produce({"workflow": "wf-failed", "status": "Failed", "payload": None})
+    with pytest.raises(ResultMissing, match="'wf-failed' ended Failed after publishing 0 of 1") as raised:
+        ResultQueue("wf-failed").wait(1, timeout=None)
+    assert isinstance(raised.value, ResultTimeout)
+
+
+def test_a_result_queue_times_out_when_nothing_came():
+    EventClient("wf-silent").create_topic()
     start = time.monotonic()
-    with pytest.raises(ResultTimeout, match="'wf-failed'"):
-        wait_for_result("wf-failed", timeout=0.3)
-    assert time.monotonic() - start >= 0.3  # it waited the whole timeout
+    with pytest.raises(ResultTimeout, match="0 of 1 result message.*'wf-silent'"):
+        ResultQueue("wf-silent").wait(1, timeout=0.3)
+    assert time.monotonic() - start >= 0.3

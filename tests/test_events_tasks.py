@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from workflows.events import EventClient
+from workflows.engine.pod.dockerfile import parse_dockerfile
+from workflows.events.aliases import with_cloudharness_names
 from workflows.events.notify import build_message, decode_payload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,9 +148,39 @@ def test_notify_falls_back_on_cloudharness_workflow_variable():
 @pytest.mark.parametrize("task, module", [("notify-queue", "workflows.events.notify"),
                                           ("send-result-event", "workflows.events.send_result")])
 def test_builtin_task_images(task, module):
-    lines = (TASKS / task / "Dockerfile").read_text().splitlines()
-    instructions = [line for line in lines if line and not line.startswith("#")]
-    assert instructions[0] == "FROM python:3.12-slim"
-    assert any(line.startswith("RUN pip install") and "harness-workflows" in line for line in instructions)
-    cmd = [line for line in instructions if line.startswith("CMD ")]
-    assert len(cmd) == 1 and json.loads(cmd[0][4:]) == ["python", "-m", module]
+    """Each image installs this library (pinnable with a build argument) and runs its module."""
+    image = parse_dockerfile(TASKS / task / "Dockerfile")
+    assert image.base == "python:3.12-slim" and image.has_run_lines
+    assert image.cmd == ["python", "-m", module] and image.entrypoint is None
+    text = (TASKS / task / "Dockerfile").read_text()
+    assert "ARG WORKFLOWS_PACKAGE=harness-workflows" in text
+    assert 'RUN pip install --no-cache-dir "${WORKFLOWS_PACKAGE}"' in text
+
+
+# -- CloudHarness's names ---------------------------------------------------------------------------
+
+
+def test_notify_reads_cloudharness_variable_names():
+    """CloudHarness's exit handler sets workflow_result, queue_name and payload."""
+    result = run_module("workflows.events.notify", WORKFLOW_NAME="wf-ch", workflow_result="Failed",
+                        queue_name="ch-queue", payload="some text")
+    assert result.returncode == 0, result.stderr
+    assert EventClient("ch-queue").consume_all(timeout=0) == [
+        {"workflow": "wf-ch", "status": "Failed", "payload": "some text"}]
+
+
+def test_queue_name_none_means_no_queue_and_argv_gives_the_shared_directory():
+    assert with_cloudharness_names({"queue_name": "None", "payload": "{}"}) == {"payload": "{}"}
+    assert with_cloudharness_names({"queue_name": ""}) == {}
+    assert with_cloudharness_names({"queue_name": "q"}) == {"queue_name": "q"}
+    assert with_cloudharness_names({}, ["main.py", "/mnt/shared"]) == {"shared_directory": "/mnt/shared"}
+    assert with_cloudharness_names({"shared_directory": "/s"}, ["main.py", "/t"]) == {"shared_directory": "/s"}
+
+
+def test_send_result_takes_the_directory_as_argument_like_cloudharness(tmp_path):
+    (tmp_path / "r.txt").write_text("5")
+    result = subprocess.run([sys.executable, "-m", "workflows.events.send_result", str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "WORKFLOW_NAME": "wf-arg"})
+    assert result.returncode == 0, result.stderr
+    assert EventClient("wf-arg").consume_all(timeout=0) == [{"r.txt": "5"}]

@@ -9,8 +9,9 @@ CloudHarness's ``cloudharness.events`` API (:class:`EventClient`,
   consumers waiting for messages block on a
   :class:`~workflows.doorbell.Doorbell` instead of polling.
   Messages are kept until their topic is deleted.
-- **kafka** (``WORKFLOWS_KAFKA_BOOTSTRAP`` or ``KAFKA_BOOTSTRAP_SERVERS`` set):
-  not part of this version; using it raises :class:`EventsUnavailable`.
+- **kafka** (``WORKFLOWS_EVENTS_BACKEND=kafka``, or ``WORKFLOWS_KAFKA_BOOTSTRAP``
+  or ``KAFKA_BOOTSTRAP_SERVERS`` set): a Kafka cluster, through ``kafka-python``
+  (:mod:`workflows.events.kafka_backend`), imported only when selected.
 
 Producing to a topic that does not exist creates it, as Kafka does by default.
 Importing this package loads no Kafka client.
@@ -18,7 +19,7 @@ Importing this package loads no Kafka client.
 
 from __future__ import annotations
 
-from .backend import EventBackend, get_event_backend
+from .backend import EventBackend, Subscription
 from .client import (
     DEFAULT_CONSUME_TIMEOUT,
     DEFAULT_GROUP_ID,
@@ -26,18 +27,23 @@ from .client import (
     is_exit_notification,
     notify_queue,
     validate_topic_name,
-    wait_for_result,
 )
+from .consumption import Consumption
 from .errors import (
     EventsConfigurationError,
     EventsError,
     EventsUnavailable,
     InvalidTopicName,
     MessageNotSerializable,
+    ResultMissing,
     ResultTimeout,
 )
+from .results import ResultQueue
+from .selection import get_event_backend
+from .settings import cloudharness_bootstrap
 
 __all__ = [
+    "Consumption",
     "DEFAULT_CONSUME_TIMEOUT",
     "DEFAULT_GROUP_ID",
     "EventBackend",
@@ -47,10 +53,13 @@ __all__ = [
     "EventsUnavailable",
     "InvalidTopicName",
     "MessageNotSerializable",
+    "ResultMissing",
+    "ResultQueue",
     "ResultTimeout",
+    "Subscription",
+    "cloudharness_bootstrap",
     "get_event_backend",
     "is_exit_notification",
     "notify_queue",
     "validate_topic_name",
-    "wait_for_result",
 ]

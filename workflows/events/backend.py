@@ -1,18 +1,39 @@
-"""The interface every events backend implements, and the selection of the backend in use.
+"""The interface every events backend implements.
 
 A backend moves JSON texts; :class:`workflows.events.EventClient` validates
 topic names and encodes/decodes messages, so every backend sees the same
-checked input. The embedded backend (SQLite, this machine) is the only one of
-this version; a Kafka backend will implement the same interface.
+checked input. Two backends implement it: the embedded one
+(:mod:`workflows.events.embedded`, SQLite on this machine) and Kafka
+(:mod:`workflows.events.kafka_backend`); :func:`workflows.events.get_event_backend`
+picks one from the environment.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from .. import config
-from . import settings
-from .errors import EventsUnavailable
+
+class Subscription:
+    """A consumer group's long-lived reading of one topic (what ``async_consume`` loops on).
+
+    This base class reads through :meth:`EventBackend.consume`, which commits
+    what it returns; backends with a cheaper long-lived consumer override it.
+    """
+
+    def __init__(self, backend: EventBackend, topic: str, group_id: str) -> None:
+        self.backend = backend
+        self.topic = topic
+        self.group_id = group_id
+
+    def poll(self, timeout: float) -> list[str]:
+        """The next values of the topic for this group, waiting up to ``timeout`` seconds for the first; ``[]`` then."""
+        return self.backend.consume(self.topic, self.group_id, timeout)
+
+    def commit(self) -> None:
+        """Mark the values returned by the last :meth:`poll` as processed (here: they already are)."""
+
+    def close(self) -> None:
+        """Release the subscription's resources."""
 
 
 class EventBackend(ABC):
@@ -40,18 +61,6 @@ class EventBackend(ABC):
         for the first one, then return all that are available; ``[]`` on timeout.
         """
 
-
-def get_event_backend() -> EventBackend:
-    """The backend selected now by the environment (see :mod:`workflows.events.settings`), read at every call."""
-    name = settings.events_backend_name()
-    if name == settings.KAFKA:
-        servers = settings.kafka_bootstrap_servers()
-        where = f" (bootstrap servers {servers!r})" if servers else ""
-        raise EventsUnavailable(
-            f"Kafka is configured{where}, but the Kafka events backend is not part of this version of "
-            "harness-workflows; unset WORKFLOWS_KAFKA_BOOTSTRAP/KAFKA_BOOTSTRAP_SERVERS or set "
-            "WORKFLOWS_EVENTS_BACKEND=embedded to use the embedded backend"
-        )
-    from .embedded import EmbeddedBackend
-
-    return EmbeddedBackend.at(config.state_home())
+    def subscribe(self, topic: str, group_id: str) -> Subscription:
+        """A long-lived reading of ``topic`` by ``group_id``."""
+        return Subscription(self, topic, group_id)

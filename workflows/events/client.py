@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 from typing import Any
 
-from .backend import get_event_backend
-from .errors import EventsError, InvalidTopicName, MessageNotSerializable, ResultTimeout
+from .consumption import Consumption, Handler
+from .errors import InvalidTopicName, MessageNotSerializable
+from .selection import get_event_backend
 
 log = logging.getLogger("workflows.events")
 
@@ -34,7 +34,8 @@ def validate_topic_name(topic: object) -> str:
     return topic
 
 
-def _timeout(value: object) -> float | None:
+def check_timeout(value: object) -> float | None:
+    """``value`` as seconds (``None``: no limit); a group name or a negative number is a clear error."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -60,6 +61,7 @@ class EventClient:
     def __init__(self, topic: str) -> None:
         self.topic: str = validate_topic_name(topic)
         """The topic this client publishes to and consumes from."""
+        self._consumptions: list[Consumption] = []
 
     @property
     def topic_id(self) -> str:
@@ -105,7 +107,7 @@ class EventClient:
         return ``[]`` if none arrived in time. Each consumer group receives
         each message once; groups are independent.
         """
-        seconds = _timeout(timeout)
+        seconds = check_timeout(timeout)
         if not isinstance(group_id, str) or not group_id:
             raise ValueError(f"group_id={group_id!r}: expected a non-empty string")
         values = get_event_backend().consume(self.topic, group_id, seconds)
@@ -120,6 +122,36 @@ class EventClient:
         log.debug("topic %s %s", self.topic, "deleted" if deleted else "did not exist")
         return deleted
 
+    def async_consume(self, app: Any = None, handler: Handler | None = None,
+                      group_id: str = DEFAULT_GROUP_ID) -> Consumption:
+        """Consume the topic in a background thread: ``handler(event_client=self, app=app, message=message)``.
+
+        CloudHarness's signature and call. ``app`` is passed through (a Flask
+        ``current_app`` proxy is resolved to the application first, as
+        CloudHarness does). Messages are handled one at a time, in order; one
+        whose handler raises is logged and skipped, and the thread goes on. A
+        failing backend (broker down) is logged and retried with a growing
+        pause. Returns the running :class:`Consumption`; :meth:`close` (or its
+        ``stop``) ends it.
+        """
+        if handler is None or not callable(handler):
+            raise TypeError(f"async_consume(handler={handler!r}): expected a callable taking "
+                            "event_client=, app= and message= keywords")
+        if not isinstance(group_id, str) or not group_id:
+            raise ValueError(f"group_id={group_id!r}: expected a non-empty string")
+        resolve = getattr(app, "_get_current_object", None)
+        if callable(resolve):
+            app = resolve()
+        consumption = Consumption(self, app, handler, group_id)
+        self._consumptions.append(consumption)
+        consumption.start()
+        return consumption
+
+    def close(self, timeout: float | None = None) -> None:
+        """Stop every ``async_consume`` thread of this client, waiting up to ``timeout`` seconds for each."""
+        while self._consumptions:
+            self._consumptions.pop().stop(timeout)
+
 
 def notify_queue(queue: str, message: dict) -> None:
     """Publish ``message`` on ``queue`` (CloudHarness's ``cloudharness.workflows.utils.notify_queue``)."""
@@ -133,41 +165,3 @@ def is_exit_notification(message: Any, workflow: str) -> bool:
         and set(message) == {"workflow", "status", "payload"}
         and message.get("workflow") == workflow
     )
-
-
-def wait_for_result(
-    topic: str,
-    timeout: float | None = DEFAULT_CONSUME_TIMEOUT,
-    group_id: str = DEFAULT_GROUP_ID,
-    delete_topic: bool = True,
-) -> dict:
-    """The result a ``send-result-event`` task published on ``topic`` (the workflow's name).
-
-    Returns the first message of the topic that is not the workflow's own
-    on-exit notification (which goes to the same topic when ``on_exit_notify``
-    names no queue, and always comes after the result): ``{file name: text}``.
-    Waits up to ``timeout`` seconds for it and raises :class:`ResultTimeout`
-    if it does not come. With ``delete_topic`` (the default) the topic is
-    deleted once the result is read.
-    """
-    client = EventClient(topic)
-    seconds = _timeout(timeout)
-    deadline = None if seconds is None else time.monotonic() + seconds
-    while True:
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        messages = client.consume_all(timeout=remaining, group_id=group_id)
-        results = [message for message in messages if not is_exit_notification(message, topic)]
-        if results:
-            if len(results) > 1:
-                log.warning("topic %s holds %d result messages; returning the first", topic, len(results))
-            result = results[0]
-            if not isinstance(result, dict):
-                raise EventsError(f"topic {topic!r}: expected a result dict of file contents, got {result!r}")
-            if delete_topic:
-                client.delete_topic()
-            return result
-        if not messages or remaining == 0:
-            raise ResultTimeout(
-                f"no result was published on topic {topic!r} within {seconds} s: did the workflow's "
-                "send-result-event task run?"
-            )

@@ -10,7 +10,7 @@ class EventsError(WorkflowsError):
 
 
 class EventsUnavailable(EventsError):
-    """The configured events backend cannot be used by this version of the library."""
+    """The configured events backend cannot be reached or used (an unreachable broker, a timeout)."""
 
 
 class EventsConfigurationError(EventsError, ValueError):
@@ -27,3 +27,7 @@ class MessageNotSerializable(EventsError, TypeError):
 
 class ResultTimeout(EventsError, TimeoutError):
     """No result message arrived on a topic within the time allowed."""
+
+
+class ResultMissing(ResultTimeout):
+    """A workflow ended (its on-exit notification arrived) without publishing the results awaited."""

@@ -16,6 +16,11 @@ the names CloudHarness's notify images read:
                             less its last ``-`` segment, when only that one is set)
 ==========================  ===================================================================
 
+CloudHarness's names ``workflow_result``, ``queue_name`` and ``payload`` are
+read when these are unset (:mod:`workflows.events.aliases`). The events backend
+is the one the environment selects (:mod:`workflows.events.settings`): Kafka
+when the pod's environment names a broker.
+
 Exit status: 0 when published, 2 when the environment is incomplete or
 invalid, 1 when publishing failed.
 """
@@ -37,6 +42,7 @@ from ..runtime import (
     WORKFLOW_NAME_ENV,
     get_workflow_name,
 )
+from .aliases import with_cloudharness_names
 from .client import notify_queue, validate_topic_name
 from .errors import EventsError, InvalidTopicName
 
@@ -78,7 +84,7 @@ def main() -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        queue, message = build_message()
+        queue, message = build_message(with_cloudharness_names(os.environ))
     except (ValueError, InvalidTopicName) as error:
         log.error("cannot notify: %s", error)
         return 2

@@ -16,6 +16,10 @@ list of these messages.
 - the list of messages is also written where ``$WORKFLOWS_RESULT_FILE`` says: the output parameter that carries
   it in the workflow's status to a cluster backend without a broker (:mod:`workflows.backends.results`).
 
+The directory may also be given as the first argument (CloudHarness's image
+does so). The events backend is the one the environment selects
+(:mod:`workflows.events.settings`): Kafka when the pod's environment names a broker.
+
 Exit status: 0 when published, 2 when the environment is incomplete or the
 directory is missing, 1 when publishing failed.
 """
@@ -29,6 +33,7 @@ from pathlib import Path
 
 from ..backends.results import write_result_file
 from ..runtime import SHARED_DIRECTORY_ENV, WORKFLOW_NAME_ENV
+from .aliases import with_cloudharness_names
 from .client import notify_queue, validate_topic_name
 from .errors import EventsError, InvalidTopicName
 
@@ -69,13 +74,14 @@ def main() -> int:
     """Publish the result message; return the exit status."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    missing = [name for name in (WORKFLOW_NAME_ENV, SHARED_DIRECTORY_ENV) if not os.environ.get(name)]
+    env = with_cloudharness_names(os.environ, sys.argv)
+    missing = [name for name in (WORKFLOW_NAME_ENV, SHARED_DIRECTORY_ENV) if not env.get(name)]
     if missing:
         log.error("cannot send the result: %s not set", " and ".join(missing))
         return 2
-    directory = os.environ[SHARED_DIRECTORY_ENV]
+    directory = env[SHARED_DIRECTORY_ENV]
     try:
-        topic = validate_topic_name(os.environ[WORKFLOW_NAME_ENV])
+        topic = validate_topic_name(env[WORKFLOW_NAME_ENV])
     except InvalidTopicName as error:
         log.error("cannot send the result: %s", error)
         return 2
