@@ -71,8 +71,9 @@ def workflow_documents() -> list[tuple[str, dict]]:
 def refusal(relative: str, document: dict) -> str | None:
     """Why the local engine does not run this workflow (``None`` when it does)."""
     from workflows.engine.pod.images import how_to_run
-    from workflows.engine.support import all_templates, unsupported_features
+    from workflows.engine.support import unsupported_features
     from workflows.validation import lint_spec
+    from workflows.vocabulary import walk_templates
 
     if relative in EXCLUDED:
         return EXCLUDED[relative]
@@ -82,23 +83,23 @@ def refusal(relative: str, document: dict) -> str | None:
     unsupported = unsupported_features(document)
     if unsupported:
         return unsupported[0]
-    for template in all_templates(document["spec"]):
+    for label, template in walk_templates(document["spec"].get("templates")):
         body = template.get("container") or template.get("script")
         if body is None:
             continue
         image = body.get("image", "")
         plan = how_to_run(image) if image else None
         if plan is None or plan.kind not in ("host", "application"):
-            return f"template {template['name']!r}: image {image!r} does not run on the host"
+            return f"template {label!r}: image {image!r} does not run on the host"
         for variable in body.get("env") or []:
             field = ((variable.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
             if "valueFrom" in variable and field not in ("metadata.name", "metadata.namespace"):
-                return f"template {template['name']!r}: env {variable['name']!r} reads a Secret or ConfigMap"
+                return f"template {label!r}: env {variable['name']!r} reads a Secret or ConfigMap"
         for mount in body.get("volumeMounts") or []:
             declared = {v["name"]: v for v in document["spec"].get("volumes") or []}
             claims = {t["metadata"]["name"] for t in document["spec"].get("volumeClaimTemplates") or []}
             if mount["name"] not in declared and mount["name"] not in claims:
-                return f"template {template['name']!r}: volume {mount['name']!r} is not declared in the workflow"
+                return f"template {label!r}: volume {mount['name']!r} is not declared in the workflow"
     return None
 
 

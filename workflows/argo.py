@@ -15,6 +15,7 @@ from typing import Any
 from .backends import Backend, BackendLike, get_backend
 from .errors import WorkflowsError
 from .model_view import WorkflowListModel, WorkflowModel, parse_time
+from .vocabulary import Phase
 from .selectors import Selector, SelectorError, parse_field_selector, parse_label_selector, trim_fields
 
 
@@ -57,31 +58,6 @@ class WorkflowResultsMissing(WorkflowException, RuntimeError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(500, message)
         self.name = name
-
-
-class Phase:
-    """Workflow and node phases, as Argo names them (and CloudHarness's deprecated ``Node*`` names)."""
-
-    Pending = "Pending"
-    Running = "Running"
-    Succeeded = "Succeeded"
-    Skipped = "Skipped"
-    Failed = "Failed"
-    Error = "Error"
-
-    NodePending = Pending
-    NodeRunning = Running
-    NodeSucceeded = Succeeded
-    NodeSkipped = Skipped
-    NodeFailed = Failed
-    NodeError = Error
-
-    FINISHED = (Succeeded, Skipped, Failed, Error)
-
-    @classmethod
-    def phases(cls) -> tuple[str, ...]:
-        """Every phase."""
-        return (cls.Pending, cls.Running, cls.Succeeded, cls.Skipped, cls.Failed, cls.Error)
 
 
 class Workflow:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import BadOperationConfiguration, WorkflowsError
 from ..naming import GENERATED_SUFFIX_LENGTH, MAX_OBJECT_NAME
+from ..vocabulary import COMPLETED_PHASES
 from . import Backend
 from .retry import RETRYABLE_STATUSES, RetryPolicy
 
@@ -41,7 +42,6 @@ NODE_ID_ANNOTATION = "workflows.argoproj.io/node-id"
 #: The container that runs a task's command in an Argo pod.
 MAIN_CONTAINER = "main"
 #: Phases after which a workflow changes no more (``Pending`` and an empty phase are not finished).
-FINISHED_PHASES = frozenset({"Succeeded", "Failed", "Error"})
 #: Longest a single watch request lasts without a deadline; it is then resumed from where it was.
 WATCH_RENEWAL = 300
 #: Seconds to connect, and to wait for an answer to an ordinary request.
@@ -72,7 +72,7 @@ def generate_name(prefix: str) -> str:
 
 def is_finished(workflow: dict[str, Any]) -> bool:
     """Whether the workflow's phase is final."""
-    return (workflow.get("status") or {}).get("phase") in FINISHED_PHASES
+    return (workflow.get("status") or {}).get("phase") in COMPLETED_PHASES
 
 
 def resource_version(workflow: dict[str, Any]) -> str | None:

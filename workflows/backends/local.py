@@ -14,7 +14,8 @@ from ..argo import WorkflowException, WorkflowNotFound
 from ..engine.bells import workflow_bell
 from ..engine.pod import kill_group
 from ..engine.runner import spawn_runner
-from ..engine.store import FINISHED_PHASES, Store
+from ..engine.store import Store
+from ..vocabulary import COMPLETED_PHASES
 from ..engine.support import check_supported
 from ..engine.watchdog import bury, runner_alive, wait_for_runner
 from . import Backend
@@ -61,7 +62,7 @@ class LocalBackend(Backend):
     def _alive_or_buried(self, workflow: dict[str, Any]) -> dict[str, Any]:
         """``workflow`` as read, or, when it is unfinished and its runner gone, as marked ``Error``."""
         name = workflow["metadata"]["name"]
-        if workflow["status"]["phase"] in FINISHED_PHASES or runner_alive(self.store, name):
+        if workflow["status"]["phase"] in COMPLETED_PHASES or runner_alive(self.store, name):
             return workflow
         bury(self.store, name)
         return self.store.read(name)
@@ -118,7 +119,7 @@ class LocalBackend(Backend):
             while True:
                 workflow = self.get(name)
                 yield workflow
-                if workflow["status"]["phase"] in FINISHED_PHASES:
+                if workflow["status"]["phase"] in COMPLETED_PHASES:
                     return
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0 or not waiter.wait(remaining):

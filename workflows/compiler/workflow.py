@@ -13,6 +13,7 @@ from ..runtime import (
     workflow_name_env,
 )
 from ..naming import generate_name
+from ..vocabulary import EXIT_HANDLER_NAME
 from .affinity import claim_labels, pod_affinity, volume_terms
 from .templates import task_template
 
@@ -32,7 +33,6 @@ def _exit_handler(
     and ``queue_name`` and ``payload`` when given), the workflow's name, and
     ``WORKFLOWS_PAYLOAD_JSON=true`` when a dict or list payload was encoded as JSON.
     """
-    from ..operations.base import EXIT_HANDLER_NAME
 
     env = [{"name": EXIT_STATUS_ENV, "value": "{{workflow.status}}"}]
     if notification.queue is not None:

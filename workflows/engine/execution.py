@@ -31,7 +31,8 @@ from ..validation.depends import TaskOutcome, parse_depends
 from .lang.expr import evaluate_expression, evaluate_expression_bool
 from .lang.govaluate import evaluate_when
 from .loops import expand_loop, item_scope, loop_node_name
-from .nodes import COMPLETED, FAILED_OR_ERROR, NodeTable
+from ..vocabulary import COMPLETED_PHASES as COMPLETED, FAILED_OR_ERROR
+from .nodes import NodeTable
 from .pod import run_pod_node
 from .scope import (
     Scope,
@@ -42,7 +43,7 @@ from .scope import (
     workflow_globals,
 )
 from .store import Store
-from .support import template_type
+from ..vocabulary import template_type
 from .lang.templating import TemplateError, expression_env, substitute, value_from_expression
 
 log = logging.getLogger(__name__)

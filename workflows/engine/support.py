@@ -5,18 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import BadOperationConfiguration
+from ..vocabulary import artifact_location, template_type, walk_templates
 
 SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend")
 UNSUPPORTED_TYPES = ("resource", "http", "plugin", "containerSet", "data")
+#: Artifact locations the local engine reads and writes (the others are remote storage).
+LOCAL_ARTIFACT_LOCATIONS = ("raw",)
 #: Template fields whose behaviour the local engine cannot reproduce.
 UNSUPPORTED_FIELDS = {"sidecars": "sidecars", "initContainers": "init containers", "daemon": "daemon templates",
                       "hostAliases": "host aliases (extra /etc/hosts entries)"}
-
-
-def template_type(template: dict[str, Any]) -> str:
-    """The kind of a template (``container``, ``script``, ``steps``, ``dag``, ``suspend``, ``resource``...),
-    or ``unknown``."""
-    return next((key for key in (*SUPPORTED_TYPES, *UNSUPPORTED_TYPES) if template.get(key) is not None), "unknown")
 
 
 class UnsupportedWorkflow(BadOperationConfiguration):
@@ -24,22 +21,10 @@ class UnsupportedWorkflow(BadOperationConfiguration):
 
 
 def _artifact_problem(where: str, artifact: dict[str, Any]) -> str | None:
-    locations = [key for key in ("s3", "gcs", "git", "http", "artifactory", "hdfs", "oss", "azure") if key in artifact]
-    if locations:
-        return f"{where}: artifact {artifact.get('name')!r} from {locations[0]} storage is not supported locally"
+    location = artifact_location(artifact)
+    if location is not None and location not in LOCAL_ARTIFACT_LOCATIONS:
+        return f"{where}: artifact {artifact.get('name')!r} from {location} storage is not supported locally"
     return None
-
-
-def all_templates(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """The spec's templates and the inline templates of their steps and DAG tasks."""
-    found, pending = [], list(spec.get("templates") or [])
-    while pending:
-        template = pending.pop(0)
-        found.append(template)
-        holders = [step for group in template.get("steps") or [] for step in group or []]
-        holders += (template.get("dag") or {}).get("tasks") or []
-        pending += [{"name": holder.get("name"), **holder["inline"]} for holder in holders if holder.get("inline")]
-    return found
 
 
 def unsupported_features(manifest: dict[str, Any]) -> list[str]:
@@ -61,14 +46,16 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
         kinds = [key for key in volume if key != "name"]
         if kinds and kinds[0] not in ("persistentVolumeClaim", "emptyDir", "hostPath"):
             problems.append(f"spec.volumes {volume['name']!r}: {kinds[0]} volumes are not supported locally")
-    for template in all_templates(spec):
-        where = f"template {template.get('name')!r}"
+    for label, template in walk_templates(spec.get("templates")):
+        where = f"template {label!r}"
         for parameter in (template.get("inputs") or {}).get("parameters") or []:
             if (parameter.get("valueFrom") or {}).get("configMapKeyRef"):
                 problems.append(f"{where}: input parameter {parameter['name']!r} reads a ConfigMap, "
                                 "which the local engine does not have")
         kind = template_type(template)
-        if kind in UNSUPPORTED_TYPES:
+        if kind is None:
+            problems.append(f"{where}: the template has no type (set one of {', '.join(SUPPORTED_TYPES)})")
+        elif kind in UNSUPPORTED_TYPES:
             problems.append(f"{where}: {kind} templates are not supported by the local engine")
         if kind == "suspend" and not (template["suspend"] or {}).get("duration"):
             problems.append(f"{where}: a suspend template without a duration waits for a manual resume, "

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from ..errors import BadOperationConfiguration
+from ..vocabulary import NODE_PHASES
 
 #: The results a ``TASK.RESULT`` operand may test, as Argo defines them.
 TASK_RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
@@ -31,7 +32,6 @@ ITEM_RESULTS = frozenset({"AnySucceeded", "AllFailed"})
 #: What a bare ``TASK`` operand means.
 BARE_RESULTS = ("Succeeded", "Skipped", "Daemoned")
 #: The phases of an Argo node.
-NODE_PHASES = frozenset({"Pending", "Running", "Succeeded", "Skipped", "Failed", "Error", "Omitted"})
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<op>&&|\|\||!|\(|\))|(?P<task>[a-zA-Z0-9][-a-zA-Z0-9]*)(?P<dot>\.(?P<result>[A-Za-z0-9_]*))?)"
@@ -66,7 +66,7 @@ class TaskOutcome:
     def __post_init__(self) -> None:
         for phase in (self.phase, *(self.children or ())):
             if phase not in NODE_PHASES:
-                raise ValueError(f"unknown node phase {phase!r}, expected one of {sorted(NODE_PHASES)}")
+                raise ValueError(f"unknown node phase {phase!r}, expected one of {', '.join(sorted(NODE_PHASES))}")
 
     def has(self, result: str) -> bool:
         """Return whether this outcome has the task result ``result`` (one of :data:`TASK_RESULTS`)."""
