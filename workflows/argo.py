@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from .backends import Backend, BackendLike, get_backend
-from .errors import WorkflowsError
+from .errors import BadParam, WorkflowException, WorkflowNotFound, WorkflowResultsMissing
 from .model_view import WorkflowListModel, WorkflowModel, parse_time
 from .vocabulary import Phase
 from .selectors import Selector, SelectorError, parse_field_selector, parse_label_selector, trim_fields
@@ -23,41 +23,6 @@ from .selectors import Selector, SelectorError, parse_field_selector, parse_labe
 #: here the dict-based equivalents that ``Workflow.raw`` and ``SearchResult.raw`` are.
 V1alpha1Workflow = WorkflowModel
 V1alpha1WorkflowList = WorkflowListModel
-
-
-class WorkflowException(WorkflowsError):
-    """A workflow operation failed; ``status`` is the HTTP-like status code."""
-
-    def __init__(self, status: int, message: str = "") -> None:
-        super().__init__(message or f"workflow error (status {status})")
-        self.status = status
-
-
-class WorkflowNotFound(WorkflowException):
-    """No workflow has the name asked for."""
-
-    def __init__(self, name: str = "") -> None:
-        super().__init__(404, f"workflow {name!r} not found" if name else "workflow not found")
-        self.name = name
-
-
-class BadParam(WorkflowException, ValueError):
-    """A query parameter has a value the API refuses (status 400); ``param`` names it."""
-
-    def __init__(self, param_name: str, message: str = "") -> None:
-        super().__init__(400, message or f"bad value for {param_name!r}")
-        self.param = param_name
-
-
-class WorkflowResultsMissing(WorkflowException, RuntimeError):
-    """A workflow meant to publish results published none (it failed, or wrote no file).
-
-    A ``RuntimeError`` too: what CloudHarness raises in that case.
-    """
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(500, message)
-        self.name = name
 
 
 class Workflow:

@@ -20,7 +20,7 @@ import json
 import os
 from typing import Any
 
-from ..errors import WorkflowsError
+from ..errors import ResultMissing, ResultTooLarge
 
 #: The output parameter of the result step that holds the result message (JSON).
 RESULT_PARAMETER = "harness-workflows-result"
@@ -32,14 +32,6 @@ RESULT_FILE = "/tmp/harness-workflows/result.json"
 MAX_RESULT_BYTES = 256 * 1024
 #: The key of the marker written in place of a result larger than :data:`MAX_RESULT_BYTES`.
 TOO_LARGE_MARKER = "harness-workflows/result-too-large"
-
-
-class ResultTooLarge(WorkflowsError):
-    """The result message is larger than the workflow path carries (:data:`MAX_RESULT_BYTES`)."""
-
-
-class ResultMissing(WorkflowsError):
-    """A finished workflow carries no result parameter."""
 
 
 def result_task_options() -> dict[str, Any]:

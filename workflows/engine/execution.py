@@ -45,6 +45,7 @@ from .scope import (
 from .store import Store
 from ..vocabulary import template_type
 from .lang.templating import TemplateError, expression_env, substitute, value_from_expression
+from ..errors import NodeFailure
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,6 @@ NODE_REFERENCES = ("steps", "tasks")
 #: Retry policies and the node phases each one retries (Argo's default is OnFailure).
 RETRY_PHASES = {"Always": {"Failed", "Error"}, "OnFailure": {"Failed"}, "OnError": {"Error"},
                 "OnTransientError": {"Error"}}
-
-
-class NodeFailure(Exception):
-    """A node cannot run (bad inputs, unresolvable references): it ends in ``Error`` with this message."""
 
 
 class WorkflowExecution:

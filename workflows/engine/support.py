@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadOperationConfiguration
+from ..errors import UnsupportedWorkflow
 from ..vocabulary import artifact_location, template_type, walk_templates
 
 SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend")
@@ -14,10 +14,6 @@ LOCAL_ARTIFACT_LOCATIONS = ("raw",)
 #: Template fields whose behaviour the local engine cannot reproduce.
 UNSUPPORTED_FIELDS = {"sidecars": "sidecars", "initContainers": "init containers", "daemon": "daemon templates",
                       "hostAliases": "host aliases (extra /etc/hosts entries)"}
-
-
-class UnsupportedWorkflow(BadOperationConfiguration):
-    """The workflow uses a feature the local engine does not run; the message names the template."""
 
 
 def _artifact_problem(where: str, artifact: dict[str, Any]) -> str | None:

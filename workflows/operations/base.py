@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..collector import collector_paused
-from ..errors import BadOperationConfiguration, WorkflowsError
+from ..errors import BadOperationConfiguration, OperationNotSubmitted
 from ..naming import check_basename
 from ..runtime import SHARED_DIRECTORY_ENV
 from ..tasks import Task
@@ -30,10 +30,6 @@ class OperationStatus:
     SUCCEEDED = Phase.Succeeded
     SKIPPED = Phase.Skipped
     FAILED = Phase.Failed
-
-
-class OperationNotSubmitted(WorkflowsError, RuntimeError):
-    """The operation has no workflow yet: it was not submitted."""
 
 
 class ManagedOperation:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ..errors import BadOperationConfiguration
+from ..errors import DependsSyntaxError
 from ..vocabulary import NODE_PHASES
 
 #: The results a ``TASK.RESULT`` operand may test, as Argo defines them.
@@ -36,17 +36,6 @@ BARE_RESULTS = ("Succeeded", "Skipped", "Daemoned")
 _TOKEN = re.compile(
     r"\s*(?:(?P<op>&&|\|\||!|\(|\))|(?P<task>[a-zA-Z0-9][-a-zA-Z0-9]*)(?P<dot>\.(?P<result>[A-Za-z0-9_]*))?)"
 )
-
-
-class DependsSyntaxError(BadOperationConfiguration):
-    """A ``depends`` expression that Argo cannot parse; the message quotes it and says what is wrong where."""
-
-    def __init__(self, expression: str, position: int, detail: str) -> None:
-        self.expression = expression
-        self.position = position
-        self.detail = detail
-        where = "at the end" if position >= len(expression) else f"at position {position}"
-        super().__init__(f"invalid depends expression {expression!r} ({where}): {detail}")
 
 
 @dataclass(frozen=True)
