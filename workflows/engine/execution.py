@@ -24,7 +24,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from ..compiler.templates import deep_merge
+from ..dicts import deep_merge
 from ..durations import duration_seconds
 from ..timestamps import epoch
 from ..validation.depends import TaskOutcome, parse_depends
