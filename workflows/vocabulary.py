@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import Enum
-from typing import Any
+from typing import Any, Dict
 
 
 class Phase(str, Enum):
@@ -78,6 +78,11 @@ ARTIFACT_LOCATIONS = ("s3", "git", "http", "artifactory", "hdfs", "raw", "oss", 
 
 #: The name of the template a compiled operation runs on exit (its notification).
 EXIT_HANDLER_NAME = "exit-handler"
+
+#: The variables a template's ``{{...}}`` tags and expressions resolve against, flat: Argo's variable name
+#: (``inputs.parameters.x``, ``steps.a.outputs.result``...) -> its value (a string for ``{{name}}``;
+#: ``None``: an absent optional). What the engine builds and its languages read.
+Scope = Dict[str, Any]
 
 
 def template_type(template: dict[str, Any]) -> str | None:
