@@ -27,7 +27,7 @@ from typing import Any
 from ..dicts import deep_merge
 from ..durations import duration_seconds
 from ..timestamps import epoch
-from ..validation.depends import TaskOutcome, parse_depends
+from ..depends import TaskOutcome, parse_depends
 from .lang.expr import evaluate_expression, evaluate_expression_bool
 from .lang.govaluate import evaluate_when
 from .loops import expand_loop, item_scope, loop_node_name

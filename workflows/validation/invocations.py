@@ -22,7 +22,7 @@ from ..graph import find_cycle
 from ..vocabulary import RESULT_TYPES, template_type
 from .access import entries, mapping, sequence, text
 from .ancestry import ancestors, topological_order
-from .depends import DependsSyntaxError, parse_depends
+from ..depends import DependsSyntaxError, parse_depends
 from .problems import MISSING, child, item
 from .templates import (
     SpecContext,

@@ -22,8 +22,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ..errors import DependsSyntaxError
-from ..vocabulary import NODE_PHASES
+from .errors import DependsSyntaxError
+from .vocabulary import NODE_PHASES
 
 #: The results a ``TASK.RESULT`` operand may test, as Argo defines them.
 TASK_RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
