@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UnsupportedWorkflow
-from ..vocabulary import artifact_location, template_type, walk_templates
+from ..vocabulary import TEMPLATE_TYPES, artifact_location, template_type, walk_templates
 
 SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend")
-UNSUPPORTED_TYPES = ("resource", "http", "plugin", "containerSet", "data")
+#: The other kinds of Argo templates.
+UNSUPPORTED_TYPES = tuple(kind for kind in TEMPLATE_TYPES if kind not in SUPPORTED_TYPES)
 #: Artifact locations the local engine reads and writes (the others are remote storage).
 LOCAL_ARTIFACT_LOCATIONS = ("raw",)
 #: Template fields whose behaviour the local engine cannot reproduce.
