@@ -250,7 +250,7 @@ def test_a_result_too_large_names_the_limit(tmp_path, monkeypatch):
 def test_a_missing_result_is_a_clear_error():
     from workflows.backends import results
 
-    with pytest.raises(results.ResultMissing, match="sync-abcde.*harness-workflows-result"):
+    with pytest.raises(results.ResultParameterMissing, match="sync-abcde.*harness-workflows-result"):
         results.read_result(finished_with_result(""))
 
 

@@ -117,9 +117,10 @@ def refusal(relative: str, document: dict, templates=None) -> str | None:
     :class:`workflows.templaterefs.TemplateLibrary`) resolves its WorkflowTemplate references."""
     from workflows.engine.execution import with_defaults
     from workflows.engine.pod.images import how_to_run
-    from workflows.engine.support import all_templates, unsupported_features
+    from workflows.engine.support import unsupported_features
     from workflows.templaterefs import TemplateLibrary, TemplateNotFound, resolve_references
     from workflows.validation import lint_spec
+    from workflows.vocabulary import walk_templates
 
     if relative in EXCLUDED:
         return EXCLUDED[relative]
@@ -134,7 +135,7 @@ def refusal(relative: str, document: dict, templates=None) -> str | None:
     if unsupported:
         return unsupported[0]
     defaults = document["spec"].get("templateDefaults") or {}
-    for template in all_templates(document["spec"]):
+    for label, template in walk_templates(document["spec"].get("templates")):
         template = with_defaults(template, defaults)  # as the engine applies templateDefaults
         body = template.get("container") or template.get("script")
         containers = [*((template.get("containerSet") or {}).get("containers") or []),
@@ -142,7 +143,7 @@ def refusal(relative: str, document: dict, templates=None) -> str | None:
         for image in [container.get("image", "") for container in containers]:
             plan = how_to_run(image) if image else None
             if plan is None or plan.kind not in ("host", "application"):
-                return f"template {template['name']!r}: image {image!r} does not run on the host"
+                return f"template {label!r}: image {image!r} does not run on the host"
         if body is None:
             continue
         image = body.get("image", "")
@@ -150,12 +151,12 @@ def refusal(relative: str, document: dict, templates=None) -> str | None:
             continue
         plan = how_to_run(image) if image else None
         if plan is None or plan.kind not in ("host", "application"):
-            return f"template {template['name']!r}: image {image!r} does not run on the host"
+            return f"template {label!r}: image {image!r} does not run on the host"
         for mount in body.get("volumeMounts") or []:
             declared = {v["name"]: v for v in document["spec"].get("volumes") or []}
             claims = {t["metadata"]["name"] for t in document["spec"].get("volumeClaimTemplates") or []}
             if mount["name"] not in declared and mount["name"] not in claims:
-                return f"template {template['name']!r}: volume {mount['name']!r} is not declared in the workflow"
+                return f"template {label!r}: volume {mount['name']!r} is not declared in the workflow"
     return None
 
 

@@ -13,7 +13,7 @@ from workflows.validation import (
     TaskOutcome,
     parse_depends,
 )
-from workflows.validation.depends import TASK_RESULTS, And, Not, Operand, Or
+from workflows.depends import TASK_RESULTS, And, Not, Operand, Or
 
 SUCCEEDED = TaskOutcome("Succeeded")
 FAILED = TaskOutcome("Failed")

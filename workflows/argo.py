@@ -13,75 +13,22 @@ from datetime import datetime
 from typing import Any
 
 from .backends import Backend, BackendLike, get_backend
-from .errors import WorkflowsError
+from .errors import BadParam, WorkflowException, WorkflowNotFound, WorkflowResultsMissing
 from .model_view import WorkflowListModel, WorkflowModel, parse_time
+from .vocabulary import Phase
 from .selectors import Selector, SelectorError, parse_field_selector, parse_label_selector, trim_fields
 
+
+__all__ = [
+    "BadParam", "Phase", "SearchResult", "V1alpha1Workflow", "V1alpha1WorkflowList", "Workflow", "WorkflowException",
+    "WorkflowNotFound", "WorkflowResultsMissing", "delete_workflow", "get_workflow", "get_workflow_logs",
+    "get_workflow_logs_list", "get_workflows", "stop_workflow", "submit_workflow", "wait_workflow",
+]
 
 #: The argo SDK's model names CloudHarness's ``argo`` module re-exports (its docs import them from there):
 #: here the dict-based equivalents that ``Workflow.raw`` and ``SearchResult.raw`` are.
 V1alpha1Workflow = WorkflowModel
 V1alpha1WorkflowList = WorkflowListModel
-
-
-class WorkflowException(WorkflowsError):
-    """A workflow operation failed; ``status`` is the HTTP-like status code."""
-
-    def __init__(self, status: int, message: str = "") -> None:
-        super().__init__(message or f"workflow error (status {status})")
-        self.status = status
-
-
-class WorkflowNotFound(WorkflowException):
-    """No workflow has the name asked for."""
-
-    def __init__(self, name: str = "") -> None:
-        super().__init__(404, f"workflow {name!r} not found" if name else "workflow not found")
-        self.name = name
-
-
-class BadParam(WorkflowException, ValueError):
-    """A query parameter has a value the API refuses (status 400); ``param`` names it."""
-
-    def __init__(self, param_name: str, message: str = "") -> None:
-        super().__init__(400, message or f"bad value for {param_name!r}")
-        self.param = param_name
-
-
-class WorkflowResultsMissing(WorkflowException, RuntimeError):
-    """A workflow meant to publish results published none (it failed, or wrote no file).
-
-    A ``RuntimeError`` too: what CloudHarness raises in that case.
-    """
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(500, message)
-        self.name = name
-
-
-class Phase:
-    """Workflow and node phases, as Argo names them (and CloudHarness's deprecated ``Node*`` names)."""
-
-    Pending = "Pending"
-    Running = "Running"
-    Succeeded = "Succeeded"
-    Skipped = "Skipped"
-    Failed = "Failed"
-    Error = "Error"
-
-    NodePending = Pending
-    NodeRunning = Running
-    NodeSucceeded = Succeeded
-    NodeSkipped = Skipped
-    NodeFailed = Failed
-    NodeError = Error
-
-    FINISHED = (Succeeded, Skipped, Failed, Error)
-
-    @classmethod
-    def phases(cls) -> tuple[str, ...]:
-        """Every phase."""
-        return (cls.Pending, cls.Running, cls.Succeeded, cls.Skipped, cls.Failed, cls.Error)
 
 
 class Workflow:

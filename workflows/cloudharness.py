@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkflowsError
+from .errors import CloudHarnessConfigurationError, CloudHarnessEventsUnavailable
 
 #: Where CloudHarness mounts its values in every pod, unless ``$CH_VALUES_PATH`` says otherwise.
 DEFAULT_VALUES_PATH = "/opt/cloudharness/resources/allvalues.yaml"
@@ -44,15 +44,6 @@ RETRY_LIMIT = 10
 BASE_IMAGE = "cloudharness-base"
 
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
-
-
-class CloudHarnessConfigurationError(WorkflowsError, RuntimeError):
-    """CloudHarness's values cannot be read, or lack what a workflow needs; the message says what and where."""
-
-
-class CloudHarnessEventsUnavailable(WorkflowsError, RuntimeError):
-    """Inside a CloudHarness deployment, results and notifications travel through its Kafka, which this
-    library cannot reach yet."""
 
 
 def values_path() -> Path:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import WorkflowsError
+from .errors import InvalidDuration
 
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as _dt
@@ -32,10 +32,6 @@ _UNIT_NS = {
 }
 _MAX = 1 << 63  # Go's int64 bound: |duration| <= 1<<63 ns while summing, < 1<<63 when positive
 _DIGITS = "0123456789"
-
-
-class InvalidDuration(WorkflowsError, ValueError):
-    """A text is not a Go duration; the message is Go's (``time: invalid duration "3"``)."""
 
 
 def _leading_int(text: str, orig: str) -> tuple[int, str]:

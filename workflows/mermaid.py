@@ -12,7 +12,7 @@ def _node_ids(names: list[str]) -> dict[str, str]:
 def _edges(entry: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, str | None]]]:
     """Task names and ``(upstream, downstream, label)`` edges of a steps or DAG template."""
     if "dag" in entry:
-        from .validation.depends import parse_depends
+        from .depends import parse_depends
 
         tasks = entry["dag"]["tasks"]
         edges: list[tuple[str, str, str | None]] = []

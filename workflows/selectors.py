@@ -13,14 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import WorkflowsError
+from .errors import SelectorError
 
 #: The fields the Kubernetes API server selects custom resources on.
 SELECTABLE_FIELDS = ("metadata.name", "metadata.namespace")
-
-
-class SelectorError(WorkflowsError, ValueError):
-    """A selector that cannot be parsed or selects on an unsupported field."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Optional, Protocol
 
-from .errors import BadOperationConfiguration
+from .errors import BadTemplateDocument, TemplateNotFound
 
 WORKFLOW_TEMPLATE = "WorkflowTemplate"
 CLUSTER_WORKFLOW_TEMPLATE = "ClusterWorkflowTemplate"
@@ -34,14 +34,6 @@ TEMPLATE_KINDS = (WORKFLOW_TEMPLATE, CLUSTER_WORKFLOW_TEMPLATE)
 #: Argo's rule for template names (``validate.go``: a DNS-1123 label with capitals allowed, at most 128).
 _TEMPLATE_NAME_LIMIT = 128
 _INVALID_NAME_CHARACTERS = re.compile(r"[^a-zA-Z0-9-]")
-
-
-class TemplateNotFound(BadOperationConfiguration):
-    """A ``templateRef`` or ``workflowTemplateRef`` names a (Cluster)WorkflowTemplate or template that is not there."""
-
-
-class BadTemplateDocument(BadOperationConfiguration):
-    """A document given as a (Cluster)WorkflowTemplate is not one: wrong kind, no name, no spec."""
 
 
 class TemplateSource(Protocol):

@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from ..errors import WorkflowsError
+from ..errors import BackendUnavailable
 
 if TYPE_CHECKING:
     from ..argo import Workflow
@@ -30,10 +30,6 @@ if TYPE_CHECKING:
 SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 #: Environment variables whose values configure backends: a change gives a new default backend.
 CONFIG_PREFIXES = ("WORKFLOWS_", "ARGO_", "KUBE")
-
-
-class BackendUnavailable(WorkflowsError):
-    """The selected backend is unknown or cannot be loaded or configured."""
 
 
 class Backend(ABC):

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import BadOperationConfiguration, WorkflowsError
+from ..errors import ApiFailure, BadOperationConfiguration, WorkflowsError
 from ..naming import GENERATED_SUFFIX_LENGTH, MAX_OBJECT_NAME
+from ..vocabulary import COMPLETED_PHASES
 from . import Backend
-from .retry import RETRYABLE_STATUSES, RetryPolicy
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     from ..argo import Workflow
@@ -41,27 +42,10 @@ NODE_ID_ANNOTATION = "workflows.argoproj.io/node-id"
 #: The container that runs a task's command in an Argo pod.
 MAIN_CONTAINER = "main"
 #: Phases after which a workflow changes no more (``Pending`` and an empty phase are not finished).
-FINISHED_PHASES = frozenset({"Succeeded", "Failed", "Error"})
 #: Longest a single watch request lasts without a deadline; it is then resumed from where it was.
 WATCH_RENEWAL = 300
 #: Seconds to connect, and to wait for an answer to an ordinary request.
 REQUEST_TIMEOUT = (10.0, 60.0)
-
-
-class ApiFailure(WorkflowsError):
-    """A request failed: an HTTP error answer (``status``), or no answer at all (``status`` is ``None``)."""
-
-    def __init__(self, status: int | None, message: str, reason: str = "", retry_after: float | None = None) -> None:
-        super().__init__(f"{status} {message}" if status is not None else message)
-        self.status = status
-        self.message = message
-        self.reason = reason
-        self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        """Whether sending the same request again may succeed: no answer, 429 or a server failure."""
-        return self.status is None or self.status in RETRYABLE_STATUSES
 
 
 def generate_name(prefix: str) -> str:
@@ -72,7 +56,7 @@ def generate_name(prefix: str) -> str:
 
 def is_finished(workflow: dict[str, Any]) -> bool:
     """Whether the workflow's phase is final."""
-    return (workflow.get("status") or {}).get("phase") in FINISHED_PHASES
+    return (workflow.get("status") or {}).get("phase") in COMPLETED_PHASES
 
 
 def resource_version(workflow: dict[str, Any]) -> str | None:

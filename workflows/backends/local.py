@@ -15,9 +15,10 @@ from ..engine.bells import workflow_bell
 from ..engine.pod import kill_group
 from ..engine.resume import ResumeRequests, supplied_outputs
 from ..engine.runner import spawn_runner
-from ..engine.store import FINISHED_PHASES, Store
+from ..engine.store import Store
 from ..engine.submission import submit
 from ..engine.watchdog import bury, runner_alive, wait_for_runner
+from ..vocabulary import COMPLETED_PHASES
 from . import Backend
 
 
@@ -64,7 +65,7 @@ class LocalBackend(Backend):
     def _alive_or_buried(self, workflow: dict[str, Any]) -> dict[str, Any]:
         """``workflow`` as read, or, when it is unfinished and its runner gone, as marked ``Error``."""
         name = workflow["metadata"]["name"]
-        if workflow["status"]["phase"] in FINISHED_PHASES or runner_alive(self.store, name):
+        if workflow["status"]["phase"] in COMPLETED_PHASES or runner_alive(self.store, name):
             return workflow
         bury(self.store, name)
         return self.store.read(name)
@@ -121,7 +122,7 @@ class LocalBackend(Backend):
             while True:
                 workflow = self.get(name)
                 yield workflow
-                if workflow["status"]["phase"] in FINISHED_PHASES:
+                if workflow["status"]["phase"] in COMPLETED_PHASES:
                     return
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0 or not waiter.wait(remaining):
@@ -147,7 +148,7 @@ class LocalBackend(Backend):
     def resume(self, name: str) -> None:
         """Resume the workflow's suspend nodes running now (:mod:`workflows.engine.resume`)."""
         workflow = self.get(name)
-        if workflow["status"]["phase"] in FINISHED_PHASES:
+        if workflow["status"]["phase"] in COMPLETED_PHASES:
             raise WorkflowException(409, f"workflow {name!r} is {workflow['status']['phase']}: nothing to resume")
         templates = {template["name"]: template for template in workflow["spec"].get("templates") or []}
         for node in (workflow["status"].get("nodes") or {}).values():

@@ -20,7 +20,7 @@ import json
 import os
 from typing import Any
 
-from ..errors import WorkflowsError
+from ..errors import ResultParameterMissing, ResultTooLarge
 
 #: The output parameter of the result step that holds the result message (JSON).
 RESULT_PARAMETER = "harness-workflows-result"
@@ -32,14 +32,6 @@ RESULT_FILE = "/tmp/harness-workflows/result.json"
 MAX_RESULT_BYTES = 256 * 1024
 #: The key of the marker written in place of a result larger than :data:`MAX_RESULT_BYTES`.
 TOO_LARGE_MARKER = "harness-workflows/result-too-large"
-
-
-class ResultTooLarge(WorkflowsError):
-    """The result message is larger than the workflow path carries (:data:`MAX_RESULT_BYTES`)."""
-
-
-class ResultMissing(WorkflowsError):
-    """A finished workflow carries no result parameter."""
 
 
 def result_task_options() -> dict[str, Any]:
@@ -69,7 +61,7 @@ def write_result_file(message: Any) -> None:
 
 def read_result(workflow: dict[str, Any]) -> Any:
     """The result message carried by a finished workflow's status; :class:`ResultTooLarge` or
-    :class:`ResultMissing` with the workflow named when it cannot be read."""
+    :class:`ResultParameterMissing` with the workflow named when it cannot be read."""
     name = workflow["metadata"]["name"]
     for node in ((workflow.get("status") or {}).get("nodes") or {}).values():
         for parameter in (node.get("outputs") or {}).get("parameters") or ():
@@ -86,7 +78,7 @@ def read_result(workflow: dict[str, Any]) -> Any:
                     "(CloudHarness's path, up to 1 MiB per file) or write less"
                 )
             return message
-    raise ResultMissing(
+    raise ResultParameterMissing(
         f"workflow {name!r}: no node has a value for output parameter {RESULT_PARAMETER!r} (was the result step "
         "built by this version of harness-workflows?)"
     )

@@ -7,8 +7,6 @@ import random
 import time
 from dataclasses import dataclass
 
-#: HTTP statuses worth another try: too many requests, and the server's own failures.
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-from ..errors import BadOperationConfiguration, WorkflowsError
+from ..errors import BadOperationConfiguration, TargetError
 from ..operations import ContainerizedOperation
-
-
-class TargetError(WorkflowsError):
-    """A ``FILE.py[:NAME]`` target cannot be loaded."""
 
 
 def split_target(target: str) -> tuple[Path, str | None]:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import BadOperationConfiguration
 from .loader import TargetError
-
-
-class NotLocalBackend(BadOperationConfiguration):
-    """A template command was used with a backend other than ``local`` (Argo keeps its templates itself)."""
+from ..errors import NotLocalBackend
 
 
 def _template_store():

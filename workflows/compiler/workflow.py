@@ -1,8 +1,15 @@
-"""Operations to Argo ``Workflow`` dicts."""
+"""Operations to Argo ``Workflow`` dicts.
+
+:func:`compile_workflow` reads an operation through :class:`CompilableOperation`
+(it never imports the operation classes): each task builds its own template
+(:func:`workflows.tasks.template.task_template`), the operation its entry template;
+the compiler places them with the volume plan and adds the exit handler.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..runtime import (
     EXIT_PAYLOAD_ENV,
@@ -13,14 +20,44 @@ from ..runtime import (
     workflow_name_env,
 )
 from ..naming import generate_name
+from ..vocabulary import EXIT_HANDLER_NAME
 from .affinity import claim_labels, pod_affinity, volume_terms
-from .templates import task_template
+from ..tasks.template import task_template
 
 if TYPE_CHECKING:
-    from ..operations.base import ContainerizedOperation
     from ..operations.options import ExitNotification, OperationOptions
+    from ..tasks import Task
+    from .volumes import VolumePlan
 
 API_VERSION = "argoproj.io/v1alpha1"
+
+
+class CompilableOperation(Protocol):
+    """What :func:`compile_workflow` reads of an operation (``ContainerizedOperation`` has it all)."""
+
+    #: The workflow's ``generateName`` prefix.
+    name: str
+    #: The checked operation options.
+    options: OperationOptions
+    #: Volumes, their names and the mounts of each task.
+    volume_plan: VolumePlan
+
+    @property
+    def entrypoint(self) -> str:
+        """``spec.entrypoint``."""
+
+    @property
+    def modifies_templates(self) -> bool:
+        """Whether :meth:`modify_template` must be called on every template."""
+
+    def entry_template(self) -> dict[str, Any] | None:
+        """The template arranging the tasks (steps or DAG), or ``None`` when the entrypoint is a task."""
+
+    def task_list(self) -> Sequence[Task]:
+        """Every task, in order."""
+
+    def modify_template(self, template: dict[str, Any]) -> dict[str, Any]:
+        """The user's hook on every compiled template."""
 
 
 def _exit_handler(
@@ -32,7 +69,6 @@ def _exit_handler(
     and ``queue_name`` and ``payload`` when given), the workflow's name, and
     ``WORKFLOWS_PAYLOAD_JSON=true`` when a dict or list payload was encoded as JSON.
     """
-    from ..operations.base import EXIT_HANDLER_NAME
 
     env = [{"name": EXIT_STATUS_ENV, "value": "{{workflow.status}}"}]
     if notification.queue is not None:
@@ -70,7 +106,7 @@ def _spec_options(spec: dict[str, Any], options: OperationOptions) -> None:
         spec["imagePullSecrets"] = [dict(secret) for secret in options.image_pull_secrets]
 
 
-def compile_workflow(operation: ContainerizedOperation) -> dict[str, Any]:
+def compile_workflow(operation: CompilableOperation) -> dict[str, Any]:
     """Compile ``operation`` to a fresh Argo Workflow dict (deterministic: same operation, same dict).
 
     Pod labels and affinity: see :mod:`workflows.compiler.affinity`. As in

@@ -24,16 +24,17 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from ..compiler.templates import deep_merge
+from ..dicts import deep_merge
 from ..durations import duration_seconds
 from ..timestamps import epoch
-from ..validation.depends import TaskOutcome, parse_depends
+from ..depends import TaskOutcome, parse_depends
 from .lang.expr import evaluate_expression, evaluate_expression_bool
 from .lang.govaluate import evaluate_when
 from .httpcall import call as call_http
 from .loops import expand_loop, item_scope, loop_node_name
-from .nodes import COMPLETED, FAILED_OR_ERROR, NodeTable
+from ..vocabulary import COMPLETED_PHASES as COMPLETED, FAILED_OR_ERROR
 from .containerset import MAIN, container_template, sidecar_template
+from .nodes import NodeTable
 from .pod import PodEnd, run_pod_node
 from .scope import (
     Scope,
@@ -47,8 +48,10 @@ from .resume import ResumeRequests, supplied_outputs
 from .resources import ResourceError, kubectl_jsonpath, run_resource
 from .skipped import skipped_outputs_scope, without_absent_arguments
 from .store import Store
-from .support import SUPPORTED_TYPES, UNSUPPORTED_TYPES, template_type
+from .support import SUPPORTED_TYPES, UNSUPPORTED_TYPES
+from ..vocabulary import template_type
 from .lang.templating import TemplateError, expression_env, substitute, value_from_expression
+from ..errors import NodeFailure
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +61,6 @@ NODE_REFERENCES = ("steps", "tasks")
 #: Retry policies and the node phases each one retries (Argo's default is OnFailure).
 RETRY_PHASES = {"Always": {"Failed", "Error"}, "OnFailure": {"Failed"}, "OnError": {"Error"},
                 "OnTransientError": {"Error"}}
-
-
-class NodeFailure(Exception):
-    """A node cannot run (bad inputs, unresolvable references): it ends in ``Error`` with this message."""
 
 
 class WorkflowExecution:

@@ -5,14 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..timestamps import timestamp
+from ..vocabulary import FULFILLED_PHASES
 
 if TYPE_CHECKING:
     from .store import Store
-
-FINISHED = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
-#: Argo's ``NodePhase.Completed``: Skipped and Omitted nodes are fulfilled but not completed.
-COMPLETED = frozenset({"Succeeded", "Failed", "Error"})
-FAILED_OR_ERROR = frozenset({"Failed", "Error"})
 
 
 def fnv1a32(text: str) -> int:
@@ -53,7 +49,7 @@ class NodeTable:
             node["boundaryID"] = boundary
         if message:
             node["message"] = message
-        if phase in FINISHED:
+        if phase in FULFILLED_PHASES:
             node["finishedAt"] = node["startedAt"]
         self.nodes[node_id] = node
         self._order.setdefault(node_id, len(self._order))
@@ -73,7 +69,7 @@ class NodeTable:
         """Set fields of a node; a final phase also sets ``finishedAt``."""
         node = self.nodes[node_id]
         node.update({key: value for key, value in fields.items() if value is not None})
-        if fields.get("phase") in FINISHED and "finishedAt" not in node:
+        if fields.get("phase") in FULFILLED_PHASES and "finishedAt" not in node:
             node["finishedAt"] = timestamp()
         self._dirty.add(node_id)
         return node
@@ -95,4 +91,4 @@ class NodeTable:
 
     def running(self) -> list[dict[str, Any]]:
         """Nodes not yet in a final phase."""
-        return [node for node in self.nodes.values() if node["phase"] not in FINISHED]
+        return [node for node in self.nodes.values() if node["phase"] not in FULFILLED_PHASES]

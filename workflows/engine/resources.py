@@ -20,8 +20,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..errors import BadOperationConfiguration, WorkflowsError
-from .store import FINISHED_PHASES, Store
+from ..errors import BadOperationConfiguration, ResourceError
+from ..vocabulary import COMPLETED_PHASES
+from .store import Store
 from .watchdog import bury, runner_alive
 
 #: What a resource template may do locally.
@@ -30,10 +31,6 @@ LOCAL_ACTIONS = ("create", "apply", "get")
 CHECK_INTERVAL = 0.5
 _TOP_LEVEL = re.compile(r"^(apiVersion|kind):\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
 _REQUIREMENT = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_.\-/\[\]]+)\s*(?:(==|=|!=|\snotin\s|\sin\s)\s*(.*?))?\s*$")
-
-
-class ResourceError(WorkflowsError):
-    """A resource action or condition cannot be carried out; the message says why (the node errors)."""
 
 
 def manifest_kind(manifest: str) -> tuple[str | None, str | None]:
@@ -173,7 +170,7 @@ async def _wait(store: Store, name: str, resource: dict[str, Any]) -> dict[str, 
                 raise ResourceError(f"failure condition '{requirement}' evaluated true")
         if all(requirement.matches(workflow) for requirement in success):
             return workflow
-        if workflow["status"].get("phase") in FINISHED_PHASES:
+        if workflow["status"].get("phase") in COMPLETED_PHASES:
             raise ResourceError(f"workflow {name!r} ended {workflow['status']['phase']} without meeting "
                                 f"the success condition {resource.get('successCondition')!r}")
         if not runner_alive(store, name):

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-Scope = dict[str, str]
+from ..vocabulary import Scope
 
 
 def workflow_globals(manifest: dict[str, Any]) -> Scope:

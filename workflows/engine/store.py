@@ -29,8 +29,8 @@ from typing import Any
 
 from .. import config
 from ..timestamps import timestamp
+from ..vocabulary import COMPLETED_PHASES
 
-FINISHED_PHASES = ("Succeeded", "Failed", "Error")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS workflows (
     name TEXT PRIMARY KEY,
@@ -234,8 +234,8 @@ class Store:
         """Ask the runner to stop (``stop``: run exit handlers) or terminate; False if not running."""
         with self.transaction() as db:
             changed = db.execute(
-                "UPDATE workflows SET stop = ? WHERE name = ? AND phase NOT IN ('Succeeded', 'Failed', 'Error')",
-                (how, name),
+                f"UPDATE workflows SET stop = ? WHERE name = ? AND phase NOT IN ({', '.join('?' * len(COMPLETED_PHASES))})",
+                (how, name, *COMPLETED_PHASES),
             ).rowcount
         return bool(changed)
 

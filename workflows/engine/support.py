@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadOperationConfiguration
+from ..errors import UnsupportedWorkflow
+from ..vocabulary import TEMPLATE_TYPES, artifact_location, template_type, walk_templates
 from .containerset import containerset_problems
 from .resources import resource_problem
 
 SUPPORTED_TYPES = ("container", "script", "steps", "dag", "suspend", "http", "resource", "containerSet")
-UNSUPPORTED_TYPES = ("plugin", "data")
+#: The other kinds of Argo templates.
+UNSUPPORTED_TYPES = tuple(kind for kind in TEMPLATE_TYPES if kind not in SUPPORTED_TYPES)
+#: Artifact locations the local engine reads and writes (the others are remote storage).
+LOCAL_ARTIFACT_LOCATIONS = ("raw",)
 #: ``env[].valueFrom.fieldRef.fieldPath`` values a local pod has (its own name and namespace).
 ENV_FIELD_PATHS = ("metadata.name", "metadata.namespace")
 #: Kubernetes' PersistentVolumeClaim access modes (any other makes Kubernetes reject the claim).
@@ -19,20 +23,10 @@ UNSUPPORTED_FIELDS = {"daemon": "daemon templates",
                       "hostAliases": "host aliases (extra /etc/hosts entries)"}
 
 
-def template_type(template: dict[str, Any]) -> str:
-    """The kind of a template (``container``, ``script``, ``steps``, ``dag``, ``suspend``, ``resource``...),
-    or ``unknown``."""
-    return next((key for key in (*SUPPORTED_TYPES, *UNSUPPORTED_TYPES) if template.get(key) is not None), "unknown")
-
-
-class UnsupportedWorkflow(BadOperationConfiguration):
-    """The workflow uses a feature the local engine does not run; the message names the template."""
-
-
 def _artifact_problem(where: str, artifact: dict[str, Any]) -> str | None:
-    locations = [key for key in ("s3", "gcs", "git", "http", "artifactory", "hdfs", "oss", "azure") if key in artifact]
-    if locations:
-        return f"{where}: artifact {artifact.get('name')!r} from {locations[0]} storage is not supported locally"
+    location = artifact_location(artifact)
+    if location is not None and location not in LOCAL_ARTIFACT_LOCATIONS:
+        return f"{where}: artifact {artifact.get('name')!r} from {location} storage is not supported locally"
     return None
 
 
@@ -53,18 +47,6 @@ def _env_problems(where: str, body: dict[str, Any]) -> list[str]:
         kinds = [key for key in source or {} if key != "prefix"] or ["envFrom"]
         problems.append(f"{where}: envFrom[{index}]: {kinds[0]} is not supported locally (no Secrets or ConfigMaps)")
     return problems
-
-
-def all_templates(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """The spec's templates and the inline templates of their steps and DAG tasks."""
-    found, pending = [], list(spec.get("templates") or [])
-    while pending:
-        template = pending.pop(0)
-        found.append(template)
-        holders = [step for group in template.get("steps") or [] for step in group or []]
-        holders += (template.get("dag") or {}).get("tasks") or []
-        pending += [{"name": holder.get("name"), **holder["inline"]} for holder in holders if holder.get("inline")]
-    return found
 
 
 def unsupported_features(manifest: dict[str, Any]) -> list[str]:
@@ -91,8 +73,8 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
         if invalid:
             problems.append(f"spec.volumeClaimTemplates {(claim.get('metadata') or {}).get('name')!r}: access mode "
                             f"{invalid[0]!r} is not one of Kubernetes' ({', '.join(ACCESS_MODES)})")
-    for template in all_templates(spec):
-        where = f"template {template.get('name')!r}"
+    for label, template in walk_templates(spec.get("templates")):
+        where = f"template {label!r}"
         for parameter in (template.get("inputs") or {}).get("parameters") or []:
             if (parameter.get("valueFrom") or {}).get("configMapKeyRef"):
                 problems.append(f"{where}: input parameter {parameter['name']!r} reads a ConfigMap, "
@@ -105,7 +87,9 @@ def unsupported_features(manifest: dict[str, Any]) -> list[str]:
             problems += [f"{where}: output parameter {parameter.get('name')!r}: jqFilter is not supported locally "
                          "(use jsonPath)" for parameter in (template.get("outputs") or {}).get("parameters") or []
                          if (parameter.get("valueFrom") or {}).get("jqFilter")]
-        if kind in UNSUPPORTED_TYPES:
+        if kind is None:
+            problems.append(f"{where}: the template has no type (set one of {', '.join(SUPPORTED_TYPES)})")
+        elif kind in UNSUPPORTED_TYPES:
             problems.append(f"{where}: {kind} templates are not supported by the local engine")
         for field, label in UNSUPPORTED_FIELDS.items():
             if template.get(field):

@@ -17,7 +17,8 @@ from pathlib import Path
 from ..timestamps import timestamp
 from .bells import workflow_bell
 from .pod import kill_group
-from .store import FINISHED_PHASES, Store
+from ..vocabulary import COMPLETED_PHASES, FULFILLED_PHASES
+from .store import Store
 
 RUNNER_DIED = "the local runner of this workflow died before it finished"
 
@@ -52,7 +53,7 @@ def bury(store: Store, name: str) -> bool:
     fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a live runner; the runner records the end before it lets go
-        if store.phase(name) in (None, *FINISHED_PHASES):
+        if store.phase(name) in (None, *COMPLETED_PHASES):
             return False
         for pgid in store.running_process_groups(name):
             kill_group(pgid)
@@ -61,7 +62,7 @@ def bury(store: Store, name: str) -> bool:
             node_id: (index, {**node, "phase": "Error", "message": RUNNER_DIED,
                               "finishedAt": node.get("finishedAt") or timestamp()}, None)
             for index, (node_id, node) in enumerate((workflow["status"].get("nodes") or {}).items())
-            if node["phase"] not in (*FINISHED_PHASES, "Skipped", "Omitted")
+            if node["phase"] not in FULFILLED_PHASES
         }
         if nodes:
             store.write_nodes(name, nodes)

@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..collector import collector_paused
-from ..errors import BadOperationConfiguration, WorkflowsError
+from ..errors import BadOperationConfiguration, OperationNotSubmitted
 from ..naming import check_basename
 from ..runtime import SHARED_DIRECTORY_ENV
 from ..tasks import Task
+from ..vocabulary import EXIT_HANDLER_NAME, Phase
 from .options import OperationOptions
 
 if TYPE_CHECKING:
@@ -19,23 +20,16 @@ if TYPE_CHECKING:
     from ..compiler.volumes import VolumePlan
     from .context import PodExecutionContext
 
-#: Name of the template that runs the ``on_exit_notify`` handler.
-EXIT_HANDLER_NAME = "exit-handler"
-
 
 class OperationStatus:
     """The phases of an operation's workflow, as CloudHarness names them."""
 
-    PENDING = "Pending"
-    RUNNING = "Running"
-    ERROR = "Error"
-    SUCCEEDED = "Succeeded"
-    SKIPPED = "Skipped"
-    FAILED = "Failed"
-
-
-class OperationNotSubmitted(WorkflowsError, RuntimeError):
-    """The operation has no workflow yet: it was not submitted."""
+    PENDING = Phase.Pending
+    RUNNING = Phase.Running
+    ERROR = Phase.Error
+    SUCCEEDED = Phase.Succeeded
+    SKIPPED = Phase.Skipped
+    FAILED = Phase.Failed
 
 
 class ManagedOperation:

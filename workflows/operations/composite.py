@@ -128,7 +128,7 @@ class DagOperation(CompositeOperation):
     def _check_dependency(self, key: object, value: object, known: set[str]) -> tuple[list[str] | str, list[str]]:
         """One entry of ``dependencies``: what to store for it, and the tasks it waits for."""
         if isinstance(value, str):
-            from ..validation.depends import DependsSyntaxError, parse_depends  # loaded for the first `depends`
+            from ..depends import DependsSyntaxError, parse_depends  # loaded for the first `depends`
 
             try:
                 expression = parse_depends(value)

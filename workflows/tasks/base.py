@@ -13,6 +13,7 @@ from ..quantity import resource_requirements
 from ..runtime import CH_WORKFLOW_NAME_ENV, WORKFLOW_NAME_ENV, workflow_name_env
 from ..volumes import VolumeMount, parse_volumes
 from .overrides import template_overrides as _check_overrides
+from .template import task_template
 
 
 class _Default:
@@ -165,8 +166,6 @@ class Task(ABC):
 
     def spec(self) -> dict[str, Any]:
         """The task's Argo template on its own, outside any operation."""
-        from ..compiler.templates import task_template
-
         return task_template(self)
 
     def instance(self) -> dict[str, str]:

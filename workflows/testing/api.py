@@ -3,32 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from ..errors import WorkflowsError
-
-
-class ApiError(WorkflowsError):
-    """An API answer other than success: HTTP ``code``, Kubernetes ``reason``, ``message`` and ``details``."""
-
-    def __init__(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-        self.message = message
-        self.details = details
-        self.headers = headers or {}
-
-    def status(self) -> dict[str, Any]:
-        """The error as a Kubernetes ``Status`` object."""
-        body: dict[str, Any] = {
-            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": self.message, "reason": self.reason, "code": self.code,
-        }
-        if self.details:
-            body["details"] = self.details
-        return body
+from ..errors import ApiError, Expired
 
 
 @dataclass(frozen=True)
@@ -71,9 +46,3 @@ def bad_request(message: str) -> ApiError:
     """The API server's 400 BadRequest."""
     return ApiError(400, "BadRequest", message)
 
-
-class Expired(ApiError):
-    """A watch or a continue token from a ``resourceVersion`` older than the history kept."""
-
-    def __init__(self, asked: int, oldest: int) -> None:
-        super().__init__(410, "Expired", f"too old resource version: {asked} ({oldest})")

@@ -16,10 +16,10 @@ from .api import WORKFLOWS, ApiError, bad_request
 from .server import Flavour, JsonAnswer, Request, Router, StreamAnswer
 from .selection import parse_selectors, selected_name
 from .service import MERGE_PATCH, ClusterService
+from ..vocabulary import COMPLETED_PHASES
 
 NAMESPACE = r"(?P<namespace>[a-z0-9][-a-z0-9]*)"
 NAME = r"(?P<name>[^/]+)"
-FINISHED = ("Succeeded", "Failed", "Error")
 #: What ``/api/v1/version`` answers: the Argo release the argo-workflows SDK 6.7 was generated for.
 VERSION = {"version": "v3.7.9", "buildDate": "2026-01-01T00:00:00Z", "gitCommit": "0" * 40, "gitTag": "v3.7.9",
            "gitTreeState": "clean", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64"}
@@ -165,7 +165,7 @@ class ArgoApi:
     def shutdown(self, request: Request, strategy: str, namespace: str, name: str) -> JsonAnswer:
         """PUT ``stop``/``terminate``: ``spec.shutdown`` set; a finished workflow is refused as Argo does."""
         workflow = self.service.store.get(WORKFLOWS, namespace, name)
-        if (workflow.get("status") or {}).get("phase") in FINISHED:
+        if (workflow.get("status") or {}).get("phase") in COMPLETED_PHASES:
             raise ApiError(500, "InternalError", f'cannot shutdown a completed workflow: workflow: "{name}", '
                                                  f'namespace: "{namespace}"')
         self.service.patch_workflow(namespace, name, MERGE_PATCH, {"spec": {"shutdown": strategy}})
@@ -198,7 +198,7 @@ class ArgoApi:
                     yield {"result": {"content": line, "podName": pod_id} if line else {"podName": pod_id}}
                 sent[pod_id] = len(lines)
             workflow = self.service.store.find(WORKFLOWS, namespace, name)
-            if workflow is None or (workflow.get("status") or {}).get("phase") in FINISHED:
+            if workflow is None or (workflow.get("status") or {}).get("phase") in COMPLETED_PHASES:
                 return
             if next(changes, None) is None:
                 return

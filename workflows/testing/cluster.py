@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..engine.store import FINISHED_PHASES
+from ..vocabulary import COMPLETED_PHASES
 from .api import WORKFLOWS
 from .argo_api import ArgoApi
 from .collector import GarbageCollector
@@ -68,8 +68,8 @@ class FakeCluster:
     @end_phase.setter
     def end_phase(self, phase: str | None) -> None:
         """Set it (a finished phase or ``None``)."""
-        if phase is not None and phase not in FINISHED_PHASES:
-            raise ValueError(f"end_phase={phase!r}: expected one of {', '.join(FINISHED_PHASES)} or None")
+        if phase is not None and phase not in COMPLETED_PHASES:
+            raise ValueError(f"end_phase={phase!r}: expected one of {', '.join(COMPLETED_PHASES)} or None")
         self._end_phase = phase
 
     def _controller_options(self) -> ControllerOptions:

@@ -21,7 +21,8 @@ from ..argo import WorkflowNotFound
 from ..backends.local import LocalBackend
 from ..engine.nodes import fnv1a32
 from ..engine.runner import STOP_MESSAGE, TERMINATE_MESSAGE
-from ..engine.store import FINISHED_PHASES, Store
+from ..engine.store import Store
+from ..vocabulary import COMPLETED_PHASES
 from ..errors import WorkflowsError
 from ..timestamps import timestamp
 from .api import PODS, WORKFLOWS, ApiError
@@ -173,8 +174,8 @@ class LocalController:
 
     def finish(self, namespace: str, name: str, phase: str, message: str | None = None) -> None:
         """End the workflow now with ``phase``; a local run still going is stopped and no longer followed."""
-        if phase not in FINISHED_PHASES:
-            raise ValueError(f"phase={phase!r}: expected one of {', '.join(FINISHED_PHASES)}")
+        if phase not in COMPLETED_PHASES:
+            raise ValueError(f"phase={phase!r}: expected one of {', '.join(COMPLETED_PHASES)}")
         if self.store.find(WORKFLOWS, namespace, name) is None:
             raise ValueError(f"workflow {namespace}/{name}: no such workflow")
         with self._lock:
@@ -259,13 +260,13 @@ class LocalController:
         status = local["status"]
         for node in (status.get("nodes") or {}).values():
             if node.get("type") == "Pod" and node.get("phase") in POD_PHASES:
-                self._sync_pod(namespace, workflow, node, status["phase"] in FINISHED_PHASES)
+                self._sync_pod(namespace, workflow, node, status["phase"] in COMPLETED_PHASES)
         self._write_status(namespace, name, status, replace=True)
 
     def _sync_pod(self, namespace: str, workflow: dict[str, Any], node: dict[str, Any], completed: bool) -> None:
         name = argo_pod_name(workflow["metadata"]["name"], node["name"], node.get("templateName", ""))
         labels = {WORKFLOW_LABEL: workflow["metadata"]["name"],
-                  COMPLETED_LABEL: "true" if completed or node["phase"] in FINISHED_PHASES else "false"}
+                  COMPLETED_LABEL: "true" if completed or node["phase"] in COMPLETED_PHASES else "false"}
         status = {"phase": POD_PHASES[node["phase"]], "startTime": node.get("startedAt")}
         previous: dict[str, Any] = {}
 
@@ -313,12 +314,12 @@ class LocalController:
             workflow["status"] = dict(status) if replace else {**previous, **status}
             labels = workflow["metadata"].setdefault("labels", {})
             labels[PHASE_LABEL] = workflow["status"]["phase"]
-            labels[COMPLETED_LABEL] = "true" if workflow["status"]["phase"] in FINISHED_PHASES else "false"
+            labels[COMPLETED_LABEL] = "true" if workflow["status"]["phase"] in COMPLETED_PHASES else "false"
 
         try:
             updated = self.store.update(WORKFLOWS, namespace, name, change)
         except ApiError as error:
             log.debug("workflow %s/%s: status not written: %s", namespace, name, error)
             return
-        if updated["status"]["phase"] in FINISHED_PHASES and previous.get("phase") not in FINISHED_PHASES:
+        if updated["status"]["phase"] in COMPLETED_PHASES and previous.get("phase") not in COMPLETED_PHASES:
             self.collector.workflow_finished(namespace, updated)

@@ -70,7 +70,7 @@ from kafka.protocol.producer import ProduceRequest
 from kafka.protocol.producer.transaction import InitProducerIdRequest
 from kafka.record.util import calc_crc32c
 
-from ..errors import WorkflowsError
+from ..errors import BrokerError
 
 log = logging.getLogger("workflows.testing.kafka_broker")
 
@@ -118,10 +118,6 @@ TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}\Z")
 #: Bytes of a v2 record batch header; offsets of its fields.
 BATCH_HEADER = 61
 MAX_FRAME = 100 * 2**20
-
-
-class BrokerError(WorkflowsError):
-    """The test broker cannot start, or its folder holds something it cannot read."""
 
 
 # -- the log -----------------------------------------------------------------------------------

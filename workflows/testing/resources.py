@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import WorkflowsError
+from ..errors import WatchClosed
 from ..timestamps import timestamp
 from .api import ApiError, Expired, Kind
 from .selection import Selector
@@ -46,10 +46,6 @@ class Event:
     namespace: str
     object: dict[str, Any]
     previous: dict[str, Any] | None = None
-
-
-class WatchClosed(WorkflowsError):
-    """The watch was ended by the cluster (stopped, or its streams dropped on purpose)."""
 
 
 def generate_name(prefix: str) -> str:

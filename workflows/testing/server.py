@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..errors import WorkflowsError
 from .api import ApiError
 from .faults import FAIL, LOSE, RESET, Faults
 from .resources import WatchClosed
@@ -186,7 +187,7 @@ class FakeServer(ThreadingHTTPServer):
                 pass
 
 
-class _ConnectionReset(Exception):
+class _ConnectionReset(WorkflowsError):
     """Raised by :meth:`_Handler._reset` to leave the request loop of a connection just reset."""
 
 

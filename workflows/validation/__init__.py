@@ -16,25 +16,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers; at run time the names load on first use
-    from .depends import DependsExpression, DependsSyntaxError, TaskOutcome, parse_depends
+    from ..depends import DependsExpression, DependsSyntaxError, TaskOutcome, parse_depends
     from .documents import load_documents
     from .lint import lint_spec, validate_spec
     from .problems import Problem
     from .size import MAX_SPEC_BYTES, spec_size
 
-#: Where each public name lives: submodules load when a name is first used, so importing
-#: :mod:`workflows.validation.depends` (as operations do) does not load YAML or the schema checks.
+#: Where each public name lives (a module of the package): modules load when a name is first used, so
+#: importing this package does not load YAML or the schema checks. The ``depends`` parser lives in
+#: :mod:`workflows.depends`, shared with operations and the engine.
 _HOMES = {
-    "DependsExpression": "depends",
-    "DependsSyntaxError": "depends",
-    "TaskOutcome": "depends",
-    "parse_depends": "depends",
-    "load_documents": "documents",
-    "lint_spec": "lint",
-    "validate_spec": "lint",
-    "Problem": "problems",
-    "MAX_SPEC_BYTES": "size",
-    "spec_size": "size",
+    "DependsExpression": "workflows.depends",
+    "DependsSyntaxError": "workflows.depends",
+    "TaskOutcome": "workflows.depends",
+    "parse_depends": "workflows.depends",
+    "load_documents": "workflows.validation.documents",
+    "lint_spec": "workflows.validation.lint",
+    "validate_spec": "workflows.validation.lint",
+    "Problem": "workflows.validation.problems",
+    "MAX_SPEC_BYTES": "workflows.validation.size",
+    "spec_size": "workflows.validation.size",
 }
 
 __all__ = sorted(_HOMES)
@@ -45,7 +46,7 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
 

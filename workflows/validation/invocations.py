@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..graph import find_cycle
+from ..vocabulary import RESULT_TYPES, template_type
 from .access import entries, mapping, sequence, text
 from .ancestry import ancestors, topological_order
-from .depends import DependsSyntaxError, parse_depends
+from ..depends import DependsSyntaxError, parse_depends
 from .problems import MISSING, child, item
 from .templates import (
     SpecContext,
@@ -32,13 +33,10 @@ from .templates import (
     is_reference,
     name_problem,
     template_scope,
-    template_type,
 )
 from .variables import Resolver, Scope, check_value, item_scope
 
 _NODE_BASICS = frozenset({"id", "startedAt", "finishedAt", "hostNodeName", "status"})
-#: Templates whose nodes have ``outputs.result`` and ``exitCode`` (``Template.HasOutput``).
-_RESULT_TYPES = frozenset({"container", "script", "data", "http", "plugin"})
 _ARGUMENT_SOURCES = ("configMapKeyRef", "event", "supplied")
 _NOT_ARGUMENT_SOURCES = ("path", "jsonPath", "parameter", "expression")
 
@@ -236,7 +234,7 @@ def _node_attributes(template: dict | None, aggregate: bool) -> frozenset[str] |
         text(container.get("name")) == "main"
         for _, container in entries(mapping(template.get("containerSet")).get("containers"))
     )
-    if kind in _RESULT_TYPES or has_main:
+    if kind in RESULT_TYPES or has_main:
         names.update(("outputs.result", "exitCode"))
     outputs = mapping(template.get("outputs"))
     names.update(f"outputs.parameters.{text(entry.get('name'))}" for _, entry in entries(outputs.get("parameters")))

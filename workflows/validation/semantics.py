@@ -7,6 +7,7 @@ WorkflowSpec in ``spec``; CronWorkflow documents in ``spec.workflowSpec``.
 from __future__ import annotations
 
 from ..naming import DNS1123_SUBDOMAIN, MAX_OBJECT_NAME
+from ..vocabulary import walk_templates
 from .access import entries, mapping, sequence, text
 from .cron import check_cron_spec
 from .invocations import check_arguments, check_hooks, check_supplied, check_template
@@ -16,7 +17,6 @@ from .templates import (
     check_names,
     check_pod_resources,
     is_reference,
-    iter_templates,
 )
 from .variables import RUNTIME_PREFIXES, Scope
 
@@ -115,7 +115,7 @@ def _globals(document: dict, kind: object, spec: dict) -> Scope:
     prefixes = list(RUNTIME_PREFIXES)
     if kind in TEMPLATE_KINDS or spec.get("workflowTemplateRef") is not None:
         prefixes.append("workflow.parameters")
-    for template in iter_templates(spec.get("templates")):
+    for _, template in walk_templates(spec.get("templates")):
         outputs = mapping(template.get("outputs"))
         for section in ("parameters", "artifacts"):
             for _, output in entries(outputs.get(section)):

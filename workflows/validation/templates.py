@@ -10,36 +10,18 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..graph import find_cycle
 from ..naming import MAX_FIELD_NAME, PARAM_OR_ARTIFACT_NAME, WORKFLOW_FIELD_NAME
 from .access import entries, mapping, sequence, text
 from .problems import MISSING, Problem, child, item
+from ..vocabulary import LEAF_TYPES, POD_TYPES, TEMPLATE_TYPES, artifact_location, template_type
 from .variables import Scope
 
-#: Template types, in the order Argo's ``Template.GetType`` tries them.
-TEMPLATE_TYPES = (
-    "container",
-    "containerSet",
-    "steps",
-    "dag",
-    "script",
-    "resource",
-    "data",
-    "suspend",
-    "http",
-    "plugin",
-)
-#: Templates that do the work themselves (``Template.IsLeaf``).
-LEAF_TYPES = frozenset({"container", "containerSet", "script", "resource", "data", "http", "plugin"})
-#: Templates that run a pod (``Template.IsPodType``).
-POD_TYPES = frozenset({"container", "containerSet", "script", "resource", "data"})
 RETRY_POLICIES = ("Always", "OnError", "OnFailure", "OnTransientError")
 RESOURCE_ACTIONS = ("get", "create", "apply", "delete", "replace", "patch")
-#: Where an artifact can be stored; one of them set means the artifact has a location or a key.
-ARTIFACT_LOCATIONS = ("s3", "git", "http", "artifactory", "hdfs", "raw", "oss", "gcs", "azure", "plugin")
 #: ``valueFrom`` sources of an output parameter.
 OUTPUT_SOURCES = ("path", "jqFilter", "jsonPath", "parameter", "expression", "supplied")
 #: Argo's ``paramRegex``: a value that is itself a ``{{...}}`` reference.
@@ -76,14 +58,9 @@ class SpecContext:
         return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def template_type(template: dict) -> str | None:
-    """Return the type of ``template`` (``container``, ``dag``...) as Argo picks it, ``None`` if it has none."""
-    return next((kind for kind in TEMPLATE_TYPES if template.get(kind) is not None), None)
-
-
 def has_location(artifact: dict) -> bool:
     """Return whether ``artifact`` says where it is stored (or which key it has in the default repository)."""
-    return any(artifact.get(location) is not None for location in ARTIFACT_LOCATIONS)
+    return artifact_location(artifact) is not None
 
 
 def is_reference(value: object) -> bool:
@@ -451,12 +428,3 @@ def _check_metrics(ctx: SpecContext, template: dict, path: str) -> None:
                     child(item(child(metric_path, "labels"), position), "key"),
                     f"invalid metric label {key!r}: use letters, digits and '_'",
                 )
-
-
-def iter_templates(templates: object) -> Iterator[dict]:
-    """Yield the templates of the list ``templates`` and, recursively, the inline templates of their steps and tasks."""
-    for _, template in entries(templates):
-        yield template
-        nodes = [step for group in sequence(template.get("steps")) for _, step in entries(group)]
-        nodes += [task for _, task in entries(mapping(template.get("dag")).get("tasks"))]
-        yield from iter_templates([node["inline"] for node in nodes if isinstance(node.get("inline"), dict)])

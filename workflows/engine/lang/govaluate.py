@@ -21,6 +21,7 @@ import math
 import re
 from typing import Any, Callable
 
+from ...errors import WorkflowsError
 from .errors import ExpressionError
 from .gofmt import go_float_v, go_sprint
 from .gotime import parse_go_time
@@ -62,7 +63,7 @@ _TERNARY_SYMBOLS = frozenset(("?", ":", "??"))
 _NUMBER_RE = re.compile(r"(?:\d+\.?\d*|\.\d+)\Z")
 
 
-class _WhenError(Exception):
+class _WhenError(WorkflowsError):
     """A govaluate error; the caller wraps it in :class:`ExpressionError` with Argo's wording."""
 
 

@@ -34,12 +34,9 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 from .gofmt import go_sprint, parse_go_json
+from ...errors import JSONPathError
 
 __all__ = ["JSONPathError", "query"]
-
-
-class JSONPathError(ValueError):
-    """An invalid JSONPath selector, or a selector that does not match the data."""
 
 
 def query(path: str, data: Any) -> Any:

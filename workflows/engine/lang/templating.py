@@ -88,6 +88,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from ...vocabulary import Scope
 from .errors import ExpressionError, TemplateError, UnresolvedReference
 from .expr import (
     ARGO_FUNCTIONS,
@@ -112,8 +113,6 @@ __all__ = [
     "value_from_expression",
 ]
 
-#: A flat scope: Argo variable name -> value (a string for ``{{name}}``; ``None`` = absent optional).
-Scope = Mapping[str, Any]
 
 T = TypeVar("T")
 _ARTIFACTS = ".outputs.artifacts."

@@ -30,9 +30,10 @@ from ... import config
 from .dockerfile import RunStep
 from .identity import pod_userns, use_idmapped_mounts
 from .images import ApplicationPlan
-from .inputs import PodSetupError, base_env
+from .inputs import base_env
 from .process import PodProcess, PodRun, run_pod
 from .sandbox import PodFile, SandboxPlan, host_mount_points
+from ...errors import BuildFailed
 
 #: The build script's path in the build pod.
 BUILD_SCRIPT = "/argo/staging/build"
@@ -41,10 +42,6 @@ LOG_TAIL = 4000
 _SELF_INSTALL = re.compile(r"^\s*(?:python3?\s+-m\s+)?pip3?\s+install(?:\s+--?[\w-]+(?:=\S+)?)*"
                            r"\s+(?:harness-workflows|\.)\s*$")
 _locks: dict[str, asyncio.Lock] = {}
-
-
-class BuildFailed(PodSetupError):
-    """A ``RUN`` line of an application image failed; the message holds the build log."""
 
 
 def content_key(plan: ApplicationPlan) -> str:

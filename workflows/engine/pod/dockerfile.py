@@ -43,7 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...errors import WorkflowsError
+from ...errors import DockerfileError
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 
@@ -99,21 +99,6 @@ _BASE_IMAGE_DIRECTORIES = frozenset(
     }
 )
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|git@)")
-
-
-class DockerfileError(WorkflowsError, ValueError):
-    """A Dockerfile cannot be read or understood.
-
-    ``path`` is the Dockerfile, ``line`` the 1-based line of the offending
-    instruction (``None`` when the whole file is at fault); the message names both.
-    """
-
-    def __init__(self, path, line: int | None, message: str) -> None:
-        self.path = Path(path)
-        self.line = line
-        self.reason = message
-        where = f"{self.path}:{line}" if line else str(self.path)
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ from typing import NamedTuple, Union
 import workflows
 
 from ... import config
-from ...errors import WorkflowsError
+from ...errors import ImageError
 from ...images import application_dockerfile
 from .argosay import BIN as ARGOSAY_BIN
 from .argosay import PYTHON_VARIABLE as ARGOSAY_PYTHON
@@ -96,10 +96,6 @@ BUILTIN_APPLICATION = "workflows"
 
 _DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
 _ABSOLUTE_PATH = re.compile(r"(?<![^\s'\"=:;,(])/[\w.+@%~/-]*")
-
-
-class ImageError(WorkflowsError, ValueError):
-    """An image cannot give a process: empty image name, or no command at all."""
 
 
 class HostProcess(NamedTuple):

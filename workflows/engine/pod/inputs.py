@@ -9,16 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ...errors import WorkflowsError
+from ...errors import PodSetupError
 from .sandbox import PodFile, VolumeBind
 
 #: Variables of the runner's environment that pods inherit (a pod otherwise sees only its template's env).
 INHERITED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "PYTHONPATH", "VIRTUAL_ENV")
 INHERITED_PREFIXES = ("WORKFLOWS_", "KAFKA_")
-
-
-class PodSetupError(WorkflowsError):
-    """A pod cannot be started as specified (the node ends in ``Error`` with this message)."""
 
 
 @functools.lru_cache(maxsize=1)

@@ -15,6 +15,8 @@ import os
 import platform
 import struct
 
+from ...errors import NamespacesRefused, SandboxSyscallError
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
@@ -53,10 +55,6 @@ _CHOWN_CALLS = {
 }
 
 
-class SandboxSyscallError(OSError):
-    """A system call of the sandbox failed; the message names the call and its arguments."""
-
-
 @functools.lru_cache(maxsize=1)
 def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -70,10 +68,6 @@ def _check(result: int, what: str) -> None:
 
 def _path(value: str | None) -> bytes | None:
     return None if value is None else os.fsencode(value)
-
-
-class NamespacesRefused(SandboxSyscallError):
-    """The kernel refused to create namespaces (user namespaces disabled or exhausted, or a security policy)."""
 
 
 #: What ``unshare`` fails with when namespaces are off (sysctl, exhausted, LSM) rather than for a bug.

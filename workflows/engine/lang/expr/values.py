@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable
 
+from ....errors import WorkflowsError
 from ..gofmt import go_duration_string, go_sprint, go_time_format, go_time_string, go_type_name
 
 
@@ -29,11 +30,11 @@ def _aware(moment: _dt.datetime) -> _dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=_dt.timezone.utc)
 
 
-class _Fail(Exception):
+class _Fail(WorkflowsError):
     """An evaluation error, turned into :class:`ExpressionError` naming the expression."""
 
 
-class _NilChain(Exception):
+class _NilChain(WorkflowsError):
     """``a?.b`` met a nil ``a``: the whole chain is nil."""
 
 

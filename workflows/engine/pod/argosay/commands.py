@@ -28,13 +28,15 @@ import sys
 import time
 from collections.abc import Sequence
 
+from ....errors import WorkflowsError
+
 _SCRIPT = "/argosay"
 _ECHO_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 _INTERVAL = re.compile(r"(\d+\.?\d*|\.\d+)([smhd]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class _Unset(Exception):
+class _Unset(WorkflowsError):
     """An operand the script reads with ``set -u`` in force is missing."""
 
     def __init__(self, position: int) -> None:

@@ -1,23 +1,13 @@
-"""Tasks to Argo templates."""
+"""A task's Argo template: what a task builds of itself, given where its operation places its pod."""
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
+from ..dicts import deep_merge
+
 if TYPE_CHECKING:
-    from ..tasks import Task
-
-
-def deep_merge(target: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``overrides`` into ``target`` in place: dicts merge key by key, any other value replaces."""
-    for key, value in overrides.items():
-        current = target.get(key)
-        if isinstance(current, dict) and isinstance(value, dict):
-            deep_merge(current, value)
-        else:
-            target[key] = copy.deepcopy(value)
-    return target
+    from .base import Task
 
 
 def task_template(

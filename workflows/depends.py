@@ -22,7 +22,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ..errors import BadOperationConfiguration
+from .errors import DependsSyntaxError
+from .vocabulary import NODE_PHASES
 
 #: The results a ``TASK.RESULT`` operand may test, as Argo defines them.
 TASK_RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
@@ -31,22 +32,10 @@ ITEM_RESULTS = frozenset({"AnySucceeded", "AllFailed"})
 #: What a bare ``TASK`` operand means.
 BARE_RESULTS = ("Succeeded", "Skipped", "Daemoned")
 #: The phases of an Argo node.
-NODE_PHASES = frozenset({"Pending", "Running", "Succeeded", "Skipped", "Failed", "Error", "Omitted"})
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<op>&&|\|\||!|\(|\))|(?P<task>[a-zA-Z0-9][-a-zA-Z0-9]*)(?P<dot>\.(?P<result>[A-Za-z0-9_]*))?)"
 )
-
-
-class DependsSyntaxError(BadOperationConfiguration):
-    """A ``depends`` expression that Argo cannot parse; the message quotes it and says what is wrong where."""
-
-    def __init__(self, expression: str, position: int, detail: str) -> None:
-        self.expression = expression
-        self.position = position
-        self.detail = detail
-        where = "at the end" if position >= len(expression) else f"at position {position}"
-        super().__init__(f"invalid depends expression {expression!r} ({where}): {detail}")
 
 
 @dataclass(frozen=True)
@@ -66,7 +55,7 @@ class TaskOutcome:
     def __post_init__(self) -> None:
         for phase in (self.phase, *(self.children or ())):
             if phase not in NODE_PHASES:
-                raise ValueError(f"unknown node phase {phase!r}, expected one of {sorted(NODE_PHASES)}")
+                raise ValueError(f"unknown node phase {phase!r}, expected one of {', '.join(sorted(NODE_PHASES))}")
 
     def has(self, result: str) -> bool:
         """Return whether this outcome has the task result ``result`` (one of :data:`TASK_RESULTS`)."""
