@@ -281,7 +281,7 @@ def _collect(outputs: list[str]) -> dict:
     return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
 
 
-def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: list[int]) -> int:
+def _lead(run: PodRun, devnull: int, done_fd: int, runner_pid: int, status: dict, cgroup_fds: list[int]) -> int:
     """The leader's work in the namespaces: the pod's exit code; ``status`` gets the rest."""
     syscalls.set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != runner_pid:  # the runner died before the death signal was armed
@@ -295,6 +295,7 @@ def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: 
     init = os.fork()
     if init == 0:
         os.close(report_read)
+        os.close(done_fd)  # the pod's processes must not report for the leader
         _init(run, run.host_mounts, report_write, cgroup_fds)
     os.close(report_write)
     os.dup2(devnull, 1)  # the pod's output ends with its processes
@@ -314,10 +315,15 @@ def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: 
     return 128 - code if code < 0 else code
 
 
-def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> None:
-    """The pod's leader (see the module's documentation). Never returns."""
+def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, runner_pid: int) -> None:
+    """The pod's leader (see the module's documentation). Never returns.
+
+    Once ``status.json`` is written, the exit code goes to ``done_fd``: the runner goes on from there while
+    this process's exit tears the pod's namespaces down (its pidfd reaps it later).
+    """
     code = SANDBOX_FAILED
     status: dict = {}
+    reporting = False
     try:
         os.setsid()
         os.umask(0o022)  # a container's: the runner's own (0077, for its state) is no business of the pod's
@@ -326,19 +332,22 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> Non
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
+        reporting = True
         # As exec would: the runner's lock, database, event loop; the volumes' detached mounts stay.
         low = 3
-        for keep in sorted([run.userns, *run.sandbox.inherited_fds()] if run.sandbox else []):
+        for keep in sorted([done_fd, run.userns, *run.sandbox.inherited_fds()] if run.sandbox else [done_fd]):
             os.closerange(low, keep)
             low = keep + 1
         os.closerange(low, os.sysconf("SC_OPEN_MAX"))
         devnull = os.open(os.devnull, os.O_WRONLY)
         cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
         if run.sandbox is None:
+            os.close(done_fd)  # the main process is the leader: its exit is its report
+            reporting = False
             os.chdir(run.node_dir)
             _main(run, cgroup_fds, isolated=False)
         os.chdir(run.pod_dir)
-        code = _lead(run, devnull, runner_pid, status, cgroup_fds)
+        code = _lead(run, devnull, done_fd, runner_pid, status, cgroup_fds)
     except BaseException as error:  # noqa: BLE001 - the leader reports and exits, never returns into the runner
         status["sandbox_error"] = f"the pod's leader failed: {error!r}"
         code = SANDBOX_FAILED
@@ -347,6 +356,8 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> Non
         try:
             with open(STATUS_FILE, "w", encoding="utf-8") as out:
                 json.dump(status, out)
+            if reporting:
+                os.write(done_fd, b"%d\n" % code)
         finally:
             os._exit(code)
 
@@ -366,13 +377,13 @@ def kill_group(pgid: int, signum: int = signal.SIGKILL) -> None:
 PIPE_GRACE_SECONDS = 1.0
 
 
-def _start(run: PodRun, stdout_fd: int, stderr_fd: int) -> int:
+def _start(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     runner = os.getpid()
     pid = os.fork()
     if pid == 0:
-        _leader(run, stdout_fd, stderr_fd, runner)
+        _leader(run, stdout_fd, stderr_fd, done_fd, runner)
     return pid
 
 
@@ -403,19 +414,23 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     """Run a pod to its end; cancelling the call kills its process group.
 
     ``on_start(pid)`` is called once the leader exists (its pid is also its
-    process group), ``on_output()`` whenever the pod printed something.
+    process group), ``on_output()`` whenever the pod printed something. The
+    call returns as soon as the leader reported the pod's end; the leader's
+    own exit (the teardown of the pod's namespaces) is reaped later, off the
+    critical path.
     """
     loop = asyncio.get_running_loop()
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
+    done_read, done_write = os.pipe()
     try:
-        pid = _start(run, out_write, err_write)
+        pid = _start(run, out_write, err_write, done_write)
     except OSError as error:
-        for fd in (out_read, out_write, err_read, err_write):
+        for fd in (out_read, out_write, err_read, err_write, done_read, done_write):
             os.close(fd)
         return PodResult(None, "", f"cannot start the pod: {error}")
-    os.close(out_write)
-    os.close(err_write)
+    for fd in (out_write, err_write, done_write):
+        os.close(fd)
     if on_start is not None:
         on_start(pid)
     stdout = bytearray()
@@ -423,6 +438,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     exited: asyncio.Future[int] = loop.create_future()
     open_streams = {out_read, err_read}
     pidfd = os.pidfd_open(pid)
+    reported = bytearray()
 
     def close_stream(fd: int) -> None:
         loop.remove_reader(fd)
@@ -442,16 +458,30 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         if fd == out_read and len(stdout) < MAX_RESULT_BYTES:
             stdout.extend(data[: MAX_RESULT_BYTES - len(stdout)])
 
+    def report() -> None:
+        data = os.read(done_read, 64)
+        reported.extend(data)
+        if data and not reported.endswith(b"\n"):
+            return
+        loop.remove_reader(done_read)
+        if data and not exited.done():  # the leader's report: the pod ended, its teardown goes on
+            kill_group(pid)
+            exited.set_result(int(reported))
+        # else the leader ended without a report (killed, or the unisolated main): its exit status says it
+
     def reap() -> None:
         loop.remove_reader(pidfd)
         _, status = os.waitpid(pid, 0)
+        os.close(pidfd)
         kill_group(pid)
         code = os.waitstatus_to_exitcode(status)
-        exited.set_result(128 - code if code < 0 else code)
+        if not exited.done():
+            exited.set_result(128 - code if code < 0 else code)
 
     with open(run.process.log_path, "ab", buffering=0) as log_file:
         loop.add_reader(out_read, drain, out_read)
         loop.add_reader(err_read, drain, err_read)
+        loop.add_reader(done_read, report)
         loop.add_reader(pidfd, reap)
         try:
             code = await exited
@@ -466,9 +496,11 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
                 loop.remove_reader(pidfd)
                 kill_group(pid)
                 os.waitpid(pid, 0)
+                os.close(pidfd)
             raise
         finally:
+            loop.remove_reader(done_read)
+            os.close(done_read)
             for fd in list(open_streams):
                 close_stream(fd)
-            os.close(pidfd)
     return _result(run, code, bytes(stdout))
