@@ -24,14 +24,15 @@ The leader's exit is observed through a pidfd.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import json
 import logging
 import os
+import select
 import shutil
 import signal
 import sys
+import time
 import traceback
 import types
 from collections.abc import Callable
@@ -127,14 +128,21 @@ def refusal_message(error: OSError) -> str:
             "with WORKFLOWS_ISOLATION=none")
 
 
-def enter_namespaces(userns: int) -> None:
-    """In the leader: the pods' user namespace (as its root), then new mount, PID, IPC and UTS namespaces."""
+def enter_user_namespace(userns: int) -> None:
+    """Enter the pods' user namespace ``userns`` as its root (the pod's root id on the host, see .identity)."""
     was_root = os.geteuid() == 0
     syscalls.setns(userns, syscalls.CLONE_NEWUSER)
     if was_root:  # drop root's supplementary groups (an unprivileged user's namespace denies setgroups)
         os.setgroups([])
-    os.setresgid(0, 0, 0)  # the namespace's root: the pod's root id on the host (see .identity)
+    os.setresgid(0, 0, 0)
     os.setresuid(0, 0, 0)
+
+
+def enter_namespaces(userns: int) -> None:
+    """In the leader: the pods' user namespace (``-1``: already in it), then new mount, PID, IPC and UTS
+    namespaces."""
+    if userns >= 0:
+        enter_user_namespace(userns)
     syscalls.unshare(_NAMESPACES)
 
 
@@ -145,7 +153,10 @@ def _reset_child_state() -> None:
     for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
     signal.set_wakeup_fd(-1)
-    asyncio.events._set_running_loop(None)  # the child is not inside the runner's event loop
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())  # the zygote blocks SIGCHLD while it forks
+    events = sys.modules.get("asyncio.events")
+    if events is not None:  # forked from the runner: the child is not inside its event loop
+        events._set_running_loop(None)
 
 
 def _run_python(process: PodProcess) -> int:
@@ -281,10 +292,10 @@ def _collect(outputs: list[str]) -> dict:
     return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
 
 
-def _lead(run: PodRun, devnull: int, done_fd: int, runner_pid: int, status: dict, cgroup_fds: list[int]) -> int:
+def _lead(run: PodRun, devnull: int, done_fd: int, parent_pid: int, status: dict, cgroup_fds: list[int]) -> int:
     """The leader's work in the namespaces: the pod's exit code; ``status`` gets the rest."""
     syscalls.set_parent_death_signal(signal.SIGKILL)
-    if os.getppid() != runner_pid:  # the runner died before the death signal was armed
+    if os.getppid() != parent_pid:  # the runner (or zygote) died before the death signal was armed
         return SANDBOX_FAILED
     try:
         enter_namespaces(run.userns)
@@ -315,11 +326,14 @@ def _lead(run: PodRun, devnull: int, done_fd: int, runner_pid: int, status: dict
     return 128 - code if code < 0 else code
 
 
-def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, runner_pid: int) -> None:
+def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, parent_pid: int,
+            pod_dir_fd: int = -1, cgroup_fds: list[int] | None = None) -> None:
     """The pod's leader (see the module's documentation). Never returns.
 
     Once ``status.json`` is written, the exit code goes to ``done_fd``: the runner goes on from there while
-    this process's exit tears the pod's namespaces down (its pidfd reaps it later).
+    this process's exit tears the pod's namespaces down (its parent reaps it later). Forked by the
+    zygote, the leader gets its pod's folder and cgroup as open descriptors (``pod_dir_fd``, ``cgroup_fds``):
+    it is already the pod's root, which may not reach them by their paths.
     """
     code = SANDBOX_FAILED
     status: dict = {}
@@ -334,20 +348,28 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, runner_pi
         os.dup2(stderr_fd, 2)
         reporting = True
         # As exec would: the runner's lock, database, event loop; the volumes' detached mounts stay.
+        keep = [done_fd, pod_dir_fd, *(cgroup_fds or [])]
+        if run.sandbox is not None:
+            keep += [run.userns, *run.sandbox.inherited_fds()]
         low = 3
-        for keep in sorted([done_fd, run.userns, *run.sandbox.inherited_fds()] if run.sandbox else [done_fd]):
-            os.closerange(low, keep)
-            low = keep + 1
+        for fd in sorted(fd for fd in keep if fd >= 3):
+            os.closerange(low, fd)
+            low = fd + 1
         os.closerange(low, os.sysconf("SC_OPEN_MAX"))
         devnull = os.open(os.devnull, os.O_WRONLY)
-        cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
+        if cgroup_fds is None:
+            cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
         if run.sandbox is None:
             os.close(done_fd)  # the main process is the leader: its exit is its report
             reporting = False
             os.chdir(run.node_dir)
             _main(run, cgroup_fds, isolated=False)
-        os.chdir(run.pod_dir)
-        code = _lead(run, devnull, done_fd, runner_pid, status, cgroup_fds)
+        if pod_dir_fd >= 0:
+            os.fchdir(pod_dir_fd)
+            os.close(pod_dir_fd)
+        else:
+            os.chdir(run.pod_dir)
+        code = _lead(run, devnull, done_fd, parent_pid, status, cgroup_fds)
     except BaseException as error:  # noqa: BLE001 - the leader reports and exits, never returns into the runner
         status["sandbox_error"] = f"the pod's leader failed: {error!r}"
         code = SANDBOX_FAILED
@@ -375,6 +397,12 @@ def kill_group(pgid: int, signum: int = signal.SIGKILL) -> None:
 
 #: After the leader exits, how long the output pipes may stay open (held by escaped children).
 PIPE_GRACE_SECONDS = 1.0
+#: After a cancelled pod was killed, how long to wait for its zygote to reap its leader.
+KILL_WAIT_SECONDS = 10.0
+
+
+#: Forks a pod's leader elsewhere (the zygote): ``(run, stdout_fd, stderr_fd, done_fd)`` → its pid.
+ForkLeader = Callable[[PodRun, int, int, int], int]
 
 
 def _start(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
@@ -409,22 +437,44 @@ def _result(run: PodRun, exit_code: int, stdout: bytes) -> PodResult:
                      output_skipped=status.get("output_skipped") or {})
 
 
+def _wait_for_end(fd: int, seconds: float) -> None:
+    """Block until the ``done`` pipe ``fd`` reaches its end (the zygote reaped the leader), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            log.warning("the pod's leader was not reaped %.0fs after it was killed", seconds)
+            return
+        if not os.read(fd, _READ_SIZE):
+            return
+
+
+#: Exit code standing for a leader that ended without a report and without a status (its zygote died).
+_LOST = -1
+
+
 async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
-                  on_output: Callable[[], None] | None = None) -> PodResult:
+                  on_output: Callable[[], None] | None = None, fork_leader: ForkLeader | None = None) -> PodResult:
     """Run a pod to its end; cancelling the call kills its process group.
 
     ``on_start(pid)`` is called once the leader exists (its pid is also its
     process group), ``on_output()`` whenever the pod printed something. The
     call returns as soon as the leader reported the pod's end; the leader's
     own exit (the teardown of the pod's namespaces) is reaped later, off the
-    critical path.
+    critical path. ``fork_leader``: the leader is forked there (the zygote,
+    which reaps it and reports its status) instead of by this process.
     """
+    import asyncio  # noqa: PLC0415 - the runner's side only: the zygote, which imports this module, stays lean
+
     loop = asyncio.get_running_loop()
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
     done_read, done_write = os.pipe()
     try:
-        pid = _start(run, out_write, err_write, done_write)
+        if fork_leader is not None:
+            pid = fork_leader(run, out_write, err_write, done_write)
+        else:
+            pid = _start(run, out_write, err_write, done_write)
     except OSError as error:
         for fd in (out_read, out_write, err_read, err_write, done_read, done_write):
             os.close(fd)
@@ -437,7 +487,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     streams_closed = loop.create_future()
     exited: asyncio.Future[int] = loop.create_future()
     open_streams = {out_read, err_read}
-    pidfd = os.pidfd_open(pid)
+    pidfd = os.pidfd_open(pid) if fork_leader is None else None  # else the zygote reaps it
     reported = bytearray()
 
     def close_stream(fd: int) -> None:
@@ -459,21 +509,28 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
             stdout.extend(data[: MAX_RESULT_BYTES - len(stdout)])
 
     def report() -> None:
+        # The first line: the leader's report of the pod's end, or (zygote) the leader's exit status.
         data = os.read(done_read, 64)
         reported.extend(data)
-        if data and not reported.endswith(b"\n"):
+        if data and b"\n" not in reported:
             return
         loop.remove_reader(done_read)
-        if data and not exited.done():  # the leader's report: the pod ended, its teardown goes on
-            kill_group(pid)
-            exited.set_result(int(reported))
-        # else the leader ended without a report (killed, or the unisolated main): its exit status says it
+        if exited.done():
+            return
+        if b"\n" in reported:
+            if pidfd is not None:  # the pod's processes are gone; stragglers of its group go now
+                kill_group(pid)
+            exited.set_result(int(reported.split(b"\n", 1)[0]))
+        elif pidfd is None:
+            exited.set_result(_LOST)
+        # else: the leader ended without a report (killed, or the unisolated main): its exit status says it
 
     def reap() -> None:
+        assert pidfd is not None
         loop.remove_reader(pidfd)
+        kill_group(pid)  # before reaping: until then the group's id cannot be reused
         _, status = os.waitpid(pid, 0)
         os.close(pidfd)
-        kill_group(pid)
         code = os.waitstatus_to_exitcode(status)
         if not exited.done():
             exited.set_result(128 - code if code < 0 else code)
@@ -482,7 +539,8 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         loop.add_reader(out_read, drain, out_read)
         loop.add_reader(err_read, drain, err_read)
         loop.add_reader(done_read, report)
-        loop.add_reader(pidfd, reap)
+        if pidfd is not None:
+            loop.add_reader(pidfd, reap)
         try:
             code = await exited
             try:
@@ -493,14 +551,21 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         except asyncio.CancelledError:
             # Cancelling this task also cancels the future it awaits: "done" alone does not mean reaped.
             if exited.cancelled() or not exited.done():
-                loop.remove_reader(pidfd)
                 kill_group(pid)
-                os.waitpid(pid, 0)
-                os.close(pidfd)
+                if pidfd is not None:
+                    loop.remove_reader(pidfd)
+                    os.waitpid(pid, 0)
+                    os.close(pidfd)
+                else:
+                    loop.remove_reader(done_read)
+                    _wait_for_end(done_read, KILL_WAIT_SECONDS)
             raise
         finally:
             loop.remove_reader(done_read)
             os.close(done_read)
             for fd in list(open_streams):
                 close_stream(fd)
+    if code == _LOST:
+        return PodResult(None, bytes(stdout).decode(errors="replace"),
+                         "the pod's leader ended without a status: the pods' zygote died")
     return _result(run, code, bytes(stdout))

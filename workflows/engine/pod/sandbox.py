@@ -21,6 +21,7 @@ The tree (bubblewrap's design, with a writable layer):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -85,6 +86,15 @@ class SandboxPlan:
         fds = [volume.tree for volume in self.volumes if volume.tree is not None]
         fds += list(self.lowers.values())
         return fds + ([self.image_layer] if isinstance(self.image_layer, int) else [])
+
+    def with_fds(self, mapping: dict[int, int]) -> SandboxPlan:
+        """This plan with its descriptors renumbered (``mapping``: old number → new), as another process
+        received them."""
+        volumes = [dataclasses.replace(volume, tree=mapping[volume.tree]) if volume.tree is not None else volume
+                   for volume in self.volumes]
+        image_layer = mapping[self.image_layer] if isinstance(self.image_layer, int) else self.image_layer
+        return dataclasses.replace(self, volumes=volumes, image_layer=image_layer,
+                                   lowers={folder: mapping[fd] for folder, fd in self.lowers.items()})
 
 
 def host_mount_points() -> list[str]:
