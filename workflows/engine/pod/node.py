@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildFailed
-from .identity import needs_idmapped_volumes, pod_userns, pods_own_tree, use_idmapped_mounts
+from .identity import needs_idmapped_volumes, pod_userns, pods_own_tree, share_host_root, use_idmapped_mounts
 from .inputs import PodSetupError, env_values
 from .launch import isolation, pod_run
 from .limits import create_cgroup
@@ -99,6 +99,11 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
                 run.sandbox.image_layer = trees[-1]
             else:
                 run.sandbox.image_layer = str(layer)
+        if run.sandbox is not None:
+            try:
+                share_host_root(run.sandbox, trees)
+            except OSError as error:
+                return PodEnd("Error", f"cannot clone the host's root mount for the pod: {error}")
         if run.limits.memory is not None or run.limits.cpu is not None:
             run.cgroup = create_cgroup(f"workflows-{node_id}", run.limits)
         result = await run_pod(run, on_start=on_start, on_output=on_output, fork_leader=_fork_leader(run))

@@ -36,6 +36,8 @@ OWN_FOLDERS = ("proc", "dev", "sys", "tmp")
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 #: The folder of the pod's folder where its root ``tmpfs`` is mounted.
 STAGING = "sandbox"
+#: The folder of the staging ``tmpfs`` where the overlay of the host's root file system is mounted.
+HOST_VIEW = "host"
 #: Device nodes bound from the host into the pod's ``/dev``.
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
@@ -114,10 +116,69 @@ def host_mount_points() -> list[str]:
 _host_mounts: list[str] | None = None
 
 
+@dataclass(frozen=True)
+class HostEntry:
+    """What a pod's tree has at the host's ``path``.
+
+    ``kind``: ``"own"`` (``/proc``, ``/dev``, ``/sys``, ``/tmp``: made by the pod) and ``"folder"`` (a folder
+    the pod's root may not enter, or one holding mounts, rebuilt one level down): an empty folder of the
+    pod's own; ``"link"``: a symbolic link to ``value``; ``"bind"``: a mount point or a file, bound
+    read-only (``value`` is ``"folder"`` for a folder); ``"layer"``: a folder without mounts, in the pod's
+    writable layer.
+    """
+
+    path: str
+    kind: str
+    value: str = ""
+
+
+def _walk(folder: str, mounts: list[str], entries: list[HostEntry]) -> None:
+    for name in sorted(os.listdir(folder)):
+        host = os.path.join(folder, name)
+        if folder == "/" and name in OWN_FOLDERS and not os.path.islink(host):
+            entries.append(HostEntry(host, "own"))
+        elif os.path.islink(host):
+            entries.append(HostEntry(host, "link", os.readlink(host)))
+        elif host in mounts:
+            entries.append(HostEntry(host, "bind", "folder" if os.path.isdir(host) else "file"))
+        elif os.path.isdir(host):
+            prefix = host + "/"
+            if not os.access(host, os.R_OK | os.X_OK):
+                # A folder the pod's root may not enter: an empty one of the pod's own (the engine's
+                # own installation, when it lies there, is bound below it).
+                entries.append(HostEntry(host, "folder"))
+            elif any(point.startswith(prefix) for point in mounts):  # rebuilt one level down
+                entries.append(HostEntry(host, "folder"))
+                _walk(host, mounts, entries)
+            else:
+                entries.append(HostEntry(host, "layer"))
+        elif os.path.exists(host):
+            entries.append(HostEntry(host, "bind", "file"))
+
+
+def host_layout(mounts: list[str]) -> list[HostEntry]:
+    """How the host's tree appears in a pod, parents first, for the pod's root (whose access decides).
+
+    ``mounts``: the host's mount points (:func:`host_mount_points`). Computed once per process and set of
+    mounts: the zygote computes it before it forks its first pod, so its pods only replay it. The host's
+    top-level folders and mounts are taken not to change while a runner lives.
+    """
+    global _layout
+    key = tuple(point for point in mounts if point != "/")
+    if _layout is None or _layout[0] != key:
+        entries: list[HostEntry] = []
+        _walk("/", list(key), entries)
+        _layout = (key, entries)
+    return _layout[1]
+
+
+_layout: tuple[tuple[str, ...], list[HostEntry]] | None = None
+
+
 class _Builder:
     def __init__(self, plan: SandboxPlan, mounts: list[str]) -> None:
         self.plan = plan
-        self.mounts = [point for point in mounts if point != "/"]
+        self.mounts = mounts
         self.root = "root"  # paths relative to the staging tmpfs, the working directory while building
         self.layers = "layers"
         self.count = 0
@@ -125,28 +186,34 @@ class _Builder:
         # Where the image's layer is. A host folder holding it cannot have it as a lower layer (overlayfs
         # refuses overlapping layers): there the image's changes are not visible.
         self.image = plan.image_layer if isinstance(plan.image_layer, str) else None
+        self.shared = "/" in plan.lowers and plan.image_layer is None and not plan.capture
         self.pod_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
         self.staging_fd = -1
-        self.host_top = set(os.listdir("/"))
+        self.host_top = {entry.path[1:] for entry in host_layout(self.mounts) if entry.path.count("/") == 1}
 
-    def _holds_mounts(self, path: str) -> bool:
-        prefix = path.rstrip("/") + "/"
-        return any(point.startswith(prefix) for point in self.mounts)
-
-    def _bind_read_only(self, host: str, target: str) -> None:
-        if os.path.isdir(host):
+    def _bind_read_only(self, host: str, target: str, folder: bool) -> None:
+        if folder:
             os.makedirs(target, exist_ok=True)
         else:
             open(target, "a").close()
         syscalls.mount(host, target, None, MS_BIND | MS_REC)
         syscalls.make_read_only_recursively(target)
 
-    def _overlay(self, host: str, target: str) -> None:
+    def _new_layer(self) -> tuple[str, str]:
+        """A new (upper, work) pair of folders on the staging ``tmpfs``."""
         self.count += 1
-        upper = os.path.join(self.layers, str(self.count), "upper")
-        work = os.path.join(self.layers, str(self.count), "work")
-        os.makedirs(upper)
-        os.makedirs(work)
+        folder = os.path.join(self.layers, str(self.count))
+        os.mkdir(folder)
+        os.mkdir(folder + "/upper")
+        os.mkdir(folder + "/work")
+        return folder + "/upper", folder + "/work"
+
+    def _overlay(self, host: str, target: str) -> None:
+        if self.shared and host not in self.plan.lowers:  # a folder of the one overlay of the host (see build)
+            os.makedirs(target, exist_ok=True)
+            syscalls.mount(HOST_VIEW + host, target, None, MS_BIND)
+            return
+        upper, work = self._new_layer()
         os.makedirs(target, exist_ok=True)
         lower = _escape(host)
         if host in self.plan.lowers:
@@ -159,27 +226,6 @@ class _Builder:
         syscalls.mount("overlay", target, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
         self.layered.append((self.count, host))
 
-    def layer(self, host: str, target: str) -> None:
-        """``host`` in the pod at ``target``: an overlay, or rebuilt one level down around nested mounts."""
-        if os.path.islink(host):
-            os.symlink(os.readlink(host), target)
-        elif host in self.mounts:
-            self._bind_read_only(host, target)
-        elif os.path.isdir(host):
-            if not os.access(host, os.R_OK | os.X_OK):
-                # A folder the pod's root may not enter: an empty one of the pod's own (the engine's
-                # own installation, when it lies there, is bound below it).
-                os.makedirs(target, exist_ok=True)
-                return
-            if not self._holds_mounts(host):
-                self._overlay(host, target)
-                return
-            os.makedirs(target, exist_ok=True)
-            for name in os.listdir(host):
-                self.layer(os.path.join(host, name), os.path.join(target, name))
-        elif os.path.exists(host):
-            self._bind_read_only(host, target)
-
     def build(self) -> None:
         plan = self.plan
         syscalls.mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -191,15 +237,30 @@ class _Builder:
             os.makedirs("image")
             syscalls.attach_tree(plan.image_layer, "image")
             self.image = "image"
-        os.makedirs(self.root)
-        os.makedirs(self.layers)
+        os.mkdir(self.root)
+        os.mkdir(self.layers)
         syscalls.mount(self.root, self.root, None, MS_BIND)
-        for name in os.listdir("/"):
-            host, target = "/" + name, os.path.join(self.root, name)
-            if name in OWN_FOLDERS and not os.path.islink(host):
-                os.makedirs(target)
+        if self.shared:
+            # One overlay of the host's root file system (its other mounts are not in it); each of its
+            # top-level folders is then a bind of it, much cheaper than an overlay each. Image builds keep
+            # one overlay per folder (their upper layers are the image's), as do pods stacking an image's
+            # layer (it lies on the host's file system, and overlayfs refuses overlapping layers).
+            upper, work = self._new_layer()
+            os.mkdir(HOST_VIEW)
+            os.mkdir(HOST_VIEW + "-lower")
+            syscalls.attach_tree(plan.lowers["/"], HOST_VIEW + "-lower")
+            syscalls.mount("overlay", HOST_VIEW, "overlay", 0,
+                           f"lowerdir={HOST_VIEW}-lower,upperdir={upper},workdir={work},userxattr")
+        for entry in host_layout(self.mounts):
+            target = self.root + entry.path
+            if entry.kind in ("own", "folder"):
+                os.mkdir(target)
+            elif entry.kind == "link":
+                os.symlink(entry.value, target)
+            elif entry.kind == "bind":
+                self._bind_read_only(entry.path, target, entry.value == "folder")
             else:
-                self.layer(host, target)
+                self._overlay(entry.path, target)
         self._system_folders()
         if self.image is not None:  # what the image's RUN lines made at the top level (/app...)
             for name in os.listdir(self.image):
@@ -227,7 +288,7 @@ class _Builder:
         os.makedirs(os.path.join(dev, "shm"), mode=0o1777)
         os.chmod(os.path.join(dev, "shm"), 0o1777)
         if os.path.isdir("/sys"):
-            self._bind_read_only("/sys", os.path.join(root, "sys"))
+            self._bind_read_only("/sys", os.path.join(root, "sys"), True)
 
     def _inside(self, path: str) -> str:
         """The building path of the pod's ``path``: symbolic links resolved as in the pod, never escaping it."""

@@ -53,6 +53,7 @@ import sys
 
 from . import syscalls
 from .process import PodRun, _leader, enter_user_namespace
+from .sandbox import host_layout
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,7 @@ class _Zygote:
         run.sandbox = run.sandbox.with_fds(mapping)
         stdout_fd, stderr_fd, done_fd, pod_dir = fds[:4]
         cgroup_fds = fds[4:4 + cgroups]
+        host_layout(run.host_mounts)  # once, here: the pods only replay it
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # reap only once the pid is known
         try:
             try:
