@@ -4,7 +4,7 @@
     Enters new user, mount, PID, IPC and UTS namespaces (mapping the engine's
     user to root inside), forks ``init``, waits for it, then — with the pod's
     privileges and in the pod's file tree — copies the declared outputs to the
-    node's folder and writes ``status.json`` there.
+    node's folder and reports how the pod ended (its status) to the runner.
 ``init`` (PID 1 of the pod)
     Builds the pod's file tree (:mod:`.sandbox`), forks ``main`` and reaps
     everything until ``main`` ends; its exit ends every other process of the pod.
@@ -25,6 +25,7 @@ The leader's exit is observed through a pidfd.
 from __future__ import annotations
 
 import builtins
+import gc
 import json
 import logging
 import os
@@ -49,12 +50,10 @@ log = logging.getLogger(__name__)
 #: Argo keeps at most this much of stdout as ``outputs.result``.
 MAX_RESULT_BYTES = 256 * 1024
 _READ_SIZE = 65536
-#: Exit code of a pod whose sandbox could not be set up (``status.json`` says why).
+#: Exit code of a pod whose sandbox could not be set up (the leader's status says why).
 SANDBOX_FAILED = 125
 #: Exit code of a command that could not be executed (not found, not executable).
 EXEC_FAILED = 127
-#: The file the leader writes into the node's folder.
-STATUS_FILE = "status.json"
 #: The folder of the node's folder receiving the collected outputs.
 OUTPUTS_FOLDER = "outputs"
 _NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWPID | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
@@ -161,6 +160,7 @@ def _reset_child_state() -> None:
 
 def _run_python(process: PodProcess) -> int:
     """``python SCRIPT`` in this (forked) interpreter: the exit code."""
+    gc.enable()  # a zygote's child inherits a disabled collector (see .zygote); the script gets python's own
     os.environ.clear()
     os.environ.update(process.env)
     logging.root.handlers.clear()
@@ -273,10 +273,10 @@ def _collect(outputs: list[str]) -> dict:
     what the pod cannot read is left out and listed under ``output_skipped``.
     """
     found, errors, skipped = {}, {}, {}
-    os.makedirs(OUTPUTS_FOLDER, exist_ok=True)
     for index, path in enumerate(outputs):
         if not os.path.lexists(path):
             continue
+        os.makedirs(OUTPUTS_FOLDER, exist_ok=True)
         target = os.path.join(OUTPUTS_FOLDER, str(index))
         try:
             if os.path.isdir(path) and not os.path.islink(path):
@@ -330,7 +330,8 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, parent_pi
             pod_dir_fd: int = -1, cgroup_fds: list[int] | None = None) -> None:
     """The pod's leader (see the module's documentation). Never returns.
 
-    Once ``status.json`` is written, the exit code goes to ``done_fd``: the runner goes on from there while
+    Its status (exit code, collected outputs, errors) goes to ``done_fd`` as a line of JSON: the runner goes on
+    from there while
     this process's exit tears the pod's namespaces down (its parent reaps it later). Forked by the
     zygote, the leader gets its pod's folder and cgroup as open descriptors (``pod_dir_fd``, ``cgroup_fds``):
     it is already the pod's root, which may not reach them by their paths.
@@ -376,10 +377,10 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, parent_pi
     finally:
         status["exit_code"] = code
         try:
-            with open(STATUS_FILE, "w", encoding="utf-8") as out:
-                json.dump(status, out)
             if reporting:
-                os.write(done_fd, b"%d\n" % code)
+                message = memoryview(json.dumps(status).encode() + b"\n")
+                while message:
+                    message = message[os.write(done_fd, message):]
         finally:
             os._exit(code)
 
@@ -415,12 +416,7 @@ def _start(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
     return pid
 
 
-def _result(run: PodRun, exit_code: int, stdout: bytes) -> PodResult:
-    status_path = (run.pod_dir if run.sandbox is not None else run.node_dir) / STATUS_FILE
-    try:
-        status = json.loads(status_path.read_text())
-    except (OSError, ValueError):
-        status = {}
+def _result(run: PodRun, exit_code: int, stdout: bytes, status: dict) -> PodResult:
     text = stdout.decode(errors="replace")
     if status.get("refused"):
         return PodResult(None, text, status["refused"])
@@ -489,6 +485,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     open_streams = {out_read, err_read}
     pidfd = os.pidfd_open(pid) if fork_leader is None else None  # else the zygote reaps it
     reported = bytearray()
+    status: dict = {}
 
     def close_stream(fd: int) -> None:
         loop.remove_reader(fd)
@@ -510,7 +507,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
 
     def report() -> None:
         # The first line: the leader's report of the pod's end, or (zygote) the leader's exit status.
-        data = os.read(done_read, 64)
+        data = os.read(done_read, _READ_SIZE)
         reported.extend(data)
         if data and b"\n" not in reported:
             return
@@ -520,7 +517,12 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         if b"\n" in reported:
             if pidfd is not None:  # the pod's processes are gone; stragglers of its group go now
                 kill_group(pid)
-            exited.set_result(int(reported.split(b"\n", 1)[0]))
+            line = reported.split(b"\n", 1)[0]
+            if line.startswith(b"{"):
+                status.update(json.loads(line))
+                exited.set_result(int(status["exit_code"]))
+            else:
+                exited.set_result(int(line))
         elif pidfd is None:
             exited.set_result(_LOST)
         # else: the leader ended without a report (killed, or the unisolated main): its exit status says it
@@ -568,4 +570,4 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     if code == _LOST:
         return PodResult(None, bytes(stdout).decode(errors="replace"),
                          "the pod's leader ended without a status: the pods' zygote died")
-    return _result(run, code, bytes(stdout))
+    return _result(run, code, bytes(stdout), status)

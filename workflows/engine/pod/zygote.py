@@ -12,8 +12,8 @@ warm interpreter (the zygote's), not a fresh ``python``.
 Protocol (a Unix stream socket): the runner sends the length of a pickled request, with the pod's
 descriptors attached (stdout, stderr, the ``done`` pipe, the pod's folder as an ``O_PATH`` descriptor, its
 cgroup's ``cgroup.procs``, its volumes' detached mounts), then the request; the zygote forks the leader and
-answers its pid (negative: the ``errno`` of a failed fork). The leader writes the pod's exit code to the
-``done`` pipe once the pod ended (:func:`.process._leader`); the zygote keeps its own copy of that pipe until
+answers its pid (negative: the ``errno`` of a failed fork). The leader writes the pod's status (exit code,
+outputs) to the ``done`` pipe once the pod ended (:func:`.process._leader`); the zygote keeps its own copy of that pipe until
 it reaps the leader, then writes the leader's exit status there too and closes it. So the runner learns the
 pod's end early, and a leader killed before it could report still ends with a status and an end of file.
 
@@ -42,6 +42,7 @@ different user namespaces, as before.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import os
 import pickle
@@ -236,6 +237,10 @@ def serve() -> None:
     os.close(userns)
     server = _Zygote(sock)
     signal.signal(signal.SIGCHLD, server.reap)
+    # Forks share the zygote's pages until one side writes; a collection writes to every object it scans.
+    # The zygote's own objects are never collected (frozen), and its short-lived requests make no cycles.
+    gc.disable()
+    gc.freeze()
     sock.sendall(b"R")
     while server.serve_one():
         pass
