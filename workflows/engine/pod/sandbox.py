@@ -34,8 +34,6 @@ from .syscalls import MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC
 #: Top-level host folders the pod gets its own version of.
 OWN_FOLDERS = ("proc", "dev", "sys", "tmp")
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
-#: The folder of the pod's folder where its root ``tmpfs`` is mounted.
-STAGING = "sandbox"
 #: The folder of the staging ``tmpfs`` where the overlay of the host's root file system is mounted.
 HOST_VIEW = "host"
 #: Device nodes bound from the host into the pod's ``/dev``.
@@ -229,10 +227,12 @@ class _Builder:
     def build(self) -> None:
         plan = self.plan
         syscalls.mount(None, "/", None, MS_REC | MS_PRIVATE)
-        os.makedirs(STAGING, exist_ok=True)
-        syscalls.mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.disk_bytes},mode=755")
-        os.chdir(STAGING)
-        self.staging_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
+        # The staging tmpfs covers the pod's folder in this mount namespace only; the leader, whose working
+        # directory is that folder's own, still writes the pod's outputs there, on the host.
+        self.staging_fd = syscalls.new_tmpfs({"size": str(plan.disk_bytes), "mode": "755"},
+                                             syscalls.MOUNT_ATTR_NOSUID | syscalls.MOUNT_ATTR_NODEV)
+        syscalls.attach_tree(self.staging_fd, ".")
+        os.fchdir(self.staging_fd)
         if isinstance(plan.image_layer, int):
             os.makedirs("image")
             syscalls.attach_tree(plan.image_layer, "image")
@@ -336,7 +336,7 @@ class _Builder:
             with open(target, "w", encoding="utf-8") as out:
                 out.write(pod_file.text)
         elif pod_file.source is not None:
-            source = os.path.join("..", pod_file.source)  # from the staging tmpfs to the pod's folder
+            source = f"/proc/self/fd/{self.pod_fd}/{pod_file.source}"  # in the pod's folder, under the tmpfs
             if stat.S_ISDIR(os.stat(source).st_mode):
                 shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
             else:
@@ -385,7 +385,7 @@ def _copy(source: str, target: str) -> None:
 
 def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> _Builder:
     """In the pod's init process, whose working directory is the pod's folder: build the pod's file tree
-    (on a ``tmpfs`` mounted at :data:`STAGING` there) and pivot into it.
+    (on a ``tmpfs`` mounted over that folder in the pod's mount namespace) and pivot into it.
 
     ``mounts`` are the host's mount points, read before any namespace was entered.
     """

@@ -2,7 +2,7 @@
 
 Every wrapper raises :class:`SandboxSyscallError` (an ``OSError`` with the
 call named) on failure. Numbers are the kernel's generic ones, the same on
-x86-64 and arm64 for the calls added after 2019 (``mount_setattr``).
+x86-64 and arm64 for the calls added after 2019 (``open_tree``, ``fsopen``, ``mount_setattr``...).
 """
 
 from __future__ import annotations
@@ -44,6 +44,15 @@ _MOVE_MOUNT_F_EMPTY_PATH = 0x4
 _SYS_OPEN_TREE = 428
 _SYS_MOVE_MOUNT = 429
 _SYS_MOUNT_SETATTR = 442
+_SYS_FSOPEN = 430
+_SYS_FSCONFIG = 431
+_SYS_FSMOUNT = 432
+_FSOPEN_CLOEXEC = 1
+_FSMOUNT_CLOEXEC = 1
+_FSCONFIG_SET_STRING = 1
+_FSCONFIG_CMD_CREATE = 6
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 
 #: ``chown``-family system calls per architecture (AUDIT_ARCH value, call numbers).
@@ -148,6 +157,31 @@ def detached_tree(path: str, userns_fd: int | None, recursive: bool = True) -> i
         os.close(fd)
         raise SandboxSyscallError(number, f"id-mapped mount of {path}: {os.strerror(number)}")
     return fd
+
+
+def new_tmpfs(options: dict[str, str], flags: int = 0) -> int:
+    """A detached, new ``tmpfs`` (``fsopen``, ``fsconfig``, ``fsmount``): its mount's descriptor.
+
+    ``options`` are its mount options (``size``, ``mode``...), ``flags`` ``MOUNT_ATTR_*`` values such as
+    :data:`MOUNT_ATTR_NOSUID`. Attach it with :func:`attach_tree`.
+    """
+    libc = _libc()
+    context = libc.syscall(_SYS_FSOPEN, b"tmpfs", _FSOPEN_CLOEXEC)
+    if context < 0:
+        number = ctypes.get_errno()
+        raise SandboxSyscallError(number, f"fsopen tmpfs: {os.strerror(number)}")
+    try:
+        for key, value in options.items():
+            _check(libc.syscall(_SYS_FSCONFIG, context, _FSCONFIG_SET_STRING, key.encode(), value.encode(), 0),
+                   f"fsconfig tmpfs {key}={value}")
+        _check(libc.syscall(_SYS_FSCONFIG, context, _FSCONFIG_CMD_CREATE, None, None, 0), "fsconfig tmpfs create")
+        fd = libc.syscall(_SYS_FSMOUNT, context, _FSMOUNT_CLOEXEC, flags)
+        if fd < 0:
+            number = ctypes.get_errno()
+            raise SandboxSyscallError(number, f"fsmount tmpfs: {os.strerror(number)}")
+        return fd
+    finally:
+        os.close(context)
 
 
 def attach_tree(fd: int, target: str) -> None:
