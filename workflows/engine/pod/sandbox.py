@@ -8,7 +8,10 @@ The tree (bubblewrap's design, with a writable layer):
   upper layer lives on that ``tmpfs``: writes anywhere succeed and land in
   the pod's layer, never on the host. A folder holding other mounts (which an
   unprivileged user namespace may not clone) is rebuilt one level down, its
-  mounts bound read-only;
+  mounts bound read-only. When the engine runs as root, a plain pod gets the
+  same tree from a single overlay of a clone of the host's root mount (the
+  runner's, without the mounts below it), with the host's other mounts bound
+  read-only on top: a few mounts instead of dozens;
 - ``/tmp`` is the pod's own (on the same ``tmpfs``: a task filling it fills
   only its own layer), ``/proc`` is the pod's PID namespace's, ``/dev`` holds
   ``null``, ``zero``, ``full``, ``random``, ``urandom``, ``tty`` and a ``shm``;
@@ -34,8 +37,10 @@ from .syscalls import MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC
 #: Top-level host folders the pod gets its own version of.
 OWN_FOLDERS = ("proc", "dev", "sys", "tmp")
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
-#: The folder of the staging ``tmpfs`` where the overlay of the host's root file system is mounted.
+#: The folder of the staging ``tmpfs`` where the clone of the host's root mount is attached.
 HOST_VIEW = "host"
+#: :attr:`HostEntry.value` of a folder the pod's root may not enter.
+CLOSED = "closed"
 #: Device nodes bound from the host into the pod's ``/dev``.
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
@@ -119,10 +124,10 @@ class HostEntry:
     """What a pod's tree has at the host's ``path``.
 
     ``kind``: ``"own"`` (``/proc``, ``/dev``, ``/sys``, ``/tmp``: made by the pod) and ``"folder"`` (a folder
-    the pod's root may not enter, or one holding mounts, rebuilt one level down): an empty folder of the
-    pod's own; ``"link"``: a symbolic link to ``value``; ``"bind"``: a mount point or a file, bound
-    read-only (``value`` is ``"folder"`` for a folder); ``"layer"``: a folder without mounts, in the pod's
-    writable layer.
+    the pod's root may not enter, ``value`` :data:`CLOSED`, or one holding mounts, rebuilt one level down):
+    an empty folder of the pod's own; ``"link"``: a symbolic link to ``value``; ``"mount"``: a mount point,
+    bound read-only (``value`` is ``"folder"`` for a folder); ``"file"``: a file; ``"layer"``: a folder
+    without mounts, in the pod's writable layer.
     """
 
     path: str
@@ -138,20 +143,20 @@ def _walk(folder: str, mounts: list[str], entries: list[HostEntry]) -> None:
         elif os.path.islink(host):
             entries.append(HostEntry(host, "link", os.readlink(host)))
         elif host in mounts:
-            entries.append(HostEntry(host, "bind", "folder" if os.path.isdir(host) else "file"))
+            entries.append(HostEntry(host, "mount", "folder" if os.path.isdir(host) else "file"))
         elif os.path.isdir(host):
             prefix = host + "/"
             if not os.access(host, os.R_OK | os.X_OK):
                 # A folder the pod's root may not enter: an empty one of the pod's own (the engine's
                 # own installation, when it lies there, is bound below it).
-                entries.append(HostEntry(host, "folder"))
+                entries.append(HostEntry(host, "folder", CLOSED))
             elif any(point.startswith(prefix) for point in mounts):  # rebuilt one level down
                 entries.append(HostEntry(host, "folder"))
                 _walk(host, mounts, entries)
             else:
                 entries.append(HostEntry(host, "layer"))
         elif os.path.exists(host):
-            entries.append(HostEntry(host, "bind", "file"))
+            entries.append(HostEntry(host, "file"))
 
 
 def host_layout(mounts: list[str]) -> list[HostEntry]:
@@ -184,6 +189,9 @@ class _Builder:
         # Where the image's layer is. A host folder holding it cannot have it as a lower layer (overlayfs
         # refuses overlapping layers): there the image's changes are not visible.
         self.image = plan.image_layer if isinstance(plan.image_layer, str) else None
+        # One overlay of the whole host (see _host_overlay) when the runner could clone its root mount. Image
+        # builds keep one overlay per folder (their upper layers are the image's), as do pods stacking an
+        # image's layer (it lies on the host's file system, and overlayfs refuses overlapping layers).
         self.shared = "/" in plan.lowers and plan.image_layer is None and not plan.capture
         self.pod_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
         self.staging_fd = -1
@@ -207,10 +215,6 @@ class _Builder:
         return folder + "/upper", folder + "/work"
 
     def _overlay(self, host: str, target: str) -> None:
-        if self.shared and host not in self.plan.lowers:  # a folder of the one overlay of the host (see build)
-            os.makedirs(target, exist_ok=True)
-            syscalls.mount(HOST_VIEW + host, target, None, MS_BIND)
-            return
         upper, work = self._new_layer()
         os.makedirs(target, exist_ok=True)
         lower = _escape(host)
@@ -239,28 +243,10 @@ class _Builder:
             self.image = "image"
         os.mkdir(self.root)
         os.mkdir(self.layers)
-        syscalls.mount(self.root, self.root, None, MS_BIND)
         if self.shared:
-            # One overlay of the host's root file system (its other mounts are not in it); each of its
-            # top-level folders is then a bind of it, much cheaper than an overlay each. Image builds keep
-            # one overlay per folder (their upper layers are the image's), as do pods stacking an image's
-            # layer (it lies on the host's file system, and overlayfs refuses overlapping layers).
-            upper, work = self._new_layer()
-            os.mkdir(HOST_VIEW)
-            os.mkdir(HOST_VIEW + "-lower")
-            syscalls.attach_tree(plan.lowers["/"], HOST_VIEW + "-lower")
-            syscalls.mount("overlay", HOST_VIEW, "overlay", 0,
-                           f"lowerdir={HOST_VIEW}-lower,upperdir={upper},workdir={work},userxattr")
-        for entry in host_layout(self.mounts):
-            target = self.root + entry.path
-            if entry.kind in ("own", "folder"):
-                os.mkdir(target)
-            elif entry.kind == "link":
-                os.symlink(entry.value, target)
-            elif entry.kind == "bind":
-                self._bind_read_only(entry.path, target, entry.value == "folder")
-            else:
-                self._overlay(entry.path, target)
+            self._host_overlay()
+        else:
+            self._host_overlays()
         self._system_folders()
         if self.image is not None:  # what the image's RUN lines made at the top level (/app...)
             for name in os.listdir(self.image):
@@ -270,6 +256,45 @@ class _Builder:
             self._volume(volume)
         for pod_file in plan.files:
             self._write(pod_file)
+
+    def _host_overlays(self) -> None:
+        """The host's tree as one overlay per folder (or binds, around the host's mounts)."""
+        syscalls.mount(self.root, self.root, None, MS_BIND)
+        for entry in host_layout(self.mounts):
+            target = self.root + entry.path
+            if entry.kind in ("own", "folder"):
+                os.mkdir(target)
+            elif entry.kind == "link":
+                os.symlink(entry.value, target)
+            elif entry.kind in ("mount", "file"):
+                self._bind_read_only(entry.path, target, entry.value == "folder")
+            else:
+                self._overlay(entry.path, target)
+
+    def _host_overlay(self) -> None:
+        """The host's tree as one overlay of a clone of its root mount (a root engine's plain pods).
+
+        The upper layer is prepared first so that the tree is the same as :meth:`_host_overlays`': the pod's
+        own folders (``/tmp``...) and the folders its root may not enter are empty (opaque) folders of its
+        own, and the folders it gets in its layer are its own (a merged folder takes the owner and mode of
+        its upper one), as each overlay's root is there. Only the host's other mounts are bound on top.
+        """
+        upper, work = self._new_layer()
+        for entry in host_layout(self.mounts):
+            if entry.kind in ("own", "folder", "layer"):
+                os.mkdir(upper + entry.path)
+                if entry.kind == "own" or entry.value == CLOSED:
+                    os.setxattr(upper + entry.path, "user.overlay.opaque", b"y")
+        lower = HOST_VIEW + "-lower"
+        os.mkdir(lower)
+        syscalls.attach_tree(self.plan.lowers["/"], lower)
+        syscalls.mount("overlay", self.root, "overlay", 0,
+                       f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
+        for entry in host_layout(self.mounts):
+            if entry.kind == "mount":
+                self._bind_read_only(entry.path, self.root + entry.path, entry.value == "folder")
+            elif entry.path in self.plan.lowers:
+                self._overlay(entry.path, self.root + entry.path)
 
     def _system_folders(self) -> None:
         root = self.root

@@ -29,6 +29,7 @@ MS_PRIVATE = 1 << 18
 MNT_DETACH = 2
 
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
@@ -195,6 +196,11 @@ def set_parent_death_signal(signum: int) -> None:
     _check(_libc().prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
 
 
+def set_child_subreaper() -> None:
+    """``prctl(PR_SET_CHILD_SUBREAPER)``: orphaned descendants are re-parented to this process."""
+    _check(_libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
 def sethostname(name: str) -> None:
     """``sethostname(2)`` (in a UTS namespace of the pod's own)."""
     data = name.encode()[:64]
@@ -205,18 +211,16 @@ def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("HBBI", code, jt, jf, k)
 
 
-def ignore_chown() -> None:
-    """A seccomp filter making ``chown``, ``fchown``, ``lchown`` and ``fchownat`` succeed without effect.
+class _FilterProgram(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    In a user namespace that maps a single id, changing a file's owner to any
-    other id fails (``EINVAL``); containers' root expects it to work
-    (``chown -R 1000:1000 ...`` under ``set -e``). Sets ``no_new_privs``, as
-    any seccomp filter of an unprivileged process must. Unknown architectures
-    get no filter.
-    """
+
+@functools.lru_cache(maxsize=1)
+def _chown_filter() -> tuple[_FilterProgram, ctypes.Array] | None:
+    """The ``chown`` filter's BPF program (built once per process; a zygote builds it before it forks)."""
     arch = _CHOWN_CALLS.get(platform.machine())
     if arch is None:
-        return
+        return None
     audit_arch, numbers = arch
     ld_w_abs, jeq_k, ret_k = 0x20, 0x15, 0x06
     allow, errno_zero = 0x7FFF0000, 0x00050000  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | 0
@@ -228,10 +232,27 @@ def ignore_chown() -> None:
     program += [_bpf(ret_k, 0, 0, allow), _bpf(ret_k, 0, 0, errno_zero)]
     code = b"".join(program)
     buffer = ctypes.create_string_buffer(code, len(code))
+    return _FilterProgram(len(program), ctypes.cast(buffer, ctypes.c_void_p)), buffer
 
-    class _Program(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    fprog = _Program(len(program), ctypes.cast(buffer, ctypes.c_void_p))
+def warm_up() -> None:
+    """Load libc and build the ``chown`` filter now (in a process that forks pods: once, not in each)."""
+    _libc()
+    _chown_filter()
+
+
+def ignore_chown() -> None:
+    """A seccomp filter making ``chown``, ``fchown``, ``lchown`` and ``fchownat`` succeed without effect.
+
+    In a user namespace that maps a single id, changing a file's owner to any
+    other id fails (``EINVAL``); containers' root expects it to work
+    (``chown -R 1000:1000 ...`` under ``set -e``). Sets ``no_new_privs``, as
+    any seccomp filter of an unprivileged process must. Unknown architectures
+    get no filter.
+    """
+    built = _chown_filter()
+    if built is None:
+        return
+    fprog, _ = built
     _check(_libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     _check(_libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")

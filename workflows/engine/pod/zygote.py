@@ -13,9 +13,11 @@ Protocol (a Unix stream socket): the runner sends the length of a pickled reques
 descriptors attached (stdout, stderr, the ``done`` pipe, the pod's folder as an ``O_PATH`` descriptor, its
 cgroup's ``cgroup.procs``, its volumes' detached mounts), then the request; the zygote forks the leader and
 answers its pid (negative: the ``errno`` of a failed fork). The leader writes the pod's status (exit code,
-outputs) to the ``done`` pipe once the pod ended (:func:`.process._leader`); the zygote keeps its own copy of that pipe until
-it reaps the leader, then writes the leader's exit status there too and closes it. So the runner learns the
-pod's end early, and a leader killed before it could report still ends with a status and an end of file.
+outputs) to the ``done`` pipe once the pod ended (:func:`.process._leader`); the zygote keeps its own copy
+of that pipe until it reaped the leader and the pod's process group is empty (the zygote is a child
+subreaper: a killed leader's pod init is re-parented to it), then writes the leader's exit status there too
+and closes it. So the runner learns the pod's end early, and a pod killed before its leader could report
+still ends with a status and an end of file, once every one of its processes is gone.
 
 Why sharing one user namespace between the pods of a runner lets no pod affect another. Pods of one runner
 all map their root to the same host id (:mod:`.identity`) whether or not they share a namespace; what a
@@ -173,22 +175,34 @@ class _Zygote:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.done: dict[int, int] = {}  # leader pid → the zygote's copy of its ``done`` pipe
+        self.ended: dict[int, int] = {}  # leader pid → its exit code, while its process group is not empty
 
     def reap(self, *_: object) -> None:
-        """SIGCHLD: reap every ended leader and write its exit status to its ``done`` pipe."""
+        """SIGCHLD: reap every ended child; once a pod's whole process group is gone (its leader and, when the
+        leader was killed, the pod's init, orphaned to this subreaper), write the leader's exit status to the
+        pod's ``done`` pipe and close it."""
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                return
+                break
             if pid == 0:
-                return
-            fd = self.done.pop(pid, None)
-            if fd is None:
-                continue
-            code = os.waitstatus_to_exitcode(status)
+                break
+            if pid in self.done:
+                code = os.waitstatus_to_exitcode(status)
+                self.ended[pid] = 128 - code if code < 0 else code
+        for leader, code in list(self.ended.items()):
             try:
-                os.write(fd, b"%d\n" % (128 - code if code < 0 else code))
+                os.killpg(leader, 0)
+                continue  # some of the pod's processes are still ending
+            except PermissionError:
+                continue  # the same: only an existing process can refuse
+            except ProcessLookupError:
+                pass
+            del self.ended[leader]
+            fd = self.done.pop(leader)
+            try:
+                os.write(fd, b"%d\n" % code)
             except OSError:  # the runner stopped listening (the pod was cancelled)
                 pass
             os.close(fd)
@@ -233,12 +247,14 @@ def serve() -> None:
     if os.getppid() != runner:  # the runner died before the death signal was armed
         os._exit(1)
     sock = socket.socket(fileno=sock_fd)
+    syscalls.set_child_subreaper()  # a killed leader's pod init ends here, so that its end can be waited for
     enter_user_namespace(userns)
     os.close(userns)
     server = _Zygote(sock)
     signal.signal(signal.SIGCHLD, server.reap)
     # Forks share the zygote's pages until one side writes; a collection writes to every object it scans.
     # The zygote's own objects are never collected (frozen), and its short-lived requests make no cycles.
+    syscalls.warm_up()  # what every pod needs, built once here rather than in each of them
     gc.disable()
     gc.freeze()
     sock.sendall(b"R")
