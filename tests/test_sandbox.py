@@ -166,6 +166,16 @@ def test_pods_of_one_runner_cannot_see_or_signal_each_other(sibling):
     assert nodes["attacker"]["outputs"]["result"] == "0"  # the victim's processes are not even visible
 
 
+def test_pods_have_no_kernel_keyrings():
+    # A user's keyrings belong to its user namespace and id, which the pods of one runner share: refused.
+    script = ("import ctypes, errno, platform; number = {'x86_64': 250, 'aarch64': 219}[platform.machine()]; "
+              "result = ctypes.CDLL(None, use_errno=True).syscall(number, 0, -3, 0, 0, 0); "  # get @u's id
+              "print(result, errno.errorcode[ctypes.get_errno()])")
+    node = run(BashTask("keys", f'python3 -c "{script}"'))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["result"] == "-1 ENOSYS"
+
+
 def _processes_with(token: str) -> list[int]:
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):

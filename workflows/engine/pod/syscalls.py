@@ -61,6 +61,10 @@ _CHOWN_CALLS = {
     "x86_64": (0xC000003E, (92, 93, 94, 260)),  # chown, fchown, lchown, fchownat
     "aarch64": (0xC00000B7, (54, 55)),  # fchownat, fchown
 }
+#: Kernel keyring system calls per architecture (add_key, request_key, keyctl): refused, as Docker's default
+#: seccomp profile does. A user's keyrings belong to its user namespace and id, which the pods of one runner
+#: share (see .zygote).
+_KEYRING_CALLS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
 
 
 class SandboxSyscallError(OSError):
@@ -217,7 +221,7 @@ class _FilterProgram(ctypes.Structure):
 
 @functools.lru_cache(maxsize=1)
 def _chown_filter() -> tuple[_FilterProgram, ctypes.Array] | None:
-    """The ``chown`` filter's BPF program (built once per process; a zygote builds it before it forks)."""
+    """The pods' seccomp filter as a BPF program (built once per process; a zygote builds it before it forks)."""
     arch = _CHOWN_CALLS.get(platform.machine())
     if arch is None:
         return None
@@ -226,10 +230,11 @@ def _chown_filter() -> tuple[_FilterProgram, ctypes.Array] | None:
     allow, errno_zero = 0x7FFF0000, 0x00050000  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | 0
     program = [_bpf(ld_w_abs, 0, 0, 4), _bpf(jeq_k, 1, 0, audit_arch), _bpf(ret_k, 0, 0, allow),
                _bpf(ld_w_abs, 0, 0, 0)]
-    for index, number in enumerate(numbers):
-        remaining = len(numbers) - index - 1
-        program.append(_bpf(jeq_k, remaining + 1, 0, number))
-    program += [_bpf(ret_k, 0, 0, allow), _bpf(ret_k, 0, 0, errno_zero)]
+    answers = [(number, errno_zero) for number in numbers]
+    answers += [(number, errno_zero | errno.ENOSYS) for number in _KEYRING_CALLS[platform.machine()]]
+    for number, answer in answers:  # this call: that answer; else the next test
+        program += [_bpf(jeq_k, 0, 1, number), _bpf(ret_k, 0, 0, answer)]
+    program.append(_bpf(ret_k, 0, 0, allow))
     code = b"".join(program)
     buffer = ctypes.create_string_buffer(code, len(code))
     return _FilterProgram(len(program), ctypes.cast(buffer, ctypes.c_void_p)), buffer
@@ -242,7 +247,8 @@ def warm_up() -> None:
 
 
 def ignore_chown() -> None:
-    """A seccomp filter making ``chown``, ``fchown``, ``lchown`` and ``fchownat`` succeed without effect.
+    """A seccomp filter making ``chown``, ``fchown``, ``lchown`` and ``fchownat`` succeed without effect, and
+    refusing the kernel keyring calls (``ENOSYS``, as in a Docker container).
 
     In a user namespace that maps a single id, changing a file's owner to any
     other id fails (``EINVAL``); containers' root expects it to work

@@ -34,6 +34,8 @@ is none:
 - files: each pod has its own mount namespace, its own writable layer and ``/tmp``, and the host's tree
   read-only; other pods' layers are ``tmpfs`` mounted only in their own mount namespaces;
 - IPC and hostnames: each pod has its own IPC and UTS namespaces;
+- kernel keyrings, the one thing the kernel keys on (user namespace, id) alone: the pods' seccomp filter
+  refuses ``add_key``, ``request_key`` and ``keyctl`` (:func:`.syscalls.ignore_chown`), as Docker does;
 - the zygote itself, the only process holding the namespace open besides pods, is outside every pod's PID
   namespace, and its socket is only in the runner and the zygote.
 
