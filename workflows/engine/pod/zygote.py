@@ -182,7 +182,14 @@ class _Zygote:
     def reap(self, *_: object) -> None:
         """SIGCHLD: reap every ended child; once a pod's whole process group is gone (its leader and, when the
         leader was killed, the pod's init, orphaned to this subreaper), write the leader's exit status to the
-        pod's ``done`` pipe and close it."""
+        pod's ``done`` pipe and close it. Not re-entered: SIGCHLD stays blocked while it runs."""
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        try:
+            self._reap()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def _reap(self) -> None:
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
