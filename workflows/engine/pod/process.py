@@ -1,15 +1,17 @@
-"""Running one pod: three processes forked from the runner's warm interpreter.
+"""Running one pod: three processes forked from a warm interpreter (the runner's zygote, see :mod:`.zygote`).
 
-``leader`` (forked by the runner, leads the pod's process group)
-    Enters new user, mount, PID, IPC and UTS namespaces (mapping the engine's
-    user to root inside), forks ``init``, waits for it, then — with the pod's
+``leader`` (forked by the zygote, or by the runner; leads the pod's process group)
+    Enters new mount, PID, IPC and UTS namespaces in the pods' user namespace
+    (mapping the engine's user to root inside), builds the pod's file tree
+    (:mod:`.sandbox`), forks ``init``, waits for it, then — with the pod's
     privileges and in the pod's file tree — copies the declared outputs to the
-    node's folder and reports how the pod ended (its status) to the runner.
+    node's folder and reports how the pod ended (its status) to the runner,
+    before its own exit tears the namespaces down.
 ``init`` (PID 1 of the pod)
-    Builds the pod's file tree (:mod:`.sandbox`), forks ``main`` and reaps
-    everything until ``main`` ends; its exit ends every other process of the pod.
+    Mounts the pod's ``/proc``, pivots into the tree and becomes ``main``
+    (an image build keeps a separate ``main`` and captures the layer after it).
 ``main``
-    Joins the pod's cgroup, installs the ``chown`` filter and ``exec``\\ s the
+    Joins the pod's cgroup, installs the seccomp filter and ``exec``\\ s the
     container's command — or, for a Python script, runs it in the warm
     interpreter (no exec: this is what makes PythonTasks cheap).
 
@@ -19,7 +21,8 @@ itself, on the host.
 
 The pod's stdout and stderr come back through pipes to the node's log file;
 stdout is also kept (up to :data:`MAX_RESULT_BYTES`) as ``outputs.result``.
-The leader's exit is observed through a pidfd.
+The leader's status comes through a third pipe; a leader that is this
+process's child is reaped through a pidfd, the zygote reaps its own.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from typing import Any
 
 from . import syscalls
 from .limits import Limits, PodCgroup, apply_rlimit
-from .sandbox import SandboxPlan, build_and_enter
+from .sandbox import SandboxPlan, build
 
 log = logging.getLogger(__name__)
 
@@ -223,14 +226,14 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
         os._exit(code)
 
 
-def _init(run: PodRun, mounts: list[str], report_fd: int, cgroup_fds: list[int]) -> None:
-    """PID 1 of the pod: build its tree, start ``main``, reap until it ends. Never returns."""
+def _init(run: PodRun, builder: Any, report_fd: int, cgroup_fds: list[int]) -> None:
+    """PID 1 of the pod: enter the tree the leader built, start ``main``, reap until it ends. Never returns."""
     code = SANDBOX_FAILED
     try:
         syscalls.set_parent_death_signal(signal.SIGKILL)
         assert run.sandbox is not None
         try:
-            builder = build_and_enter(run.sandbox, mounts)
+            builder.enter()
         except OSError as error:
             os.write(report_fd, f"cannot set up the pod's sandbox: {error}".encode())
             os._exit(SANDBOX_FAILED)
@@ -302,13 +305,22 @@ def _lead(run: PodRun, devnull: int, done_fd: int, parent_pid: int, status: dict
     except syscalls.NamespacesRefused as error:
         status["refused"] = refusal_message(error)
         return SANDBOX_FAILED
+    assert run.sandbox is not None
+    try:  # here rather than in init: its pages are then the leader's, not copied again by one more process
+        builder = build(run.sandbox, run.host_mounts)
+    except OSError as error:
+        status["sandbox_error"] = f"cannot set up the pod's sandbox: {error}"
+        return SANDBOX_FAILED
     report_read, report_write = os.pipe()
     init = os.fork()
     if init == 0:
         os.close(report_read)
         os.close(done_fd)  # the pod's processes must not report for the leader
-        _init(run, run.host_mounts, report_write, cgroup_fds)
+        _init(run, builder, report_write, cgroup_fds)
     os.close(report_write)
+    os.fchdir(builder.pod_fd)  # the pod's folder, on the host: where the outputs go
+    os.close(builder.pod_fd)
+    os.close(builder.staging_fd)
     os.dup2(devnull, 1)  # the pod's output ends with its processes
     os.dup2(devnull, 2)
     _, wait_status = os.waitpid(init, 0)

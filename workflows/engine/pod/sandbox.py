@@ -62,7 +62,7 @@ class VolumeBind:
 class PodFile:
     """A file or folder written into the pod's layer before it starts: copied from ``source``, or ``text``.
 
-    In a :class:`SandboxPlan`, ``source`` is relative to the pod's folder (see :func:`build_and_enter`).
+    In a :class:`SandboxPlan`, ``source`` is relative to the pod's folder (see :func:`build`).
     """
 
     path: str
@@ -299,7 +299,6 @@ class _Builder:
     def _system_folders(self) -> None:
         root = self.root
         os.chmod(os.path.join(root, "tmp"), 0o1777)
-        syscalls.mount("proc", os.path.join(root, "proc"), "proc", MS_NOSUID | MS_NODEV)
         dev = os.path.join(root, "dev")
         syscalls.mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=755,size=65536k")
         for device in DEVICES:
@@ -368,7 +367,9 @@ class _Builder:
                 shutil.copy2(source, target)
 
     def enter(self) -> None:
-        """Make the built root the process's ``/`` and detach the host's tree."""
+        """In the pod's init (PID 1 of its PID namespace, whose ``/proc`` it mounts): make the built root
+        the pod's ``/`` and detach the host's tree."""
+        syscalls.mount("proc", os.path.join(self.root, "proc"), "proc", MS_NOSUID | MS_NODEV)
         os.chdir(self.root)
         syscalls.pivot_root(".", ".")
         syscalls.umount(".", syscalls.MNT_DETACH)
@@ -408,9 +409,10 @@ def _copy(source: str, target: str) -> None:
         shutil.copy2(source, target, follow_symlinks=False)
 
 
-def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> _Builder:
-    """In the pod's init process, whose working directory is the pod's folder: build the pod's file tree
-    (on a ``tmpfs`` mounted over that folder in the pod's mount namespace) and pivot into it.
+def build(plan: SandboxPlan, mounts: list[str]) -> _Builder:
+    """In the pod's leader, in the pod's new namespaces, whose working directory is the pod's folder: build
+    the pod's file tree (on a ``tmpfs`` mounted over that folder in the pod's mount namespace); the working
+    directory is then that ``tmpfs``. The pod's init, forked next, enters the tree (:meth:`_Builder.enter`).
 
     ``mounts`` are the host's mount points, read before any namespace was entered.
     """
@@ -418,5 +420,4 @@ def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> _Builder:
     builder.build()
     if plan.hostname:
         syscalls.sethostname(plan.hostname)
-    builder.enter()
     return builder
