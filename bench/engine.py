@@ -57,6 +57,7 @@ def main() -> None:
     no_ops = [CommandBasedTask(f"t{i}", ["true"]) for i in range(args.tasks)]
     python_tasks = [PythonTask(f"p{i}", noop) for i in range(args.python_tasks)]
     options = {"ttl_strategy": None, "pod_gc": None}
+    load_before = " / ".join(f"{value:.1f}" for value in os.getloadavg())
     floor_true = direct(["true"], args.tasks)
     floor_python = direct([sys.executable, "-c", "pass"], args.python_tasks)
     os.environ.pop("WORKFLOWS_ISOLATION", None)
@@ -75,6 +76,8 @@ def main() -> None:
     for label, per_task, floor in rows:
         print(f"| {label} | {per_task * 1e3:.2f} | {floor * 1e3:.2f} | {(per_task - floor) * 1e3:+.2f} | "
               f"{per_task / floor:.2f} |")
+    print(f"\nPythonTask: {floor_python / rows[2][1]:.2f}× faster than `python -c pass`; "
+          f"load average {load_before} before, {' / '.join(f'{value:.1f}' for value in os.getloadavg())} after")
 
 
 if __name__ == "__main__":

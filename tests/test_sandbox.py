@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from workflows.engine.pod.limits import probe
-from workflows.operations import PipelineOperation, SingleTaskOperation
+from workflows.operations import ParallelOperation, PipelineOperation, SingleTaskOperation
 from workflows.tasks import BashTask, PythonTask
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,6 +143,37 @@ def test_kill_everything_kills_only_the_pods_processes(canary, sibling):
     node = run(BashTask("killall", "sleep 1000 & kill -9 -1; echo survived"))
     assert node["phase"] == "Succeeded", node.get("message")  # kill(-1) spares its caller, as in a container
     assert node["outputs"]["result"] == "survived"
+
+
+def test_pods_of_one_runner_cannot_see_or_signal_each_other(sibling):
+    # Both pods come from the same runner's zygote and share its user namespace (see engine/pod/zygote.py):
+    # the attacker waits until the victim runs, kills everything it can, and looks for the victim's process.
+    digits = f"{secrets.randbelow(10**9):09d}"
+    token, pattern = f"1000.{digits}", f"1000[.]{digits}"  # the pattern does not match its own command line
+    victim = BashTask("victim", f"sleep {token} & touch /mnt/shared/started; "
+                                "while [ ! -e /mnt/shared/attacked ]; do sleep 0.05; done; "
+                                f"mine=$(grep -l '{pattern}' /proc/[0-9]*/cmdline 2>/dev/null | wc -l); "
+                                "kill $!; echo alive $mine")
+    attacker = BashTask("attacker", "while [ ! -e /mnt/shared/started ]; do sleep 0.05; done; "
+                                    f"seen=$(grep -l '{pattern}' /proc/[0-9]*/cmdline 2>/dev/null | wc -l); "
+                                    "kill -9 -1; touch /mnt/shared/attacked; echo $seen")
+    assert _sandbox_works(), "the sandbox probe failed: not running the hostile kill"
+    workflow = ParallelOperation("neighbours", [victim, attacker], shared_directory=True).execute().wait(WAIT)
+    nodes = {node["displayName"]: node for node in workflow.nodes.values()}
+    assert nodes["victim"]["phase"] == "Succeeded", nodes["victim"].get("message")
+    assert nodes["victim"]["outputs"]["result"] == "alive 1"  # its sleep survived, and the search finds it
+    assert nodes["attacker"]["phase"] == "Succeeded", nodes["attacker"].get("message")
+    assert nodes["attacker"]["outputs"]["result"] == "0"  # the victim's processes are not even visible
+
+
+def test_pods_have_no_kernel_keyrings():
+    # A user's keyrings belong to its user namespace and id, which the pods of one runner share: refused.
+    script = ("import ctypes, errno, platform; number = {'x86_64': 250, 'aarch64': 219}[platform.machine()]; "
+              "result = ctypes.CDLL(None, use_errno=True).syscall(number, 0, -3, 0, 0, 0); "  # get @u's id
+              "print(result, errno.errorcode[ctypes.get_errno()])")
+    node = run(BashTask("keys", f'python3 -c "{script}"'))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["result"] == "-1 ENOSYS"
 
 
 def _processes_with(token: str) -> list[int]:

@@ -3,123 +3,32 @@
 The engine calls :func:`run_pod_node` and nothing else; how a pod is isolated
 is this package's business:
 
+- :mod:`.node` — :func:`run_pod_node`, from a resolved template to the node's phase and outputs;
 - :mod:`.launch` — from a resolved template to the pod to run (image plan, env, volumes, files);
 - :mod:`.sandbox` — the pod's file tree (overlay of the host, own ``/tmp``, ``/proc``, ``/dev``, volumes);
 - :mod:`.process` — the leader, init and main processes, namespaces, the runner's side;
+- :mod:`.zygote` — the per-runner process, already in the pods' user namespace, that forks sandboxed pods;
 - :mod:`.limits` — memory and CPU limits (cgroup v2, v1, or ``RLIMIT_AS``);
 - :mod:`.inputs`, :mod:`.outputs` — what goes in, what comes out;
 - :mod:`.images`, :mod:`.dockerfile` — how an image runs here;
 - :mod:`.syscalls` — the Linux calls, through ``ctypes``.
+
+The package's names load on first use (PEP 562): the zygote imports only what a pod's processes need.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+import importlib
 from typing import Any
-
-from .build import BuildFailed
-from .identity import needs_idmapped_volumes, pod_userns, pods_own_tree, use_idmapped_mounts
-from .inputs import PodSetupError, env_values
-from .launch import isolation, pod_run
-from .limits import create_cgroup
-from .outputs import collect_outputs
-from .process import kill_group, refusal_message, run_pod
-from .sandbox import host_mount_points
-from .syscalls import NamespacesRefused
 
 __all__ = ["PodEnd", "PodSetupError", "isolation", "kill_group", "run_pod_node", "unisolated_warning"]
 
-log = logging.getLogger(__name__)
+_HOMES = {"PodEnd": ".node", "run_pod_node": ".node", "unisolated_warning": ".node", "PodSetupError": ".inputs",
+          "isolation": ".launch", "kill_group": ".process"}
 
 
-@dataclass
-class PodEnd:
-    """How a pod node ended: its phase, message and outputs."""
-
-    phase: str
-    message: str | None = None
-    outputs: dict[str, Any] | None = None
-
-
-def unisolated_warning() -> str | None:
-    """The warning to log at the start of every workflow when pods run unisolated, else ``None``."""
-    try:
-        mode = isolation()
-    except PodSetupError as error:
-        return str(error)
-    if mode == "none":
-        return ("WORKFLOWS_ISOLATION=none: pods run UNISOLATED on this machine, with the runner's privileges; "
-                "a task can read, change or delete any file the runner's user can")
-    return None
-
-
-def _close(fds: list[int]) -> None:
-    while fds:
-        os.close(fds.pop())
-
-
-async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any], volume_dirs: dict[str, Path],
-                       artifacts: dict[str, str], raw: dict[str, str], node_id: str, node_dir: Path,
-                       log_path: Path, artifact_dir: Path, on_start: Callable[[int], None],
-                       on_output: Callable[[], None]) -> PodEnd:
-    """Run the pod of a resolved ``container`` or ``script`` template to its end.
-
-    Cancelling the call kills the pod. Never raises for the pod's own failures:
-    they are the returned phase and message.
-    """
-    node_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    body = template[kind]
-    try:
-        run = pod_run(kind, body, env_values(body, node_id), spec, volume_dirs, (artifacts, raw), template,
-                      node_dir, log_path, node_id)
-    except (PodSetupError, OSError) as error:
-        return PodEnd("Error", str(error))
-    trees: list[int] = []
-    try:
-        if run.sandbox is not None:
-            try:
-                run.userns = pod_userns()
-                run.host_mounts = host_mount_points()
-                use_idmapped_mounts(run.sandbox, trees)
-            except NamespacesRefused as error:
-                return PodEnd("Error", refusal_message(error))
-            except OSError as error:
-                return PodEnd("Error", f"cannot attach the pod's volumes through id-mapped mounts "
-                                       f"(Linux >= 5.12 on a file system supporting them): {error}")
-        if run.sandbox is not None and run.image_build is not None:
-            try:
-                layer = await run.image_build.layer()
-            except BuildFailed as error:
-                return PodEnd("Error", str(error))
-            if needs_idmapped_volumes():
-                trees.append(pods_own_tree(str(layer)))
-                run.sandbox.image_layer = trees[-1]
-            else:
-                run.sandbox.image_layer = str(layer)
-        if run.limits.memory is not None or run.limits.cpu is not None:
-            run.cgroup = create_cgroup(f"workflows-{node_id}", run.limits)
-        result = await run_pod(run, on_start=on_start, on_output=on_output)
-    finally:
-        _close(trees)
-        if run.cgroup is not None:
-            run.cgroup.remove()
-    if result.error is not None:
-        with open(log_path, "a", encoding="utf-8") as pod_log:
-            pod_log.write(result.error + "\n")
-        return PodEnd("Error", result.error)
-    if result.output_skipped:
-        with open(log_path, "a", encoding="utf-8") as pod_log:
-            for path, entries in result.output_skipped.items():
-                pod_log.write(f"output {path}: left out what the pod cannot read: {', '.join(entries)}\n")
-    outputs, problem = collect_outputs(template, result, artifact_dir, node_id)
-    if result.oom_killed:
-        return PodEnd("Failed", "OOMKilled (exit code 137)", outputs)
-    if problem:
-        return PodEnd("Error", problem, outputs)
-    if result.exit_code != 0:
-        return PodEnd("Failed", f"Error (exit code {result.exit_code})", outputs)
-    return PodEnd("Succeeded", None, outputs)
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home, __name__), name)

@@ -127,3 +127,20 @@ def use_idmapped_mounts(sandbox: SandboxPlan, trees: list[int]) -> None:
         if os.path.isdir(folder) and not os.path.islink(folder):
             trees.append(syscalls.detached_tree(folder, pod_userns(), recursive=False))
             sandbox.lowers[folder] = trees[-1]
+
+
+def share_host_root(sandbox: SandboxPlan, trees: list[int]) -> None:
+    """When the engine runs as root: give a plain pod (no image layer, no build) a detached, non-recursive
+    clone of the host's root mount, the lower layer of the one overlay its tree binds the host's folders
+    from (see :mod:`.sandbox`).
+
+    Only a privileged process can clone the root mount without the mounts below it (in an unprivileged
+    user namespace they are locked to it), so an ordinary user's pods keep one overlay per folder. The
+    clone shows nothing the pod's own overlays of each folder did not: ids are not mapped (host root's
+    files stay someone else's), and what lies under the host's mount points is covered by the pod's own
+    mounts. Its descriptor is appended to ``trees``.
+    """
+    if not needs_idmapped_volumes() or sandbox.image_layer is not None or sandbox.capture:
+        return
+    trees.append(syscalls.detached_tree("/", None, recursive=False))
+    sandbox.lowers["/"] = trees[-1]

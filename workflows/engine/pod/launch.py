@@ -23,7 +23,7 @@ from .limits import Limits
 from .outputs import copy_path, declared_paths
 from .process import PodProcess, PodRun
 from .identity import pod_root_ids
-from .sandbox import STAGING, PodFile, SandboxPlan, VolumeBind
+from .sandbox import PodFile, SandboxPlan, VolumeBind
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,6 @@ def stage_files(files: list[PodFile], pod_dir: Path) -> list[PodFile]:
     pod's root is another id when the engine runs as root): they read these copies.
     """
     pod_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    (pod_dir / STAGING).mkdir(mode=0o700, exist_ok=True)
     staged = []
     for index, pod_file in enumerate(files):
         if pod_file.source is None:

@@ -1,15 +1,17 @@
-"""Running one pod: three processes forked from the runner's warm interpreter.
+"""Running one pod: three processes forked from a warm interpreter (the runner's zygote, see :mod:`.zygote`).
 
-``leader`` (forked by the runner, leads the pod's process group)
-    Enters new user, mount, PID, IPC and UTS namespaces (mapping the engine's
-    user to root inside), forks ``init``, waits for it, then — with the pod's
+``leader`` (forked by the zygote, or by the runner; leads the pod's process group)
+    Enters new mount, PID, IPC and UTS namespaces in the pods' user namespace
+    (mapping the engine's user to root inside), builds the pod's file tree
+    (:mod:`.sandbox`), forks ``init``, waits for it, then — with the pod's
     privileges and in the pod's file tree — copies the declared outputs to the
-    node's folder and writes ``status.json`` there.
+    node's folder and reports how the pod ended (its status) to the runner,
+    before its own exit tears the namespaces down.
 ``init`` (PID 1 of the pod)
-    Builds the pod's file tree (:mod:`.sandbox`), forks ``main`` and reaps
-    everything until ``main`` ends; its exit ends every other process of the pod.
+    Mounts the pod's ``/proc``, pivots into the tree and becomes ``main``
+    (an image build keeps a separate ``main`` and captures the layer after it).
 ``main``
-    Joins the pod's cgroup, installs the ``chown`` filter and ``exec``\\ s the
+    Joins the pod's cgroup, installs the seccomp filter and ``exec``\\ s the
     container's command — or, for a Python script, runs it in the warm
     interpreter (no exec: this is what makes PythonTasks cheap).
 
@@ -19,19 +21,22 @@ itself, on the host.
 
 The pod's stdout and stderr come back through pipes to the node's log file;
 stdout is also kept (up to :data:`MAX_RESULT_BYTES`) as ``outputs.result``.
-The leader's exit is observed through a pidfd.
+The leader's status comes through a third pipe; a leader that is this
+process's child is reaped through a pidfd, the zygote reaps its own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import builtins
+import gc
 import json
 import logging
 import os
+import select
 import shutil
 import signal
 import sys
+import time
 import traceback
 import types
 from collections.abc import Callable
@@ -41,19 +46,17 @@ from typing import Any
 
 from . import syscalls
 from .limits import Limits, PodCgroup, apply_rlimit
-from .sandbox import SandboxPlan, build_and_enter
+from .sandbox import SandboxPlan, build
 
 log = logging.getLogger(__name__)
 
 #: Argo keeps at most this much of stdout as ``outputs.result``.
 MAX_RESULT_BYTES = 256 * 1024
 _READ_SIZE = 65536
-#: Exit code of a pod whose sandbox could not be set up (``status.json`` says why).
+#: Exit code of a pod whose sandbox could not be set up (the leader's status says why).
 SANDBOX_FAILED = 125
 #: Exit code of a command that could not be executed (not found, not executable).
 EXEC_FAILED = 127
-#: The file the leader writes into the node's folder.
-STATUS_FILE = "status.json"
 #: The folder of the node's folder receiving the collected outputs.
 OUTPUTS_FOLDER = "outputs"
 _NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWPID | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
@@ -127,14 +130,21 @@ def refusal_message(error: OSError) -> str:
             "with WORKFLOWS_ISOLATION=none")
 
 
-def enter_namespaces(userns: int) -> None:
-    """In the leader: the pods' user namespace (as its root), then new mount, PID, IPC and UTS namespaces."""
+def enter_user_namespace(userns: int) -> None:
+    """Enter the pods' user namespace ``userns`` as its root (the pod's root id on the host, see .identity)."""
     was_root = os.geteuid() == 0
     syscalls.setns(userns, syscalls.CLONE_NEWUSER)
     if was_root:  # drop root's supplementary groups (an unprivileged user's namespace denies setgroups)
         os.setgroups([])
-    os.setresgid(0, 0, 0)  # the namespace's root: the pod's root id on the host (see .identity)
+    os.setresgid(0, 0, 0)
     os.setresuid(0, 0, 0)
+
+
+def enter_namespaces(userns: int) -> None:
+    """In the leader: the pods' user namespace (``-1``: already in it), then new mount, PID, IPC and UTS
+    namespaces."""
+    if userns >= 0:
+        enter_user_namespace(userns)
     syscalls.unshare(_NAMESPACES)
 
 
@@ -145,11 +155,15 @@ def _reset_child_state() -> None:
     for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
     signal.set_wakeup_fd(-1)
-    asyncio.events._set_running_loop(None)  # the child is not inside the runner's event loop
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())  # the zygote blocks SIGCHLD while it forks
+    events = sys.modules.get("asyncio.events")
+    if events is not None:  # forked from the runner: the child is not inside its event loop
+        events._set_running_loop(None)
 
 
 def _run_python(process: PodProcess) -> int:
     """``python SCRIPT`` in this (forked) interpreter: the exit code."""
+    gc.enable()  # a zygote's child inherits a disabled collector (see .zygote); the script gets python's own
     os.environ.clear()
     os.environ.update(process.env)
     logging.root.handlers.clear()
@@ -212,14 +226,14 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
         os._exit(code)
 
 
-def _init(run: PodRun, mounts: list[str], report_fd: int, cgroup_fds: list[int]) -> None:
-    """PID 1 of the pod: build its tree, start ``main``, reap until it ends. Never returns."""
+def _init(run: PodRun, builder: Any, report_fd: int, cgroup_fds: list[int]) -> None:
+    """PID 1 of the pod: enter the tree the leader built, start ``main``, reap until it ends. Never returns."""
     code = SANDBOX_FAILED
     try:
         syscalls.set_parent_death_signal(signal.SIGKILL)
         assert run.sandbox is not None
         try:
-            builder = build_and_enter(run.sandbox, mounts)
+            builder.enter()
         except OSError as error:
             os.write(report_fd, f"cannot set up the pod's sandbox: {error}".encode())
             os._exit(SANDBOX_FAILED)
@@ -262,10 +276,10 @@ def _collect(outputs: list[str]) -> dict:
     what the pod cannot read is left out and listed under ``output_skipped``.
     """
     found, errors, skipped = {}, {}, {}
-    os.makedirs(OUTPUTS_FOLDER, exist_ok=True)
     for index, path in enumerate(outputs):
         if not os.path.lexists(path):
             continue
+        os.makedirs(OUTPUTS_FOLDER, exist_ok=True)
         target = os.path.join(OUTPUTS_FOLDER, str(index))
         try:
             if os.path.isdir(path) and not os.path.islink(path):
@@ -281,22 +295,32 @@ def _collect(outputs: list[str]) -> dict:
     return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
 
 
-def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: list[int]) -> int:
+def _lead(run: PodRun, devnull: int, done_fd: int, parent_pid: int, status: dict, cgroup_fds: list[int]) -> int:
     """The leader's work in the namespaces: the pod's exit code; ``status`` gets the rest."""
     syscalls.set_parent_death_signal(signal.SIGKILL)
-    if os.getppid() != runner_pid:  # the runner died before the death signal was armed
+    if os.getppid() != parent_pid:  # the runner (or zygote) died before the death signal was armed
         return SANDBOX_FAILED
     try:
         enter_namespaces(run.userns)
     except syscalls.NamespacesRefused as error:
         status["refused"] = refusal_message(error)
         return SANDBOX_FAILED
+    assert run.sandbox is not None
+    try:  # here rather than in init: its pages are then the leader's, not copied again by one more process
+        builder = build(run.sandbox, run.host_mounts)
+    except OSError as error:
+        status["sandbox_error"] = f"cannot set up the pod's sandbox: {error}"
+        return SANDBOX_FAILED
     report_read, report_write = os.pipe()
     init = os.fork()
     if init == 0:
         os.close(report_read)
-        _init(run, run.host_mounts, report_write, cgroup_fds)
+        os.close(done_fd)  # the pod's processes must not report for the leader
+        _init(run, builder, report_write, cgroup_fds)
     os.close(report_write)
+    os.fchdir(builder.pod_fd)  # the pod's folder, on the host: where the outputs go
+    os.close(builder.pod_fd)
+    os.close(builder.staging_fd)
     os.dup2(devnull, 1)  # the pod's output ends with its processes
     os.dup2(devnull, 2)
     _, wait_status = os.waitpid(init, 0)
@@ -314,10 +338,19 @@ def _lead(run: PodRun, devnull: int, runner_pid: int, status: dict, cgroup_fds: 
     return 128 - code if code < 0 else code
 
 
-def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> None:
-    """The pod's leader (see the module's documentation). Never returns."""
+def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, parent_pid: int,
+            pod_dir_fd: int = -1, cgroup_fds: list[int] | None = None) -> None:
+    """The pod's leader (see the module's documentation). Never returns.
+
+    Its status (exit code, collected outputs, errors) goes to ``done_fd`` as a line of JSON: the runner goes on
+    from there while
+    this process's exit tears the pod's namespaces down (its parent reaps it later). Forked by the
+    zygote, the leader gets its pod's folder and cgroup as open descriptors (``pod_dir_fd``, ``cgroup_fds``):
+    it is already the pod's root, which may not reach them by their paths.
+    """
     code = SANDBOX_FAILED
     status: dict = {}
+    reporting = False
     try:
         os.setsid()
         os.umask(0o022)  # a container's: the runner's own (0077, for its state) is no business of the pod's
@@ -326,27 +359,40 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, runner_pid: int) -> Non
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
+        reporting = True
         # As exec would: the runner's lock, database, event loop; the volumes' detached mounts stay.
+        keep = [done_fd, pod_dir_fd, *(cgroup_fds or [])]
+        if run.sandbox is not None:
+            keep += [run.userns, *run.sandbox.inherited_fds()]
         low = 3
-        for keep in sorted([run.userns, *run.sandbox.inherited_fds()] if run.sandbox else []):
-            os.closerange(low, keep)
-            low = keep + 1
+        for fd in sorted(fd for fd in keep if fd >= 3):
+            os.closerange(low, fd)
+            low = fd + 1
         os.closerange(low, os.sysconf("SC_OPEN_MAX"))
         devnull = os.open(os.devnull, os.O_WRONLY)
-        cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
+        if cgroup_fds is None:
+            cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
         if run.sandbox is None:
+            os.close(done_fd)  # the main process is the leader: its exit is its report
+            reporting = False
             os.chdir(run.node_dir)
             _main(run, cgroup_fds, isolated=False)
-        os.chdir(run.pod_dir)
-        code = _lead(run, devnull, runner_pid, status, cgroup_fds)
+        if pod_dir_fd >= 0:
+            os.fchdir(pod_dir_fd)
+            os.close(pod_dir_fd)
+        else:
+            os.chdir(run.pod_dir)
+        code = _lead(run, devnull, done_fd, parent_pid, status, cgroup_fds)
     except BaseException as error:  # noqa: BLE001 - the leader reports and exits, never returns into the runner
         status["sandbox_error"] = f"the pod's leader failed: {error!r}"
         code = SANDBOX_FAILED
     finally:
         status["exit_code"] = code
         try:
-            with open(STATUS_FILE, "w", encoding="utf-8") as out:
-                json.dump(status, out)
+            if reporting:
+                message = memoryview(json.dumps(status).encode() + b"\n")
+                while message:
+                    message = message[os.write(done_fd, message):]
         finally:
             os._exit(code)
 
@@ -364,24 +410,25 @@ def kill_group(pgid: int, signum: int = signal.SIGKILL) -> None:
 
 #: After the leader exits, how long the output pipes may stay open (held by escaped children).
 PIPE_GRACE_SECONDS = 1.0
+#: After a cancelled pod was killed, how long to wait for its zygote to reap its leader.
+KILL_WAIT_SECONDS = 10.0
 
 
-def _start(run: PodRun, stdout_fd: int, stderr_fd: int) -> int:
+#: Forks a pod's leader elsewhere (the zygote): ``(run, stdout_fd, stderr_fd, done_fd)`` → its pid.
+ForkLeader = Callable[[PodRun, int, int, int], int]
+
+
+def _start(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     runner = os.getpid()
     pid = os.fork()
     if pid == 0:
-        _leader(run, stdout_fd, stderr_fd, runner)
+        _leader(run, stdout_fd, stderr_fd, done_fd, runner)
     return pid
 
 
-def _result(run: PodRun, exit_code: int, stdout: bytes) -> PodResult:
-    status_path = (run.pod_dir if run.sandbox is not None else run.node_dir) / STATUS_FILE
-    try:
-        status = json.loads(status_path.read_text())
-    except (OSError, ValueError):
-        status = {}
+def _result(run: PodRun, exit_code: int, stdout: bytes, status: dict) -> PodResult:
     text = stdout.decode(errors="replace")
     if status.get("refused"):
         return PodResult(None, text, status["refused"])
@@ -398,31 +445,59 @@ def _result(run: PodRun, exit_code: int, stdout: bytes) -> PodResult:
                      output_skipped=status.get("output_skipped") or {})
 
 
+def _wait_for_end(fd: int, seconds: float) -> None:
+    """Block until the ``done`` pipe ``fd`` reaches its end (the zygote reaped the leader), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            log.warning("the pod's leader was not reaped %.0fs after it was killed", seconds)
+            return
+        if not os.read(fd, _READ_SIZE):
+            return
+
+
+#: Exit code standing for a leader that ended without a report and without a status (its zygote died).
+_LOST = -1
+
+
 async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
-                  on_output: Callable[[], None] | None = None) -> PodResult:
+                  on_output: Callable[[], None] | None = None, fork_leader: ForkLeader | None = None) -> PodResult:
     """Run a pod to its end; cancelling the call kills its process group.
 
     ``on_start(pid)`` is called once the leader exists (its pid is also its
-    process group), ``on_output()`` whenever the pod printed something.
+    process group), ``on_output()`` whenever the pod printed something. The
+    call returns as soon as the leader reported the pod's end; the leader's
+    own exit (the teardown of the pod's namespaces) is reaped later, off the
+    critical path. ``fork_leader``: the leader is forked there (the zygote,
+    which reaps it and reports its status) instead of by this process.
     """
+    import asyncio  # noqa: PLC0415 - the runner's side only: the zygote, which imports this module, stays lean
+
     loop = asyncio.get_running_loop()
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
+    done_read, done_write = os.pipe()
     try:
-        pid = _start(run, out_write, err_write)
+        if fork_leader is not None:
+            pid = fork_leader(run, out_write, err_write, done_write)
+        else:
+            pid = _start(run, out_write, err_write, done_write)
     except OSError as error:
-        for fd in (out_read, out_write, err_read, err_write):
+        for fd in (out_read, out_write, err_read, err_write, done_read, done_write):
             os.close(fd)
         return PodResult(None, "", f"cannot start the pod: {error}")
-    os.close(out_write)
-    os.close(err_write)
+    for fd in (out_write, err_write, done_write):
+        os.close(fd)
     if on_start is not None:
         on_start(pid)
     stdout = bytearray()
     streams_closed = loop.create_future()
     exited: asyncio.Future[int] = loop.create_future()
     open_streams = {out_read, err_read}
-    pidfd = os.pidfd_open(pid)
+    pidfd = os.pidfd_open(pid) if fork_leader is None else None  # else the zygote reaps it
+    reported = bytearray()
+    status: dict = {}
 
     def close_stream(fd: int) -> None:
         loop.remove_reader(fd)
@@ -442,17 +517,44 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         if fd == out_read and len(stdout) < MAX_RESULT_BYTES:
             stdout.extend(data[: MAX_RESULT_BYTES - len(stdout)])
 
+    def report() -> None:
+        # The first line: the leader's report of the pod's end, or (zygote) the leader's exit status.
+        data = os.read(done_read, _READ_SIZE)
+        reported.extend(data)
+        if data and b"\n" not in reported:
+            return
+        loop.remove_reader(done_read)
+        if exited.done():
+            return
+        if b"\n" in reported:
+            if pidfd is not None:  # the pod's processes are gone; stragglers of its group go now
+                kill_group(pid)
+            line = reported.split(b"\n", 1)[0]
+            if line.startswith(b"{"):
+                status.update(json.loads(line))
+                exited.set_result(int(status["exit_code"]))
+            else:
+                exited.set_result(int(line))
+        elif pidfd is None:
+            exited.set_result(_LOST)
+        # else: the leader ended without a report (killed, or the unisolated main): its exit status says it
+
     def reap() -> None:
+        assert pidfd is not None
         loop.remove_reader(pidfd)
+        kill_group(pid)  # before reaping: until then the group's id cannot be reused
         _, status = os.waitpid(pid, 0)
-        kill_group(pid)
+        os.close(pidfd)
         code = os.waitstatus_to_exitcode(status)
-        exited.set_result(128 - code if code < 0 else code)
+        if not exited.done():
+            exited.set_result(128 - code if code < 0 else code)
 
     with open(run.process.log_path, "ab", buffering=0) as log_file:
         loop.add_reader(out_read, drain, out_read)
         loop.add_reader(err_read, drain, err_read)
-        loop.add_reader(pidfd, reap)
+        loop.add_reader(done_read, report)
+        if pidfd is not None:
+            loop.add_reader(pidfd, reap)
         try:
             code = await exited
             try:
@@ -463,12 +565,21 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         except asyncio.CancelledError:
             # Cancelling this task also cancels the future it awaits: "done" alone does not mean reaped.
             if exited.cancelled() or not exited.done():
-                loop.remove_reader(pidfd)
                 kill_group(pid)
-                os.waitpid(pid, 0)
+                if pidfd is not None:
+                    loop.remove_reader(pidfd)
+                    os.waitpid(pid, 0)
+                    os.close(pidfd)
+                else:
+                    loop.remove_reader(done_read)
+                    _wait_for_end(done_read, KILL_WAIT_SECONDS)
             raise
         finally:
+            loop.remove_reader(done_read)
+            os.close(done_read)
             for fd in list(open_streams):
                 close_stream(fd)
-            os.close(pidfd)
-    return _result(run, code, bytes(stdout))
+    if code == _LOST:
+        return PodResult(None, bytes(stdout).decode(errors="replace"),
+                         "the pod's leader ended without a status: the pods' zygote died")
+    return _result(run, code, bytes(stdout), status)

@@ -8,7 +8,10 @@ The tree (bubblewrap's design, with a writable layer):
   upper layer lives on that ``tmpfs``: writes anywhere succeed and land in
   the pod's layer, never on the host. A folder holding other mounts (which an
   unprivileged user namespace may not clone) is rebuilt one level down, its
-  mounts bound read-only;
+  mounts bound read-only. When the engine runs as root, a plain pod gets the
+  same tree from a single overlay of a clone of the host's root mount (the
+  runner's, without the mounts below it), with the host's other mounts bound
+  read-only on top: a few mounts instead of dozens;
 - ``/tmp`` is the pod's own (on the same ``tmpfs``: a task filling it fills
   only its own layer), ``/proc`` is the pod's PID namespace's, ``/dev`` holds
   ``null``, ``zero``, ``full``, ``random``, ``urandom``, ``tty`` and a ``shm``;
@@ -21,6 +24,7 @@ The tree (bubblewrap's design, with a writable layer):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -33,8 +37,10 @@ from .syscalls import MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC
 #: Top-level host folders the pod gets its own version of.
 OWN_FOLDERS = ("proc", "dev", "sys", "tmp")
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
-#: The folder of the pod's folder where its root ``tmpfs`` is mounted.
-STAGING = "sandbox"
+#: The folder of the staging ``tmpfs`` where the clone of the host's root mount is attached.
+HOST_VIEW = "host"
+#: :attr:`HostEntry.value` of a folder the pod's root may not enter.
+CLOSED = "closed"
 #: Device nodes bound from the host into the pod's ``/dev``.
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
@@ -56,7 +62,7 @@ class VolumeBind:
 class PodFile:
     """A file or folder written into the pod's layer before it starts: copied from ``source``, or ``text``.
 
-    In a :class:`SandboxPlan`, ``source`` is relative to the pod's folder (see :func:`build_and_enter`).
+    In a :class:`SandboxPlan`, ``source`` is relative to the pod's folder (see :func:`build`).
     """
 
     path: str
@@ -86,6 +92,15 @@ class SandboxPlan:
         fds += list(self.lowers.values())
         return fds + ([self.image_layer] if isinstance(self.image_layer, int) else [])
 
+    def with_fds(self, mapping: dict[int, int]) -> SandboxPlan:
+        """This plan with its descriptors renumbered (``mapping``: old number → new), as another process
+        received them."""
+        volumes = [dataclasses.replace(volume, tree=mapping[volume.tree]) if volume.tree is not None else volume
+                   for volume in self.volumes]
+        image_layer = mapping[self.image_layer] if isinstance(self.image_layer, int) else self.image_layer
+        return dataclasses.replace(self, volumes=volumes, image_layer=image_layer,
+                                   lowers={folder: mapping[fd] for folder, fd in self.lowers.items()})
+
 
 def host_mount_points() -> list[str]:
     """The mount points of the calling process's mount namespace (``/proc/self/mountinfo``), read once per
@@ -104,10 +119,69 @@ def host_mount_points() -> list[str]:
 _host_mounts: list[str] | None = None
 
 
+@dataclass(frozen=True)
+class HostEntry:
+    """What a pod's tree has at the host's ``path``.
+
+    ``kind``: ``"own"`` (``/proc``, ``/dev``, ``/sys``, ``/tmp``: made by the pod) and ``"folder"`` (a folder
+    the pod's root may not enter, ``value`` :data:`CLOSED`, or one holding mounts, rebuilt one level down):
+    an empty folder of the pod's own; ``"link"``: a symbolic link to ``value``; ``"mount"``: a mount point,
+    bound read-only (``value`` is ``"folder"`` for a folder); ``"file"``: a file; ``"layer"``: a folder
+    without mounts, in the pod's writable layer.
+    """
+
+    path: str
+    kind: str
+    value: str = ""
+
+
+def _walk(folder: str, mounts: list[str], entries: list[HostEntry]) -> None:
+    for name in sorted(os.listdir(folder)):
+        host = os.path.join(folder, name)
+        if folder == "/" and name in OWN_FOLDERS and not os.path.islink(host):
+            entries.append(HostEntry(host, "own"))
+        elif os.path.islink(host):
+            entries.append(HostEntry(host, "link", os.readlink(host)))
+        elif host in mounts:
+            entries.append(HostEntry(host, "mount", "folder" if os.path.isdir(host) else "file"))
+        elif os.path.isdir(host):
+            prefix = host + "/"
+            if not os.access(host, os.R_OK | os.X_OK):
+                # A folder the pod's root may not enter: an empty one of the pod's own (the engine's
+                # own installation, when it lies there, is bound below it).
+                entries.append(HostEntry(host, "folder", CLOSED))
+            elif any(point.startswith(prefix) for point in mounts):  # rebuilt one level down
+                entries.append(HostEntry(host, "folder"))
+                _walk(host, mounts, entries)
+            else:
+                entries.append(HostEntry(host, "layer"))
+        elif os.path.exists(host):
+            entries.append(HostEntry(host, "file"))
+
+
+def host_layout(mounts: list[str]) -> list[HostEntry]:
+    """How the host's tree appears in a pod, parents first, for the pod's root (whose access decides).
+
+    ``mounts``: the host's mount points (:func:`host_mount_points`). Computed once per process and set of
+    mounts: the zygote computes it before it forks its first pod, so its pods only replay it. The host's
+    top-level folders and mounts are taken not to change while a runner lives.
+    """
+    global _layout
+    key = tuple(point for point in mounts if point != "/")
+    if _layout is None or _layout[0] != key:
+        entries: list[HostEntry] = []
+        _walk("/", list(key), entries)
+        _layout = (key, entries)
+    return _layout[1]
+
+
+_layout: tuple[tuple[str, ...], list[HostEntry]] | None = None
+
+
 class _Builder:
     def __init__(self, plan: SandboxPlan, mounts: list[str]) -> None:
         self.plan = plan
-        self.mounts = [point for point in mounts if point != "/"]
+        self.mounts = mounts
         self.root = "root"  # paths relative to the staging tmpfs, the working directory while building
         self.layers = "layers"
         self.count = 0
@@ -115,28 +189,33 @@ class _Builder:
         # Where the image's layer is. A host folder holding it cannot have it as a lower layer (overlayfs
         # refuses overlapping layers): there the image's changes are not visible.
         self.image = plan.image_layer if isinstance(plan.image_layer, str) else None
+        # One overlay of the whole host (see _host_overlay) when the runner could clone its root mount. Image
+        # builds keep one overlay per folder (their upper layers are the image's), as do pods stacking an
+        # image's layer (it lies on the host's file system, and overlayfs refuses overlapping layers).
+        self.shared = "/" in plan.lowers and plan.image_layer is None and not plan.capture
         self.pod_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
         self.staging_fd = -1
-        self.host_top = set(os.listdir("/"))
+        self.host_top = {entry.path[1:] for entry in host_layout(self.mounts) if entry.path.count("/") == 1}
 
-    def _holds_mounts(self, path: str) -> bool:
-        prefix = path.rstrip("/") + "/"
-        return any(point.startswith(prefix) for point in self.mounts)
-
-    def _bind_read_only(self, host: str, target: str) -> None:
-        if os.path.isdir(host):
+    def _bind_read_only(self, host: str, target: str, folder: bool) -> None:
+        if folder:
             os.makedirs(target, exist_ok=True)
         else:
             open(target, "a").close()
         syscalls.mount(host, target, None, MS_BIND | MS_REC)
         syscalls.make_read_only_recursively(target)
 
-    def _overlay(self, host: str, target: str) -> None:
+    def _new_layer(self) -> tuple[str, str]:
+        """A new (upper, work) pair of folders on the staging ``tmpfs``."""
         self.count += 1
-        upper = os.path.join(self.layers, str(self.count), "upper")
-        work = os.path.join(self.layers, str(self.count), "work")
-        os.makedirs(upper)
-        os.makedirs(work)
+        folder = os.path.join(self.layers, str(self.count))
+        os.mkdir(folder)
+        os.mkdir(folder + "/upper")
+        os.mkdir(folder + "/work")
+        return folder + "/upper", folder + "/work"
+
+    def _overlay(self, host: str, target: str) -> None:
+        upper, work = self._new_layer()
         os.makedirs(target, exist_ok=True)
         lower = _escape(host)
         if host in self.plan.lowers:
@@ -149,47 +228,25 @@ class _Builder:
         syscalls.mount("overlay", target, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
         self.layered.append((self.count, host))
 
-    def layer(self, host: str, target: str) -> None:
-        """``host`` in the pod at ``target``: an overlay, or rebuilt one level down around nested mounts."""
-        if os.path.islink(host):
-            os.symlink(os.readlink(host), target)
-        elif host in self.mounts:
-            self._bind_read_only(host, target)
-        elif os.path.isdir(host):
-            if not os.access(host, os.R_OK | os.X_OK):
-                # A folder the pod's root may not enter: an empty one of the pod's own (the engine's
-                # own installation, when it lies there, is bound below it).
-                os.makedirs(target, exist_ok=True)
-                return
-            if not self._holds_mounts(host):
-                self._overlay(host, target)
-                return
-            os.makedirs(target, exist_ok=True)
-            for name in os.listdir(host):
-                self.layer(os.path.join(host, name), os.path.join(target, name))
-        elif os.path.exists(host):
-            self._bind_read_only(host, target)
-
     def build(self) -> None:
         plan = self.plan
         syscalls.mount(None, "/", None, MS_REC | MS_PRIVATE)
-        os.makedirs(STAGING, exist_ok=True)
-        syscalls.mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.disk_bytes},mode=755")
-        os.chdir(STAGING)
-        self.staging_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
+        # The staging tmpfs covers the pod's folder in this mount namespace only; the leader, whose working
+        # directory is that folder's own, still writes the pod's outputs there, on the host.
+        self.staging_fd = syscalls.new_tmpfs({"size": str(plan.disk_bytes), "mode": "755"},
+                                             syscalls.MOUNT_ATTR_NOSUID | syscalls.MOUNT_ATTR_NODEV)
+        syscalls.attach_tree(self.staging_fd, ".")
+        os.fchdir(self.staging_fd)
         if isinstance(plan.image_layer, int):
             os.makedirs("image")
             syscalls.attach_tree(plan.image_layer, "image")
             self.image = "image"
-        os.makedirs(self.root)
-        os.makedirs(self.layers)
-        syscalls.mount(self.root, self.root, None, MS_BIND)
-        for name in os.listdir("/"):
-            host, target = "/" + name, os.path.join(self.root, name)
-            if name in OWN_FOLDERS and not os.path.islink(host):
-                os.makedirs(target)
-            else:
-                self.layer(host, target)
+        os.mkdir(self.root)
+        os.mkdir(self.layers)
+        if self.shared:
+            self._host_overlay()
+        else:
+            self._host_overlays()
         self._system_folders()
         if self.image is not None:  # what the image's RUN lines made at the top level (/app...)
             for name in os.listdir(self.image):
@@ -200,10 +257,48 @@ class _Builder:
         for pod_file in plan.files:
             self._write(pod_file)
 
+    def _host_overlays(self) -> None:
+        """The host's tree as one overlay per folder (or binds, around the host's mounts)."""
+        syscalls.mount(self.root, self.root, None, MS_BIND)
+        for entry in host_layout(self.mounts):
+            target = self.root + entry.path
+            if entry.kind in ("own", "folder"):
+                os.mkdir(target)
+            elif entry.kind == "link":
+                os.symlink(entry.value, target)
+            elif entry.kind in ("mount", "file"):
+                self._bind_read_only(entry.path, target, entry.value == "folder")
+            else:
+                self._overlay(entry.path, target)
+
+    def _host_overlay(self) -> None:
+        """The host's tree as one overlay of a clone of its root mount (a root engine's plain pods).
+
+        The upper layer is prepared first so that the tree is the same as :meth:`_host_overlays`': the pod's
+        own folders (``/tmp``...) and the folders its root may not enter are empty (opaque) folders of its
+        own, and the folders it gets in its layer are its own (a merged folder takes the owner and mode of
+        its upper one), as each overlay's root is there. Only the host's other mounts are bound on top.
+        """
+        upper, work = self._new_layer()
+        for entry in host_layout(self.mounts):
+            if entry.kind in ("own", "folder", "layer"):
+                os.mkdir(upper + entry.path)
+                if entry.kind == "own" or entry.value == CLOSED:
+                    os.setxattr(upper + entry.path, "user.overlay.opaque", b"y")
+        lower = HOST_VIEW + "-lower"
+        os.mkdir(lower)
+        syscalls.attach_tree(self.plan.lowers["/"], lower)
+        syscalls.mount("overlay", self.root, "overlay", 0,
+                       f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
+        for entry in host_layout(self.mounts):
+            if entry.kind == "mount":
+                self._bind_read_only(entry.path, self.root + entry.path, entry.value == "folder")
+            elif entry.path in self.plan.lowers:
+                self._overlay(entry.path, self.root + entry.path)
+
     def _system_folders(self) -> None:
         root = self.root
         os.chmod(os.path.join(root, "tmp"), 0o1777)
-        syscalls.mount("proc", os.path.join(root, "proc"), "proc", MS_NOSUID | MS_NODEV)
         dev = os.path.join(root, "dev")
         syscalls.mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=755,size=65536k")
         for device in DEVICES:
@@ -217,7 +312,7 @@ class _Builder:
         os.makedirs(os.path.join(dev, "shm"), mode=0o1777)
         os.chmod(os.path.join(dev, "shm"), 0o1777)
         if os.path.isdir("/sys"):
-            self._bind_read_only("/sys", os.path.join(root, "sys"))
+            self._bind_read_only("/sys", os.path.join(root, "sys"), True)
 
     def _inside(self, path: str) -> str:
         """The building path of the pod's ``path``: symbolic links resolved as in the pod, never escaping it."""
@@ -265,14 +360,16 @@ class _Builder:
             with open(target, "w", encoding="utf-8") as out:
                 out.write(pod_file.text)
         elif pod_file.source is not None:
-            source = os.path.join("..", pod_file.source)  # from the staging tmpfs to the pod's folder
+            source = f"/proc/self/fd/{self.pod_fd}/{pod_file.source}"  # in the pod's folder, under the tmpfs
             if stat.S_ISDIR(os.stat(source).st_mode):
                 shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
             else:
                 shutil.copy2(source, target)
 
     def enter(self) -> None:
-        """Make the built root the process's ``/`` and detach the host's tree."""
+        """In the pod's init (PID 1 of its PID namespace, whose ``/proc`` it mounts): make the built root
+        the pod's ``/`` and detach the host's tree."""
+        syscalls.mount("proc", os.path.join(self.root, "proc"), "proc", MS_NOSUID | MS_NODEV)
         os.chdir(self.root)
         syscalls.pivot_root(".", ".")
         syscalls.umount(".", syscalls.MNT_DETACH)
@@ -312,9 +409,10 @@ def _copy(source: str, target: str) -> None:
         shutil.copy2(source, target, follow_symlinks=False)
 
 
-def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> _Builder:
-    """In the pod's init process, whose working directory is the pod's folder: build the pod's file tree
-    (on a ``tmpfs`` mounted at :data:`STAGING` there) and pivot into it.
+def build(plan: SandboxPlan, mounts: list[str]) -> _Builder:
+    """In the pod's leader, in the pod's new namespaces, whose working directory is the pod's folder: build
+    the pod's file tree (on a ``tmpfs`` mounted over that folder in the pod's mount namespace); the working
+    directory is then that ``tmpfs``. The pod's init, forked next, enters the tree (:meth:`_Builder.enter`).
 
     ``mounts`` are the host's mount points, read before any namespace was entered.
     """
@@ -322,5 +420,4 @@ def build_and_enter(plan: SandboxPlan, mounts: list[str]) -> _Builder:
     builder.build()
     if plan.hostname:
         syscalls.sethostname(plan.hostname)
-    builder.enter()
     return builder

@@ -2,7 +2,7 @@
 
 Every wrapper raises :class:`SandboxSyscallError` (an ``OSError`` with the
 call named) on failure. Numbers are the kernel's generic ones, the same on
-x86-64 and arm64 for the calls added after 2019 (``mount_setattr``).
+x86-64 and arm64 for the calls added after 2019 (``open_tree``, ``fsopen``, ``mount_setattr``...).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ MS_PRIVATE = 1 << 18
 MNT_DETACH = 2
 
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
@@ -46,6 +47,15 @@ _MOVE_MOUNT_F_EMPTY_PATH = 0x4
 _SYS_OPEN_TREE = 428
 _SYS_MOVE_MOUNT = 429
 _SYS_MOUNT_SETATTR = 442
+_SYS_FSOPEN = 430
+_SYS_FSCONFIG = 431
+_SYS_FSMOUNT = 432
+_FSOPEN_CLOEXEC = 1
+_FSMOUNT_CLOEXEC = 1
+_FSCONFIG_SET_STRING = 1
+_FSCONFIG_CMD_CREATE = 6
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 
 #: ``chown``-family system calls per architecture (AUDIT_ARCH value, call numbers).
@@ -53,6 +63,10 @@ _CHOWN_CALLS = {
     "x86_64": (0xC000003E, (92, 93, 94, 260)),  # chown, fchown, lchown, fchownat
     "aarch64": (0xC00000B7, (54, 55)),  # fchownat, fchown
 }
+#: Kernel keyring system calls per architecture (add_key, request_key, keyctl): refused, as Docker's default
+#: seccomp profile does. A user's keyrings belong to its user namespace and id, which the pods of one runner
+#: share (see .zygote).
+_KEYRING_CALLS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,6 +158,31 @@ def detached_tree(path: str, userns_fd: int | None, recursive: bool = True) -> i
     return fd
 
 
+def new_tmpfs(options: dict[str, str], flags: int = 0) -> int:
+    """A detached, new ``tmpfs`` (``fsopen``, ``fsconfig``, ``fsmount``): its mount's descriptor.
+
+    ``options`` are its mount options (``size``, ``mode``...), ``flags`` ``MOUNT_ATTR_*`` values such as
+    :data:`MOUNT_ATTR_NOSUID`. Attach it with :func:`attach_tree`.
+    """
+    libc = _libc()
+    context = libc.syscall(_SYS_FSOPEN, b"tmpfs", _FSOPEN_CLOEXEC)
+    if context < 0:
+        number = ctypes.get_errno()
+        raise SandboxSyscallError(number, f"fsopen tmpfs: {os.strerror(number)}")
+    try:
+        for key, value in options.items():
+            _check(libc.syscall(_SYS_FSCONFIG, context, _FSCONFIG_SET_STRING, key.encode(), value.encode(), 0),
+                   f"fsconfig tmpfs {key}={value}")
+        _check(libc.syscall(_SYS_FSCONFIG, context, _FSCONFIG_CMD_CREATE, None, None, 0), "fsconfig tmpfs create")
+        fd = libc.syscall(_SYS_FSMOUNT, context, _FSMOUNT_CLOEXEC, flags)
+        if fd < 0:
+            number = ctypes.get_errno()
+            raise SandboxSyscallError(number, f"fsmount tmpfs: {os.strerror(number)}")
+        return fd
+    finally:
+        os.close(context)
+
+
 def attach_tree(fd: int, target: str) -> None:
     """``move_mount(2)``: attach the detached tree ``fd`` at ``target``."""
     _check(_libc().syscall(_SYS_MOVE_MOUNT, fd, b"", _AT_FDCWD, _path(target), _MOVE_MOUNT_F_EMPTY_PATH),
@@ -153,6 +192,11 @@ def attach_tree(fd: int, target: str) -> None:
 def set_parent_death_signal(signum: int) -> None:
     """``prctl(PR_SET_PDEATHSIG)``: receive ``signum`` when the parent thread dies."""
     _check(_libc().prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+
+
+def set_child_subreaper() -> None:
+    """``prctl(PR_SET_CHILD_SUBREAPER)``: orphaned descendants are re-parented to this process."""
+    _check(_libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
 def sethostname(name: str) -> None:
@@ -165,8 +209,40 @@ def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("HBBI", code, jt, jf, k)
 
 
+class _FilterProgram(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+@functools.lru_cache(maxsize=1)
+def _chown_filter() -> tuple[_FilterProgram, ctypes.Array] | None:
+    """The pods' seccomp filter as a BPF program (built once per process; a zygote builds it before it forks)."""
+    arch = _CHOWN_CALLS.get(platform.machine())
+    if arch is None:
+        return None
+    audit_arch, numbers = arch
+    ld_w_abs, jeq_k, ret_k = 0x20, 0x15, 0x06
+    allow, errno_zero = 0x7FFF0000, 0x00050000  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | 0
+    program = [_bpf(ld_w_abs, 0, 0, 4), _bpf(jeq_k, 1, 0, audit_arch), _bpf(ret_k, 0, 0, allow),
+               _bpf(ld_w_abs, 0, 0, 0)]
+    answers = [(number, errno_zero) for number in numbers]
+    answers += [(number, errno_zero | errno.ENOSYS) for number in _KEYRING_CALLS[platform.machine()]]
+    for number, answer in answers:  # this call: that answer; else the next test
+        program += [_bpf(jeq_k, 0, 1, number), _bpf(ret_k, 0, 0, answer)]
+    program.append(_bpf(ret_k, 0, 0, allow))
+    code = b"".join(program)
+    buffer = ctypes.create_string_buffer(code, len(code))
+    return _FilterProgram(len(program), ctypes.cast(buffer, ctypes.c_void_p)), buffer
+
+
+def warm_up() -> None:
+    """Load libc and build the ``chown`` filter now (in a process that forks pods: once, not in each)."""
+    _libc()
+    _chown_filter()
+
+
 def ignore_chown() -> None:
-    """A seccomp filter making ``chown``, ``fchown``, ``lchown`` and ``fchownat`` succeed without effect.
+    """A seccomp filter making ``chown``, ``fchown``, ``lchown`` and ``fchownat`` succeed without effect, and
+    refusing the kernel keyring calls (``ENOSYS``, as in a Docker container).
 
     In a user namespace that maps a single id, changing a file's owner to any
     other id fails (``EINVAL``); containers' root expects it to work
@@ -174,24 +250,9 @@ def ignore_chown() -> None:
     any seccomp filter of an unprivileged process must. Unknown architectures
     get no filter.
     """
-    arch = _CHOWN_CALLS.get(platform.machine())
-    if arch is None:
+    built = _chown_filter()
+    if built is None:
         return
-    audit_arch, numbers = arch
-    ld_w_abs, jeq_k, ret_k = 0x20, 0x15, 0x06
-    allow, errno_zero = 0x7FFF0000, 0x00050000  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | 0
-    program = [_bpf(ld_w_abs, 0, 0, 4), _bpf(jeq_k, 1, 0, audit_arch), _bpf(ret_k, 0, 0, allow),
-               _bpf(ld_w_abs, 0, 0, 0)]
-    for index, number in enumerate(numbers):
-        remaining = len(numbers) - index - 1
-        program.append(_bpf(jeq_k, remaining + 1, 0, number))
-    program += [_bpf(ret_k, 0, 0, allow), _bpf(ret_k, 0, 0, errno_zero)]
-    code = b"".join(program)
-    buffer = ctypes.create_string_buffer(code, len(code))
-
-    class _Program(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    fprog = _Program(len(program), ctypes.cast(buffer, ctypes.c_void_p))
+    fprog, _ = built
     _check(_libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     _check(_libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")

@@ -1,0 +1,129 @@
+"""The engine's one entry to pods: :func:`run_pod_node` (see the package's documentation)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .build import BuildFailed
+from .identity import needs_idmapped_volumes, pod_userns, pods_own_tree, share_host_root, use_idmapped_mounts
+from .inputs import PodSetupError, env_values
+from .launch import isolation, pod_run
+from .limits import create_cgroup
+from .outputs import collect_outputs
+from .process import ForkLeader, PodRun, kill_group, refusal_message, run_pod
+from .sandbox import host_mount_points
+from .syscalls import NamespacesRefused
+from .zygote import ZygoteError, zygote
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PodEnd:
+    """How a pod node ended: its phase, message and outputs."""
+
+    phase: str
+    message: str | None = None
+    outputs: dict[str, Any] | None = None
+
+
+def unisolated_warning() -> str | None:
+    """The warning to log at the start of every workflow when pods run unisolated, else ``None``."""
+    try:
+        mode = isolation()
+    except PodSetupError as error:
+        return str(error)
+    if mode == "none":
+        return ("WORKFLOWS_ISOLATION=none: pods run UNISOLATED on this machine, with the runner's privileges; "
+                "a task can read, change or delete any file the runner's user can")
+    return None
+
+
+def _close(fds: list[int]) -> None:
+    while fds:
+        os.close(fds.pop())
+
+
+def _fork_leader(run: PodRun) -> ForkLeader | None:
+    """Where a sandboxed pod's leader is forked: this runner's zygote, or (``None``) the runner itself when
+    the zygote cannot start (logged; the pod is as isolated, only slower)."""
+    if run.sandbox is None:
+        return None
+    try:
+        return zygote(run.userns).fork_leader
+    except ZygoteError as error:
+        log.warning("%s; pods are forked from the runner instead", error)
+        return None
+
+
+async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any], volume_dirs: dict[str, Path],
+                       artifacts: dict[str, str], raw: dict[str, str], node_id: str, node_dir: Path,
+                       log_path: Path, artifact_dir: Path, on_start: Callable[[int], None],
+                       on_output: Callable[[], None]) -> PodEnd:
+    """Run the pod of a resolved ``container`` or ``script`` template to its end.
+
+    Cancelling the call kills the pod. Never raises for the pod's own failures:
+    they are the returned phase and message.
+    """
+    node_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    body = template[kind]
+    try:
+        run = pod_run(kind, body, env_values(body, node_id), spec, volume_dirs, (artifacts, raw), template,
+                      node_dir, log_path, node_id)
+    except (PodSetupError, OSError) as error:
+        return PodEnd("Error", str(error))
+    trees: list[int] = []
+    try:
+        if run.sandbox is not None:
+            try:
+                run.userns = pod_userns()
+                run.host_mounts = host_mount_points()
+                use_idmapped_mounts(run.sandbox, trees)
+            except NamespacesRefused as error:
+                return PodEnd("Error", refusal_message(error))
+            except OSError as error:
+                return PodEnd("Error", f"cannot attach the pod's volumes through id-mapped mounts "
+                                       f"(Linux >= 5.12 on a file system supporting them): {error}")
+        if run.sandbox is not None and run.image_build is not None:
+            try:
+                layer = await run.image_build.layer()
+            except BuildFailed as error:
+                return PodEnd("Error", str(error))
+            if needs_idmapped_volumes():
+                trees.append(pods_own_tree(str(layer)))
+                run.sandbox.image_layer = trees[-1]
+            else:
+                run.sandbox.image_layer = str(layer)
+        if run.sandbox is not None:
+            try:
+                share_host_root(run.sandbox, trees)
+            except OSError as error:
+                return PodEnd("Error", f"cannot clone the host's root mount for the pod: {error}")
+        if run.limits.memory is not None or run.limits.cpu is not None:
+            run.cgroup = create_cgroup(f"workflows-{node_id}", run.limits)
+        result = await run_pod(run, on_start=on_start, on_output=on_output, fork_leader=_fork_leader(run))
+    finally:
+        _close(trees)
+        if run.cgroup is not None:
+            run.cgroup.remove()
+    if result.error is not None:
+        with open(log_path, "a", encoding="utf-8") as pod_log:
+            pod_log.write(result.error + "\n")
+        return PodEnd("Error", result.error)
+    if result.output_skipped:
+        with open(log_path, "a", encoding="utf-8") as pod_log:
+            for path, entries in result.output_skipped.items():
+                pod_log.write(f"output {path}: left out what the pod cannot read: {', '.join(entries)}\n")
+    outputs, problem = collect_outputs(template, result, artifact_dir, node_id)
+    if result.oom_killed:
+        return PodEnd("Failed", "OOMKilled (exit code 137)", outputs)
+    if problem:
+        return PodEnd("Error", problem, outputs)
+    if result.exit_code != 0:
+        return PodEnd("Failed", f"Error (exit code {result.exit_code})", outputs)
+    return PodEnd("Succeeded", None, outputs)
