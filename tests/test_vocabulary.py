@@ -61,7 +61,7 @@ def test_a_raw_artifact_stays_supported_locally() -> None:
 def test_a_template_without_a_type_is_refused_up_front() -> None:
     problems = unsupported_features({"spec": {"templates": [{"name": "nothing"}]}})
     assert problems == ["template 'nothing': the template has no type (set one of container, script, steps, dag, "
-                        "suspend)"]
+                        "suspend, http, resource, containerSet)"]
 
 
 def test_the_walker_labels_inline_templates_by_their_holder_and_skips_malformed_entries() -> None:

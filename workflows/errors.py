@@ -46,6 +46,7 @@ for either catches it)::
     ├── DockerfileError [ValueError]                            a Dockerfile cannot be read or understood
     ├── SandboxSyscallError [OSError]                           a system call of the sandbox failed
     │   └── NamespacesRefused                                   the kernel refuses user namespaces
+    ├── ZygoteError [OSError]                                   the process that forks the pods failed
     ├── ApiError                                                the fake cluster's answers (``workflows.testing``)
     │   └── Expired                                             410: a resource version older than the history
     ├── WatchClosed                                             the fake cluster ended a watch
@@ -388,3 +389,7 @@ class BadTemplateDocument(BadOperationConfiguration):
 
 class BrokerError(WorkflowsError):
     """The test broker cannot start, or its folder holds something it cannot read."""
+
+
+class ZygoteError(WorkflowsError, OSError):
+    """The zygote (the process that forks a runner's pods) could not be started or did not answer."""

@@ -36,7 +36,8 @@ import time
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, RebalanceInProgressError
+from kafka.structs import OffsetAndMetadata
 
 from .backend import EventBackend, Subscription
 from .errors import EventsError, EventsUnavailable
@@ -231,12 +232,28 @@ class KafkaBackend(EventBackend):
             _subscribe(consumer, topic)
             values = self._take(consumer, topic, timeout)
             if values:
-                consumer.commit(timeout_ms=int(self.timeout * 1000))
+                self._commit_positions(consumer)
             return values
         except KafkaError as error:
             raise self._unavailable(f"consume topic {topic!r} as group {group_id!r}", error) from error
         finally:
             _close_consumer(consumer, self.timeout)
+
+    def _commit_positions(self, consumer: KafkaConsumer) -> None:
+        """Commit what ``consumer`` has read, waiting out a rebalance of its group (another member joining or
+        leaving): its partitions paused meanwhile, so the polls that complete the rebalance fetch nothing."""
+        offsets = {partition: OffsetAndMetadata(consumer.position(partition), "", -1)
+                   for partition in consumer.assignment()}
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                consumer.commit(offsets=offsets, timeout_ms=int(self.timeout * 1000))
+                return
+            except RebalanceInProgressError:
+                if time.monotonic() >= deadline:
+                    raise
+                consumer.pause(*consumer.assignment())
+                consumer.poll(timeout_ms=100)
 
     def _take(self, consumer: KafkaConsumer, topic: str, timeout: float | None) -> list[str]:
         """Join the group, then read what is available now; if nothing, wait up to ``timeout`` for the first values."""

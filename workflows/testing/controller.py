@@ -47,7 +47,9 @@ def _wait_for_exit(pid: int) -> None:
     except ProcessLookupError:
         return
     try:
-        select.select([pidfd], [], [])
+        waiting = select.poll()  # not select(): the descriptor may be above FD_SETSIZE in a busy process
+        waiting.register(pidfd, select.POLLIN)
+        waiting.poll()
     finally:
         os.close(pidfd)
 

@@ -445,12 +445,19 @@ def _result(run: PodRun, exit_code: int, stdout: bytes, status: dict) -> PodResu
                      output_skipped=status.get("output_skipped") or {})
 
 
+def _readable(fd: int, seconds: float) -> bool:
+    """Whether ``fd`` becomes readable within ``seconds`` (``poll``: any descriptor number, unlike ``select``)."""
+    waiting = select.poll()
+    waiting.register(fd, select.POLLIN)
+    return bool(waiting.poll(seconds * 1000))
+
+
 def _wait_for_end(fd: int, seconds: float) -> None:
     """Block until the ``done`` pipe ``fd`` reaches its end (the zygote reaped the leader), at most ``seconds``."""
     deadline = time.monotonic() + seconds
     while True:
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+        if remaining <= 0 or not _readable(fd, remaining):
             log.warning("the pod's leader was not reaped %.0fs after it was killed", seconds)
             return
         if not os.read(fd, _READ_SIZE):

@@ -56,6 +56,7 @@ import struct
 import subprocess
 import sys
 
+from ...errors import ZygoteError
 from . import syscalls
 from .process import PodRun, _leader, enter_user_namespace
 from .sandbox import host_layout
@@ -68,10 +69,6 @@ _PID = struct.Struct("!q")
 ANSWER_SECONDS = 60.0
 #: The most descriptors a request carries (the kernel's SCM_MAX_FD is 253).
 MAX_FDS = 250
-
-
-class ZygoteError(OSError):
-    """The zygote could not be started or did not answer."""
 
 
 def _receive_exactly(sock: socket.socket, size: int) -> bytes:
