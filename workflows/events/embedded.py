@@ -36,6 +36,8 @@ from .errors import EventsError
 FOLDER = "events"
 DATABASE = (FOLDER, "events.sqlite")
 WAITERS = (FOLDER, "waiters")
+#: How many state directories' backends a process keeps open (see :meth:`EmbeddedBackend.at`).
+KEPT_INSTANCES = 4
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 60.0
 
@@ -82,11 +84,16 @@ class EmbeddedBackend(EventBackend):
 
     @classmethod
     def at(cls, home: Path) -> EmbeddedBackend:
-        """The backend of state directory ``home`` (shared by the threads of this process)."""
+        """The backend of state directory ``home`` (shared by the threads of this process).
+
+        The :data:`KEPT_INSTANCES` most recently used are kept: a process that goes through many state
+        directories (a test suite) does not keep a database open for each.
+        """
         with cls._instances_lock:
-            backend = cls._instances.get(home)
-            if backend is None:
-                backend = cls._instances[home] = cls(home)
+            backend = cls._instances.pop(home, None) or cls(home)
+            cls._instances[home] = backend  # the most recently used last
+            while len(cls._instances) > KEPT_INSTANCES:
+                del cls._instances[next(iter(cls._instances))]
             return backend
 
     # -- connections -------------------------------------------------------------------------
