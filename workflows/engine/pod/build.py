@@ -41,6 +41,8 @@ BUILD_SCRIPT = "/argo/staging/build"
 LOG_TAIL = 4000
 _SELF_INSTALL = re.compile(r"^\s*(?:python3?\s+-m\s+)?pip3?\s+install(?:\s+--?[\w-]+(?:=\S+)?)*"
                            r"\s+(?:harness-workflows|\.)\s*$")
+#: ``${NAME}`` or ``$NAME`` in a shell line.
+_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 _locks: dict[str, asyncio.Lock] = {}
 
 
@@ -63,8 +65,21 @@ def content_key(plan: ApplicationPlan) -> str:
 
 
 def skips_self_install(step: RunStep) -> bool:
-    """Whether the step only installs this library (satisfied by the engine's installation)."""
-    return bool(step.argv) and _SELF_INSTALL.match(step.argv[-1]) is not None
+    """Whether the step only installs this library (satisfied by the engine's installation).
+
+    The line is read as its shell would: ``$NAME`` and ``${NAME}`` of the step's ``ENV``/``ARG`` values
+    expanded and quotes removed, so ``ARG WORKFLOWS_PACKAGE=harness-workflows`` then
+    ``RUN pip install "${WORKFLOWS_PACKAGE}"`` is recognised, and a build argument naming another package is not.
+    """
+    if not step.argv:
+        return False
+    values = dict(step.env)
+    line = _VARIABLE.sub(lambda match: values.get(match.group(1) or match.group(2), match.group(0)), step.argv[-1])
+    try:
+        words = shlex.split(line)
+    except ValueError:  # unbalanced quotes: not a plain install line
+        return False
+    return _SELF_INSTALL.match(" ".join(words)) is not None
 
 
 def build_script(steps: tuple[RunStep, ...]) -> str:
