@@ -23,7 +23,7 @@ from .limits import Limits
 from .outputs import copy_path, declared_paths
 from .process import PodProcess, PodRun
 from .identity import pod_root_ids
-from .sandbox import PodFile, SandboxPlan, VolumeBind
+from .sandbox import OWN_FOLDERS, PodFile, SandboxPlan, VolumeBind
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,12 @@ def _engine_folders() -> tuple[str, ...]:
     for folder in sorted({os.path.realpath(candidate) for candidate in candidates}):
         if not any(folder == kept or folder.startswith(kept + "/") for kept in folders):
             folders.append(folder)
-    return tuple(folder for folder in folders if not _open_to_others(folder))
+    return tuple(folders)
+
+
+def _hidden_by_the_pod(folder: str) -> bool:
+    """Whether the pod's own folders (its private ``/tmp``...) cover ``folder``: a virtualenv under ``/tmp``."""
+    return folder.split("/")[1] in OWN_FOLDERS
 
 
 def events_bind() -> VolumeBind:
@@ -219,14 +224,15 @@ def events_bind() -> VolumeBind:
 
 
 def engine_binds() -> list[VolumeBind]:
-    """The engine's own Python installation, read-only at its real paths, when the pod's root may not read it.
+    """The engine's own Python installation, read-only at its real paths, where a pod would not see it.
 
-    Only when the engine runs as root (the pod's root is then another id, see :mod:`.identity`) and
-    the installation lies in a private folder (``/root/.pyenv``...): pods run the engine's Python.
+    Pods run the engine's Python: its folders are bound when the pod's own folders cover them (a
+    virtualenv under ``/tmp``), and, when the engine runs as root (the pod's root is then another id,
+    see :mod:`.identity`), when they are private (``/root/.pyenv``...).
     """
-    if pod_root_ids() == (os.geteuid(), os.getegid()):
-        return []
-    return [VolumeBind(folder, folder, read_only=True) for folder in _engine_folders()]
+    other_root = pod_root_ids() != (os.geteuid(), os.getegid())
+    return [VolumeBind(folder, folder, read_only=True) for folder in _engine_folders()
+            if _hidden_by_the_pod(folder) or (other_root and not _open_to_others(folder))]
 
 
 def stage_files(files: list[PodFile], pod_dir: Path) -> list[PodFile]:
