@@ -538,3 +538,24 @@ def test_the_rlimit_fallback_bounds_what_a_forked_interpreter_adds():
     result = subprocess.run([sys.executable, "-c", RLIMIT_PROBE], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.stdout.strip() == "bounded", result.stderr
+
+
+def test_an_engine_running_from_a_virtualenv_under_tmp_gives_pods_its_python(tmp_path, local_backend):
+    """The pods' private /tmp must not hide the engine's own interpreter (a virtualenv under /tmp)."""
+    import site
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    purelib = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
+    # this interpreter's packages (the library and what it needs) seen from the new environment
+    (purelib / "host.pth").write_text("\n".join([str(ROOT), *site.getsitepackages()]) + "\n")
+    script = ("from workflows.operations import SingleTaskOperation\n"
+              "from workflows.tasks import BashTask\n"
+              "wf = SingleTaskOperation('venv', BashTask('py', 'python -c \"import sys; print(sys.prefix)\"'))"
+              ".execute().wait(120)\n"
+              "print(wf.status, wf.nodes[wf.name]['outputs'].get('result'))\n")
+    result = subprocess.run([str(venv / "bin" / "python"), "-c", script], capture_output=True, text=True,
+                            timeout=WAIT, env={**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Succeeded", str(venv)]
