@@ -540,12 +540,21 @@ def test_the_rlimit_fallback_bounds_what_a_forked_interpreter_adds():
     assert result.stdout.strip() == "bounded", result.stderr
 
 
-def test_an_engine_running_from_a_virtualenv_under_tmp_gives_pods_its_python(tmp_path, local_backend):
+@pytest.fixture
+def open_folder_under_tmp():
+    """A new folder directly under /tmp, readable by anyone (as ``/tmp/<name>/venv`` usually is)."""
+    folder = Path(tempfile.mkdtemp(prefix="workflows-test-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_an_engine_running_from_a_virtualenv_under_tmp_gives_pods_its_python(open_folder_under_tmp, local_backend):
     """The pods' private /tmp must not hide the engine's own interpreter (a virtualenv under /tmp)."""
     import site
     import sysconfig
 
-    venv = tmp_path / "venv"
+    venv = open_folder_under_tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     purelib = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
     # this interpreter's packages (the library and what it needs) seen from the new environment
