@@ -11,6 +11,7 @@ import pytest
 SHARED_ARGO = Path(__file__).resolve().parents[2] / "shared" / "argo"
 SCHEMA_VERSIONS = ("v3.7.18", "v4.1.2")
 WORKFLOW_DEFINITION = "io.argoproj.workflow.v1alpha1.Workflow"
+INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 
 
 def shared_argo() -> Path:
@@ -25,7 +26,11 @@ def _validator(version: str, definition: str):
     import jsonschema
 
     schema = json.loads((SHARED_ARGO / version / "schema.json").read_text())
-    wrapper = {"$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]}
+    definitions = dict(schema["definitions"])
+    # Kubernetes' IntOrString is a string or an integer (Argo's own examples write ``limit: 10``); the published
+    # schema types it as a string only.
+    definitions[INT_OR_STRING] = {"type": ["string", "integer"]}
+    wrapper = {"$ref": f"#/definitions/{definition}", "definitions": definitions}
     return jsonschema.Draft202012Validator(wrapper)
 
 

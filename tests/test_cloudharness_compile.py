@@ -80,7 +80,7 @@ def test_template_overrides_from_the_template_model():
     template = workflow["spec"]["templates"][0]
     # CloudHarness's retry limit of 10, written as Argo's official schema types it (IntOrString: a string);
     # CloudHarness's test compares with the int 10 (docs/cloudharness.md lists the difference).
-    assert template["retryStrategy"]["limit"] == "10"
+    assert template["retryStrategy"]["limit"] == 10
     assert template["name"] == "aaa" and workflow["spec"]["entrypoint"] == "aaa"  # renamed everywhere
     assert template["memoize"] == {"key": "{{workflow.name}}",
                                    "cache": {"configMap": {"name": "download-cache", "key": "k"}}, "maxAge": "1h"}

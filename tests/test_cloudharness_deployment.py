@@ -65,7 +65,7 @@ def test_inside_a_deployment_every_pod_gets_its_values(tmp_path, monkeypatch):
              "subPath": "allvalues.yaml"},
             {"name": "cloudharness-kc-accounts", "mountPath": "/opt/cloudharness/resources/auth"},
         ]
-    assert by_name(workflow)["t"]["retryStrategy"] == {"limit": "10"}
+    assert by_name(workflow)["t"]["retryStrategy"] == {"limit": 10}
     assert by_name(workflow)["t"]["container"]["image"] == (
         "registry.example.test/cloudharness/workflows-extract-download:1.0")
     assert by_name(workflow)["b"]["script"]["image"] == "registry.example.test/cloudharness/cloudharness-base:1.0"
@@ -143,7 +143,7 @@ def test_positional_orders():
     container = tasks.ContainerizedTask("k", {"requests": {"memory": "1Gi"}}, "Never", ["run"], 3,
                                         {"activeDeadlineSeconds": 9}, image="busybox", X="y")
     spec = container.spec()
-    assert spec["retryStrategy"] == {"limit": "3"} and spec["activeDeadlineSeconds"] == 9
+    assert spec["retryStrategy"] == {"limit": 3} and spec["activeDeadlineSeconds"] == 9
     assert spec["container"]["imagePullPolicy"] == "Never" and spec["container"]["command"] == ["run"]
     command = tasks.CommandBasedTask("cmd", ["echo", "hi"], {"limits": {"memory": "64Mi"}}, "IfNotPresent", Z=2)
     assert command.resources == {"limits": {"memory": "64Mi"}} and command.env == {"Z": "2"}

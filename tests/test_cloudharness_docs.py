@@ -247,7 +247,7 @@ def test_example_details(tmp_path):
     mounts = ops["shared-directories"].to_workflow()["spec"]["templates"][0]["container"]["volumeMounts"]
     assert mounts == [{"name": "myclaim", "mountPath": "/opt/shared", "readOnly": True},
                       {"name": "myclaim2", "mountPath": "/opt/shared2"}]
-    assert ops["retry"].to_workflow()["spec"]["templates"][0]["retryStrategy"] == {"limit": "2"}
+    assert ops["retry"].to_workflow()["spec"]["templates"][0]["retryStrategy"] == {"limit": 2}
     assert ops["ttl-strategy"].ttl_strategy["secondsAfterCompletion"] == 86400
     handler = ops["notify-on-exit-image"].to_workflow()["spec"]["templates"][-1]
     assert handler["name"] == "exit-handler" and handler["container"]["image"] == "my-image"

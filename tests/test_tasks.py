@@ -158,7 +158,7 @@ def test_bad_resources(resources, message):
 
 def test_retry_limit_is_a_string_and_absent_by_default():
     assert "retryStrategy" not in BashTask("a", "echo").spec()
-    assert BashTask("a", "echo", retry_limit=3).spec()["retryStrategy"] == {"limit": "3"}
+    assert BashTask("a", "echo", retry_limit=3).spec()["retryStrategy"] == {"limit": 3}
     for bad in (-1, "3", 1.5, True):
         with pytest.raises(BadOperationConfiguration, match="retry_limit"):
             BashTask("a", "echo", retry_limit=bad)

@@ -44,7 +44,7 @@ def task_template(
         template["affinity"] = affinity
     retry_limit = task.retry_limit_in(inside_cloudharness)
     if retry_limit is not None:
-        template["retryStrategy"] = {"limit": str(retry_limit)}
+        template["retryStrategy"] = {"limit": retry_limit}  # an int, as CloudHarness and Argo's examples write it
     if task.template_overrides:
         deep_merge(template, task.template_overrides)
     return template
