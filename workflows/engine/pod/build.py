@@ -62,9 +62,25 @@ def content_key(plan: ApplicationPlan) -> str:
     return digest.hexdigest()[:32]
 
 
+_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+
+
 def skips_self_install(step: RunStep) -> bool:
-    """Whether the step only installs this library (satisfied by the engine's installation)."""
-    return bool(step.argv) and _SELF_INSTALL.match(step.argv[-1]) is not None
+    """Whether the step only installs this library (satisfied by the engine's installation).
+
+    The line is read as the shell would: quotes removed and ``$NAME``/``${NAME}`` replaced by the step's
+    ``ARG``/``ENV`` values, so ``RUN pip install "${WORKFLOWS_PACKAGE}"`` with the default
+    ``ARG WORKFLOWS_PACKAGE=harness-workflows`` is recognised.
+    """
+    if not step.argv:
+        return False
+    env = dict(step.env)
+    try:
+        words = shlex.split(step.argv[-1])
+    except ValueError:
+        return False
+    line = " ".join(_VARIABLE.sub(lambda match: env.get(match.group(1) or match.group(2), ""), word) for word in words)
+    return _SELF_INSTALL.match(line) is not None
 
 
 def build_script(steps: tuple[RunStep, ...]) -> str:
