@@ -527,3 +527,17 @@ def test_the_rlimit_fallback_bounds_what_a_forked_interpreter_adds():
     result = subprocess.run([sys.executable, "-c", RLIMIT_PROBE], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.stdout.strip() == "bounded", result.stderr
+
+
+def test_installing_this_library_through_a_build_argument_is_recognised():
+    """``RUN pip install "${WORKFLOWS_PACKAGE}"`` (the built-in task images) with its default value is skipped;
+    another value of the argument is a real install."""
+    from workflows.engine.pod.build import skips_self_install
+    from workflows.engine.pod.dockerfile import RunStep
+
+    line = 'pip install --no-cache-dir "${WORKFLOWS_PACKAGE}"'
+    assert skips_self_install(RunStep(("/bin/sh", "-c", line), (("WORKFLOWS_PACKAGE", "harness-workflows"),), "/"))
+    assert skips_self_install(RunStep(("/bin/sh", "-c", "pip install $P"), (("P", "."),), "/"))
+    assert not skips_self_install(RunStep(("/bin/sh", "-c", line), (("WORKFLOWS_PACKAGE", "requests"),), "/"))
+    assert not skips_self_install(RunStep(("/bin/sh", "-c", line), (), "/"))
+    assert not skips_self_install(RunStep(("/bin/sh", "-c", 'pip install "unclosed'), (), "/"))
