@@ -87,7 +87,7 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
         CloudHarness raises) when it does not succeed or publishes nothing.
         """
         from ..argo import WorkflowResultsMissing
-        from ..cloudharness import require_events_backend
+        from ..events.settings import require_events_backend
 
         require_events_backend(f"operation {self.name!r}: execute()")
         if self.results_via == RESULTS_VIA_QUEUE:
