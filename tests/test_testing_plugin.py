@@ -141,3 +141,11 @@ def test_the_kafka_broker_fixture_selects_a_broker_and_stops_it(tmp_path):
     result = run_pytest(tmp_path, KAFKA_USER_TESTS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_the_readme_kafka_example_passes(tmp_path):
+    section = README.read_text().split("## Testing code that runs workflows", 1)[1].split("\n## ", 1)[0]
+    example = next(block for block in re.findall(r"```python\n(.*?)```", section, re.S) if "kafka_broker" in block)
+    result = run_pytest(tmp_path, example)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
