@@ -12,7 +12,7 @@ from workflows.events import EventClient
 from workflows.events.kafka_backend import KafkaBackend
 from workflows.operations import DistributedSyncOperationWithResults, SingleTaskOperation
 from workflows.tasks import BashTask, CommandBasedTask, PythonTask
-from workflows.testing import FakeCluster
+from workflows.testing import FakeCluster, MemoryBackend
 from workflows.testing.kafka_broker import KafkaTestBroker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +54,7 @@ def cluster(tmp_path, monkeypatch: pytest.MonkeyPatch):
     running.stop()
 
 
-SETUPS = ["local-embedded", "local-kafka", "cluster-kafka", "cluster-embedded"]
+SETUPS = ["local-embedded", "local-kafka", "cluster-kafka", "cluster-embedded", "argo-kafka"]
 
 
 @pytest.fixture(params=SETUPS)
@@ -63,8 +63,12 @@ def setup(request, monkeypatch: pytest.MonkeyPatch):
     where, events = request.param.split("-")
     if where == "local":
         monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
-    else:
+    elif where == "cluster":
         request.getfixturevalue("cluster")
+    else:  # the same FakeCluster through Argo Server's API
+        for variable, value in request.getfixturevalue("cluster").argo_env().items():
+            monkeypatch.setenv(variable, value)
+        monkeypatch.setenv("WORKFLOWS_BACKEND", "argo-server")
     return request.getfixturevalue("broker") if events == "kafka" else None
 
 
@@ -150,3 +154,21 @@ def test_results_via_defaults_to_queue_inside_cloudharness(monkeypatch):
     assert op.results_via == "queue"
     assert DistributedSyncOperationWithResults("given", PythonTask("compute", compute),
                                                results_via="workflow").results_via == "workflow"
+
+
+def test_a_task_that_writes_nothing_is_named_and_its_topic_deleted(monkeypatch):
+    monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
+    op = DistributedSyncOperationWithResults("empty", CommandBasedTask("t", ["true"]), results_via="queue")
+    with pytest.raises(WorkflowResultsMissing, match="put no result in the queue"):
+        op.execute(WAIT)
+    assert not topic_exists(op.persisted.name)
+
+
+def test_the_memory_backend_keeps_the_chosen_name():
+    backend = MemoryBackend(phase="Succeeded")
+    op = DistributedSyncOperationWithResults("memory", CommandBasedTask("t", ["true"]), results_via="queue")
+    with pytest.raises(WorkflowResultsMissing, match="put no result"):  # it runs nothing: nothing is published
+        op.execute(WAIT, backend=backend)
+    assert backend.submitted[0]["metadata"]["name"] == op.persisted.name
+    assert "generateName" not in backend.submitted[0]["metadata"]
+    assert not topic_exists(op.persisted.name)

@@ -107,21 +107,18 @@ class DistributedSyncOperationWithResults(PipelineOperation, ExecuteAndWaitOpera
 
     def _execute_via_queue(self, timeout: float | None, backend: BackendLike) -> list[dict[str, str]]:
         """Name the workflow, create its result topic, submit, wait, read the topic; delete it in any case."""
-        import time
-
         from ..backends.cluster import generate_name
-        from ..events import DEFAULT_CONSUME_TIMEOUT, ResultQueue
+        from ..events import ResultQueue
 
         spec = self.to_workflow()
         metadata = spec["metadata"]
         metadata["name"] = generate_name(metadata.pop("generateName"))
-        deadline = None if timeout is None else time.monotonic() + timeout
         with ResultQueue(metadata["name"]) as results:
             workflow = self._submit(spec, backend).wait(timeout)
             self._check_succeeded(workflow)
-            # The result step has finished: its messages are on the topic; reading them takes what is left.
-            remaining = DEFAULT_CONSUME_TIMEOUT if deadline is None else max(0.0, deadline - time.monotonic())
-            return results.collect(timeout=remaining)
+            # The result step ended successfully, so what it published is on the topic (acknowledged): read all
+            # that is there now, without waiting for more.
+            return results.collect(timeout=0)
 
     @staticmethod
     def _check_succeeded(workflow: Workflow) -> None:
