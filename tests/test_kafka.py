@@ -376,12 +376,17 @@ def test_notify_fails_clearly_when_the_broker_is_unreachable():
     assert "cannot publish on wf-x" in result.stderr and "within 1 s" in result.stderr
 
 
+@pytest.mark.parametrize("where", ["local", "kubernetes", "argo-server"])
 @pytest.mark.parametrize("events", ["embedded", "kafka"])
 @pytest.mark.parametrize("succeed", [True, False])
-def test_on_exit_notify_reaches_a_consumer(events, succeed, tmp_path, monkeypatch, request):
-    """A local workflow's exit handler publishes on the embedded backend or on the broker the pods are told of."""
-    monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
+def test_on_exit_notify_reaches_a_consumer(where, events, succeed, tmp_path, monkeypatch, request):
+    """A workflow's exit handler, on the local backend or on FakeCluster (through the Kubernetes API or Argo
+    Server), publishes on the embedded backend or on the broker the pods are told of."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    if where == "local":
+        monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
+    else:
+        request.getfixturevalue("fake_cluster" if where == "kubernetes" else "fake_argo_server")
     if events == "kafka":
         broker = request.getfixturevalue("broker")  # sets WORKFLOWS_KAFKA_BOOTSTRAP, which pods inherit
         monkeypatch.setenv("WORKFLOWS_EVENTS_BACKEND", "kafka")
@@ -391,7 +396,7 @@ def test_on_exit_notify_reaches_a_consumer(events, succeed, tmp_path, monkeypatc
     client = EventClient(queue_name)
     client.async_consume(handler=lambda event_client, app, message: seen.put(message), group_id="service")
     task = BashTask("work", "true" if succeed else "exit 3")
-    op = SingleTaskOperation(f"notified-{events}", task,
+    op = SingleTaskOperation(f"notified-{where}-{events}", task,
                              on_exit_notify={"queue": queue_name, "payload": {"id": 7, "note": 'a "b"\nc'}})
     workflow = op.execute().wait(WAIT)
     assert workflow.status == ("Succeeded" if succeed else "Failed")

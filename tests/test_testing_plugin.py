@@ -103,3 +103,49 @@ def test_the_readme_example_passes(tmp_path):
     result = run_pytest(tmp_path, example)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+KAFKA_USER_TESTS = textwrap.dedent('''
+    import os
+    import socket
+
+    import pytest
+
+    from workflows.events import EventClient
+    from workflows.testing import KafkaTestBroker
+
+    addresses = []
+
+
+    def test_the_broker_is_the_events_backend(kafka_broker):
+        assert isinstance(kafka_broker, KafkaTestBroker)
+        assert os.environ["WORKFLOWS_KAFKA_BOOTSTRAP"] == kafka_broker.bootstrap
+        client = EventClient("orders")
+        assert client.create_topic() is True
+        client.produce({"id": 1, "note": 'a "b"\\nc'})
+        assert client.consume_all(timeout=30) == [{"id": 1, "note": 'a "b"\\nc'}]
+        assert "orders" in kafka_broker.topics()
+        host, port = kafka_broker.bootstrap.rsplit(":", 1)
+        addresses.append((host, int(port)))
+
+
+    def test_after_the_fixture():
+        assert "WORKFLOWS_KAFKA_BOOTSTRAP" not in os.environ
+        for address in addresses:
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(address, timeout=10)
+''')
+
+
+def test_the_kafka_broker_fixture_selects_a_broker_and_stops_it(tmp_path):
+    result = run_pytest(tmp_path, KAFKA_USER_TESTS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_the_readme_kafka_example_passes(tmp_path):
+    section = README.read_text().split("## Testing code that runs workflows", 1)[1].split("\n## ", 1)[0]
+    example = next(block for block in re.findall(r"```python\n(.*?)```", section, re.S) if "kafka_broker" in block)
+    result = run_pytest(tmp_path, example)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

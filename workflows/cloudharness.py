@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import CloudHarnessConfigurationError, CloudHarnessEventsUnavailable
+from .errors import CloudHarnessConfigurationError, CloudHarnessEventsUnavailable  # noqa: F401  (re-exported)
 
 #: Where CloudHarness mounts its values in every pod, unless ``$CH_VALUES_PATH`` says otherwise.
 DEFAULT_VALUES_PATH = "/opt/cloudharness/resources/allvalues.yaml"
@@ -170,21 +170,6 @@ def workflows_service_url() -> str | None:
         return None
     scheme = "https" if values().get("tls") else "http"
     return f"{scheme}://{subdomain}.{domain}"
-
-
-def require_events_backend(what: str) -> None:
-    """Raise :class:`CloudHarnessEventsUnavailable` for ``what`` inside a CloudHarness deployment.
-
-    There, the built-in steps publish to CloudHarness's Kafka; reading from it
-    needs the Kafka events backend, which this library does not have yet.
-    """
-    if enabled():
-        raise CloudHarnessEventsUnavailable(
-            f"{what}: inside a CloudHarness deployment ({SWITCH_ENV} or CloudHarness values at "
-            f"{str(values_path())!r}) the results travel through CloudHarness's Kafka, and this library has no "
-            f"Kafka events backend yet; run it outside CloudHarness (or with {SWITCH_ENV}=0), or use "
-            "DistributedSyncOperation and read the shared volume"
-        )
 
 
 def workflow_additions(spec: dict[str, Any]) -> None:

@@ -201,7 +201,7 @@ class CloudHarnessConfigurationError(WorkflowsError, RuntimeError):
 
 class CloudHarnessEventsUnavailable(WorkflowsError, RuntimeError):
     """Inside a CloudHarness deployment, results and notifications travel through its Kafka, which this
-    library cannot reach yet."""
+    library cannot reach: no broker is known (the values deploy no ``events`` application, no bootstrap variable)."""
 
 
 # --- events ----------------------------------------------------------------------------------------------------

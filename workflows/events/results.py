@@ -66,6 +66,26 @@ class ResultQueue:
         """Delete the topic and its offsets; ``False`` when it was already gone."""
         return self.client.delete_topic()
 
+    def collect(self, timeout: float | None = DEFAULT_CONSUME_TIMEOUT) -> list[Any]:
+        """Every result message on the topic now, in order: for a workflow that has finished publishing.
+
+        Waits up to ``timeout`` seconds for the first message, then reads until
+        nothing more is available; the exit notification is left out (and
+        recorded in :attr:`exit_status`). ``[]`` when nothing came in time.
+        """
+        results: list[Any] = []
+        wait = check_timeout(timeout)
+        while True:
+            messages = self.client.consume_all(timeout=wait, group_id=self.group_id)
+            if not messages:
+                return results
+            for message in messages:
+                if is_exit_notification(message, self.topic):
+                    self.exit_status = message["status"]
+                else:
+                    results.append(message)
+            wait = 0
+
     def wait(self, count: int = 1, timeout: float | None = DEFAULT_CONSUME_TIMEOUT) -> list[Any]:
         """The first ``count`` result messages of the topic, in order, waiting up to ``timeout`` seconds in all.
 

@@ -13,8 +13,9 @@ variable                       meaning                                          
                                (connecting, producing, admin requests)
 =============================  ===============================================  =================================
 
-Inside a CloudHarness deployment, :func:`cloudharness_bootstrap` names the
-broker CloudHarness's own events client uses, from the deployment's values.
+Inside a CloudHarness deployment, when neither bootstrap variable is set,
+:func:`cloudharness_bootstrap` names the broker CloudHarness's own events
+client uses, from the deployment's values (so ``kafka`` is then the default).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import CloudHarnessEventsUnavailable
 from .errors import EventsConfigurationError
 
 EMBEDDED = "embedded"
@@ -36,11 +38,21 @@ KAFKA_PORT = 9092
 
 
 def kafka_bootstrap_servers() -> str | None:
-    """The configured Kafka bootstrap servers (``WORKFLOWS_KAFKA_BOOTSTRAP``, then ``KAFKA_BOOTSTRAP_SERVERS``), or ``None``."""
+    """The configured Kafka bootstrap servers, or ``None``.
+
+    ``WORKFLOWS_KAFKA_BOOTSTRAP``, then ``KAFKA_BOOTSTRAP_SERVERS``; else,
+    inside a CloudHarness deployment (detected as
+    :func:`workflows.cloudharness.enabled` detects it), the broker its values
+    name (:func:`cloudharness_bootstrap`).
+    """
     for variable in ("WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS"):
         value = os.environ.get(variable, "").strip()
         if value:
             return value
+    from .. import cloudharness
+
+    if cloudharness.enabled():
+        return cloudharness_bootstrap(cloudharness.values())
     return None
 
 
@@ -94,3 +106,25 @@ def cloudharness_bootstrap(values: Mapping[str, Any]) -> str | None:
     name = str(kafka.get("name") or "bootstrap")
     port = kafka.get("port") or KAFKA_PORT
     return f"{name}.{namespace}.svc.cluster.local:{port}"
+
+
+def require_events_backend(what: str) -> None:
+    """Raise :class:`CloudHarnessEventsUnavailable` for ``what`` inside a CloudHarness deployment without Kafka.
+
+    There, the built-in steps publish to CloudHarness's Kafka; reading from it
+    needs the Kafka events backend, with the broker the values name (the
+    ``events`` application's) or one named by ``WORKFLOWS_KAFKA_BOOTSTRAP``.
+    """
+    from .. import cloudharness
+
+    if not cloudharness.enabled():
+        return
+    if events_backend_name() != KAFKA:
+        raise CloudHarnessEventsUnavailable(
+            f"{what}: inside a CloudHarness deployment ({cloudharness.SWITCH_ENV} or CloudHarness values at "
+            f"{str(cloudharness.values_path())!r}) the results travel through CloudHarness's Kafka, read by the "
+            "Kafka events backend, but no broker is known: the values deploy no 'events' application and neither "
+            "WORKFLOWS_KAFKA_BOOTSTRAP nor KAFKA_BOOTSTRAP_SERVERS is set (or WORKFLOWS_EVENTS_BACKEND=embedded); "
+            f"name the broker, run outside CloudHarness (or with {cloudharness.SWITCH_ENV}=0), or use "
+            "DistributedSyncOperation and read the shared volume"
+        )

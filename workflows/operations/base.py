@@ -220,10 +220,24 @@ class ContainerizedOperation(ManagedOperation):
 
     def submit(self, backend: BackendLike = None) -> Workflow:
         """Compile, validate (see :func:`workflows.validation.validate_spec`) and submit the workflow to
-        ``backend`` (a :class:`~workflows.backends.Backend`, a backend name, or ``None``: the configured one)."""
+        ``backend`` (a :class:`~workflows.backends.Backend`, a backend name, or ``None``: the configured one).
+
+        The ``on_exit_notify`` queue, when named, is created first on the events backend."""
+        return self._submit(self.to_workflow(), backend)
+
+    def _submit(self, spec: dict[str, Any], backend: BackendLike) -> Workflow:
+        """Submit the compiled ``spec``, after creating the topic its exit handler publishes on (when named),
+        so that no broker ever sees a message for a topic that does not exist yet."""
         from .. import argo
 
-        self.persisted = argo.submit_workflow(self.to_workflow(), backend=backend)
+        notification = self.options.on_exit_notify
+        if notification is not None and notification.queue is not None:
+            from ..events import EventClient
+            from ..events.aliases import UNSET_VALUES
+
+            if notification.queue not in UNSET_VALUES:  # CloudHarness's 'None' names no queue
+                EventClient(notification.queue).create_topic()
+        self.persisted = argo.submit_workflow(spec, backend=backend)
         return self.persisted
 
     def _submitted(self, what: str) -> Workflow:

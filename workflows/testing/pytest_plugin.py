@@ -5,7 +5,9 @@ temporary folder, ``KUBECONFIG``, ``WORKFLOWS_BACKEND=kubernetes``); ``fake_argo
 Server (``ARGO_SERVER``, ``ARGO_NAMESPACE``..., ``WORKFLOWS_BACKEND=argo-server``). Both yield the running
 cluster and stop it after the test; the variables they set are restored. Override the
 ``fake_cluster_options`` fixture to construct the cluster with other keyword arguments (``token``,
-``namespace``, ``hold``...). This module imports nothing heavy: the plugin is loaded in every pytest
+``namespace``, ``hold``...). ``kafka_broker`` runs a :class:`KafkaTestBroker` and selects it as the
+events backend (``WORKFLOWS_KAFKA_BOOTSTRAP``, which the local engine's pods inherit). This module imports
+nothing heavy: the plugin is loaded in every pytest
 session of a project that installs the library.
 """
 
@@ -18,6 +20,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .cluster import FakeCluster
+    from .kafka_broker import KafkaTestBroker
 
 #: Variables that would point the library somewhere else; cleared while a fixture runs.
 _CLEARED = ("KUBECONFIG", "WORKFLOWS_NAMESPACE", "ARGO_SERVER", "ARGO_SECURE", "ARGO_INSECURE_SKIP_VERIFY",
@@ -66,3 +69,23 @@ def fake_argo_server(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[KafkaTestBroker]:
+    """A running :class:`~workflows.testing.KafkaTestBroker` (random port on 127.0.0.1, logs in a temporary
+    folder), selected as the events backend through ``WORKFLOWS_KAFKA_BOOTSTRAP``; stopped after the test,
+    with the library's Kafka clients closed."""
+    from ..events.kafka_backend import KafkaBackend
+    from .kafka_broker import KafkaTestBroker
+
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("WORKFLOWS_EVENTS_BACKEND", raising=False)
+    broker = KafkaTestBroker(tmp_path_factory.mktemp("kafka-broker")).start()
+    try:
+        monkeypatch.setenv("WORKFLOWS_KAFKA_BOOTSTRAP", broker.bootstrap)
+        yield broker
+    finally:
+        KafkaBackend.close_all()
+        broker.stop()

@@ -64,6 +64,8 @@ def content_key(plan: ApplicationPlan) -> str:
     return digest.hexdigest()[:32]
 
 
+
+
 def skips_self_install(step: RunStep) -> bool:
     """Whether the step only installs this library (satisfied by the engine's installation).
 
