@@ -47,7 +47,9 @@ def _wait_for_exit(pid: int) -> None:
     except ProcessLookupError:
         return
     try:
-        select.select([pidfd], [], [])
+        poller = select.poll()  # not select.select: a long test session's descriptors go past 1024
+        poller.register(pidfd, select.POLLIN)
+        poller.poll()
     finally:
         os.close(pidfd)
 
