@@ -285,18 +285,26 @@ class WorkflowExecution:
 
     # --- pods ---------------------------------------------------------------------------------------------------
 
-    async def _pod(self, template: dict[str, Any], kind: str, scope: Scope, artifacts: dict[str, str],
-                   raw: dict[str, str], name: str, display: str, parent: str | None, boundary: str | None
-                   ) -> dict[str, Any]:
-        node = self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
-                                 phase="Pending")
-        node_id = node["id"]
+    def _pod_node(self, template: dict[str, Any], scope: Scope, name: str, display: str, parent: str | None,
+                  boundary: str | None) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        """Create a pod's node (``Pending``) and resolve its template in ``scope``: ``(node id, resolved template,
+        None)``, or ``(node id, {}, the node)`` once it ended ``Error`` on a reference that does not resolve."""
+        node_id = self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
+                                    phase="Pending")["id"]
         try:
             resolved = substitute({key: value for key, value in template.items() if key != "name"}, scope,
                                   strict=False)
         except TemplateError as error:
-            return self.nodes.update(node_id, phase="Error", message=str(error))
+            return node_id, {}, self.nodes.update(node_id, phase="Error", message=str(error))
         resolved["name"] = template["name"]
+        return node_id, resolved, None
+
+    async def _pod(self, template: dict[str, Any], kind: str, scope: Scope, artifacts: dict[str, str],
+                   raw: dict[str, str], name: str, display: str, parent: str | None, boundary: str | None
+                   ) -> dict[str, Any]:
+        node_id, resolved, failed = self._pod_node(template, scope, name, display, parent, boundary)
+        if failed is not None:
+            return failed
         async with AsyncExitStack() as stack:
             if self.pod_slots is not None:
                 await stack.enter_async_context(self.pod_slots)
@@ -364,15 +372,9 @@ class WorkflowExecution:
                              raw: dict[str, str], name: str, display: str, parent: str | None, boundary: str | None
                              ) -> dict[str, Any]:
         """A container set (:mod:`.containerset`): one pod node, a ``Container`` child node per container."""
-        node = self.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
-                                 phase="Pending")
-        node_id = node["id"]
-        try:
-            resolved = substitute({key: value for key, value in template.items() if key != "name"}, scope,
-                                  strict=False)
-        except TemplateError as error:
-            return self.nodes.update(node_id, phase="Error", message=str(error))
-        resolved["name"] = template["name"]
+        node_id, resolved, failed = self._pod_node(template, scope, name, display, parent, boundary)
+        if failed is not None:
+            return failed
         node_dir = self.directory / "nodes" / node_id
         own_volumes = resolved.get("volumes") or []
         volume_dirs = {**self.volume_dirs, **{volume["name"]: node_dir / "emptydir" / volume["name"]
