@@ -14,11 +14,13 @@ from argo_reference import SHARED_ARGO, official_schema_errors
 
 #: Configuration a test must never inherit from the caller's shell (the package's, Kafka's, Argo's, CloudHarness').
 ISOLATED_PREFIXES = ("WORKFLOWS_", "KAFKA_", "ARGO_", "CH_")
+#: Single variables that point the library somewhere too (the kubernetes backend reads the kubeconfig).
+ISOLATED_NAMES = ("KUBECONFIG",)
 
 
 def _clear_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith(ISOLATED_PREFIXES):
+        if name.startswith(ISOLATED_PREFIXES) or name in ISOLATED_NAMES:
             monkeypatch.delenv(name)
 
 

@@ -20,17 +20,6 @@ PODS = "/api/v1/namespaces/default/pods"
 TIMEOUT = 60
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Each test has its own WORKFLOWS_HOME and reads none of the caller's configuration."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith(("WORKFLOWS_", "ARGO_", "KAFKA_")) or name == "KUBECONFIG":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
-
-
 @pytest.fixture
 def cluster(tmp_path):
     with FakeCluster(tmp_path / "cluster") as running:

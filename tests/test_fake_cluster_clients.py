@@ -5,7 +5,6 @@ Server's paths (create, list with fields and pages, get, delete, stop, logs, the
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
@@ -28,15 +27,6 @@ from kubernetes.client.rest import ApiException  # noqa: E402
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "workflows"
 FINISHED = ("Succeeded", "Failed", "Error")
 TIMEOUT = 60
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Each test has its own WORKFLOWS_HOME and reads none of the caller's configuration."""
-    for name in list(os.environ):
-        if name.startswith(("WORKFLOWS_", "ARGO_", "KAFKA_")) or name == "KUBECONFIG":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
 
 
 @pytest.fixture

@@ -33,10 +33,7 @@ WAIT = 120
 
 @pytest.fixture(autouse=True)
 def local_backend(tmp_path, monkeypatch):
-    """A fresh state folder and the local backend for every test."""
-    for name in list(os.environ):
-        if name.startswith(("WORKFLOWS_", "ARGO_", "KAFKA_")):
-            monkeypatch.delenv(name)
+    """A fresh state folder (conftest has cleared the caller's configuration) and the local backend."""
     monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 
@@ -15,14 +14,6 @@ from workflows.operations import DistributedSyncOperation, DistributedSyncOperat
 from workflows.tasks import BashTask
 from workflows.testing import MemoryBackend
 from workflows.testing.resources import NAME_SUFFIX_ALPHABET
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    for name in list(os.environ):
-        if name.startswith(("WORKFLOWS_", "ARGO_", "KAFKA_")) or name == "KUBECONFIG":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
 
 
 def test_records_specs_and_answers_like_argo():
