@@ -115,20 +115,39 @@ class LocalBackend(Backend):
 
     def watch(self, name: str, timeout: float | None) -> Iterator[dict[str, Any]]:
         """Yield the workflow each time the runner rings (or dies), until it is finished."""
+        for _ in self._rings(name, timeout):
+            workflow = self.get(name)
+            yield workflow
+            if workflow["status"]["phase"] in COMPLETED_PHASES:
+                return
+
+    def wait(self, name: str, timeout: float | None) -> dict[str, Any]:
+        """Block until the workflow is finished; return it. Each ring reads only the workflow's phase (a
+        workflow of thousands of nodes is read and parsed once, at the end)."""
+        rings = self._rings(name, timeout)
+        while True:
+            next(rings)
+            phase = self.store.phase(name)
+            if phase is None:
+                raise WorkflowNotFound(name)
+            if phase in COMPLETED_PHASES or not runner_alive(self.store, name):
+                rings.close()
+                return self.get(name)  # buries a workflow whose runner died
+
+    def _rings(self, name: str, timeout: float | None) -> Iterator[None]:
+        """Yield now and each time the runner rings (or dies), without end; raise :class:`TimeoutError` after
+        ``timeout`` seconds. The caller stops iterating once the workflow is finished."""
         deadline = None if timeout is None else time.monotonic() + timeout
         bell = workflow_bell(self.store, name)
         with bell.waiter() as waiter:
             self._ring_when_runner_exits(name, bell)
             while True:
-                workflow = self.get(name)
-                yield workflow
-                if workflow["status"]["phase"] in COMPLETED_PHASES:
-                    return
+                yield
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0 or not waiter.wait(remaining):
                     raise TimeoutError(
                         f"workflow {name!r} did not finish within {timeout} s (it is still "
-                        f"{workflow['status']['phase']}, and keeps running)"
+                        f"{self.store.phase(name)}, and keeps running)"
                     )
 
     def stop(self, name: str) -> None:
