@@ -109,9 +109,8 @@ def pods_own_tree(path: str) -> int:
     return syscalls.detached_tree(path, None)
 
 
-def use_idmapped_mounts(sandbox: SandboxPlan, trees: list[int]) -> None:
-    """When the engine runs as root: replace the sandbox's volumes by id-mapped detached mounts, and give
-    it id-mapped lower layers for :data:`OWNED_SYSTEM_FOLDERS`.
+def use_idmapped_volumes(sandbox: SandboxPlan, trees: list[int]) -> None:
+    """When the engine runs as root: replace the sandbox's volumes by id-mapped detached mounts.
 
     Their descriptors are appended to ``trees`` (close them once the pod ended). Raises
     :class:`~.syscalls.NamespacesRefused` when user namespaces are off, ``OSError`` otherwise.
@@ -123,24 +122,36 @@ def use_idmapped_mounts(sandbox: SandboxPlan, trees: list[int]) -> None:
         trees.append(idmapped_volume(volume.host))
         volumes.append(VolumeBind(volume.host, volume.path, volume.read_only, trees[-1]))
     sandbox.volumes = volumes
-    for folder in OWNED_SYSTEM_FOLDERS:
-        if os.path.isdir(folder) and not os.path.islink(folder):
-            trees.append(syscalls.detached_tree(folder, pod_userns(), recursive=False))
-            sandbox.lowers[folder] = trees[-1]
 
 
-def share_host_root(sandbox: SandboxPlan, trees: list[int]) -> None:
-    """When the engine runs as root: give a plain pod (no image layer, no build) a detached, non-recursive
-    clone of the host's root mount, the lower layer of the one overlay its tree binds the host's folders
-    from (see :mod:`.sandbox`).
+def host_lowers(plain: bool, trees: list[int]) -> dict[str, int]:
+    """When the engine runs as root, the lower layers of a pod's tree taken from detached mounts (else none):
+    id-mapped ones for :data:`OWNED_SYSTEM_FOLDERS` and, for a ``plain`` pod (no image layer, no build), a
+    detached, non-recursive clone of the host's root mount, the lower layer of the one overlay its tree binds
+    the host's folders from (see :mod:`.sandbox`).
 
     Only a privileged process can clone the root mount without the mounts below it (in an unprivileged
     user namespace they are locked to it), so an ordinary user's pods keep one overlay per folder. The
     clone shows nothing the pod's own overlays of each folder did not: ids are not mapped (host root's
     files stay someone else's), and what lies under the host's mount points is covered by the pod's own
-    mounts. Its descriptor is appended to ``trees``.
+    mounts. The descriptors are appended to ``trees``. Raises ``OSError`` (and
+    :class:`~.syscalls.NamespacesRefused` when user namespaces are off).
     """
-    if not needs_idmapped_volumes() or sandbox.image_layer is not None or sandbox.capture:
-        return
-    trees.append(syscalls.detached_tree("/", None, recursive=False))
-    sandbox.lowers["/"] = trees[-1]
+    lowers: dict[str, int] = {}
+    if not needs_idmapped_volumes():
+        return lowers
+    for folder in OWNED_SYSTEM_FOLDERS:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            trees.append(syscalls.detached_tree(folder, pod_userns(), recursive=False))
+            lowers[folder] = trees[-1]
+    if plain:
+        trees.append(syscalls.detached_tree("/", None, recursive=False))
+        lowers["/"] = trees[-1]
+    return lowers
+
+
+def use_idmapped_mounts(sandbox: SandboxPlan, trees: list[int]) -> None:
+    """When the engine runs as root: id-mapped volumes (:func:`use_idmapped_volumes`) and the lower layers of
+    a pod that is not plain (:func:`host_lowers`): an image build's."""
+    use_idmapped_volumes(sandbox, trees)
+    sandbox.lowers.update(host_lowers(False, trees))

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildFailed
-from .identity import needs_idmapped_volumes, pod_userns, pods_own_tree, share_host_root, use_idmapped_mounts
+from .identity import host_lowers, needs_idmapped_volumes, pod_userns, pods_own_tree, use_idmapped_volumes
 from .inputs import PodSetupError, env_values
-from .launch import isolation, pod_run
+from .launch import DEFAULT_DISK_BYTES, isolation, pod_run
 from .limits import create_cgroup
 from .outputs import collect_outputs
-from .process import ForkLeader, PodRun, kill_group, refusal_message, run_pod
+from .process import PodRun, refusal_message, run_pod
 from .sandbox import host_mount_points
 from .syscalls import NamespacesRefused
-from .zygote import ZygoteError, zygote
+from .zygote import Zygote, ZygoteError, zygote
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +49,13 @@ def _close(fds: list[int]) -> None:
         os.close(fds.pop())
 
 
-def _fork_leader(run: PodRun) -> ForkLeader | None:
-    """Where a sandboxed pod's leader is forked: this runner's zygote, or (``None``) the runner itself when
-    the zygote cannot start (logged; the pod is as isolated, only slower)."""
+def _zygote(run: PodRun) -> Zygote | None:
+    """The zygote that forks a sandboxed pod's leader, or (``None``) the runner itself when the zygote cannot
+    start (logged; the pod is as isolated, only slower)."""
     if run.sandbox is None:
         return None
     try:
-        return zygote(run.userns).fork_leader
+        return zygote(run.userns, run.node_dir.parent, run.host_mounts, DEFAULT_DISK_BYTES)
     except ZygoteError as error:
         log.warning("%s; pods are forked from the runner instead", error)
         return None
@@ -83,7 +83,7 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
             try:
                 run.userns = pod_userns()
                 run.host_mounts = host_mount_points()
-                use_idmapped_mounts(run.sandbox, trees)
+                use_idmapped_volumes(run.sandbox, trees)
             except NamespacesRefused as error:
                 return PodEnd("Error", refusal_message(error))
             except OSError as error:
@@ -99,14 +99,18 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
                 run.sandbox.image_layer = trees[-1]
             else:
                 run.sandbox.image_layer = str(layer)
-        if run.sandbox is not None:
-            try:
-                share_host_root(run.sandbox, trees)
+        forker = _zygote(run)
+        if run.sandbox is not None and not (forker is not None and forker.standby_fits(run.sandbox)):
+            plain = run.sandbox.image_layer is None and not run.sandbox.capture
+            try:  # else the zygote's standby leader brings them
+                run.sandbox.lowers.update(host_lowers(plain, trees))
             except OSError as error:
-                return PodEnd("Error", f"cannot clone the host's root mount for the pod: {error}")
+                return PodEnd("Error", f"cannot detach the host's folders for the pod (id-mapped mounts, "
+                                       f"Linux >= 5.12): {error}")
         if run.limits.memory is not None or run.limits.cpu is not None:
             run.cgroup = create_cgroup(f"workflows-{node_id}", run.limits)
-        result = await run_pod(run, on_start=on_start, on_output=on_output, fork_leader=_fork_leader(run))
+        result = await run_pod(run, on_start=on_start, on_output=on_output,
+                               fork_leader=forker.fork_leader if forker is not None else None)
     finally:
         _close(trees)
         if run.cgroup is not None:

@@ -35,24 +35,27 @@ import os
 import select
 import shutil
 import signal
+import socket
 import sys
 import time
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import syscalls
+from . import messages, syscalls
 from .limits import Limits, PodCgroup, apply_rlimit
-from .sandbox import SandboxPlan, build
+from .sandbox import SandboxPlan, TreeBuilder, build_base
 
 log = logging.getLogger(__name__)
 
 #: Argo keeps at most this much of stdout as ``outputs.result``.
 MAX_RESULT_BYTES = 256 * 1024
 _READ_SIZE = 65536
+#: What a pod's init tells its leader once it entered the pod's tree (and the leader its zygote).
+ENTERED = b"E"
 #: Exit code of a pod whose sandbox could not be set up (the leader's status says why).
 SANDBOX_FAILED = 125
 #: Exit code of a command that could not be executed (not found, not executable).
@@ -226,20 +229,23 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
         os._exit(code)
 
 
-def _init(run: PodRun, builder: Any, report_fd: int, cgroup_fds: list[int]) -> None:
-    """PID 1 of the pod: enter the tree the leader built, start ``main``, reap until it ends. Never returns."""
+def _init(run: PodRun, builder: TreeBuilder, report_fd: int, cgroup_fds: list[int], entered: int) -> None:
+    """PID 1 of the pod: enter the tree the leader built, tell the leader (``entered``, a pipe), start
+    ``main``, reap until it ends. Never returns."""
     code = SANDBOX_FAILED
     try:
         syscalls.set_parent_death_signal(signal.SIGKILL)
         assert run.sandbox is not None
+        private = builder.held_fds()
         try:
             builder.enter()
         except OSError as error:
             os.write(report_fd, f"cannot set up the pod's sandbox: {error}".encode())
             os._exit(SANDBOX_FAILED)
+        os.write(entered, ENTERED)  # the leader tells its zygote: the next pod's mounts no longer slow this one
+        os.close(entered)
         if not run.sandbox.capture:
             os.close(report_fd)
-        private = [builder.pod_fd, builder.staging_fd, *run.sandbox.inherited_fds()]
         if not run.sandbox.capture:  # init becomes the main process (PID 1, as the pause-less pod's only root)
             for fd in private:  # the pod's own processes must not reach the host through these
                 os.close(fd)
@@ -295,34 +301,92 @@ def _collect(outputs: list[str]) -> dict:
     return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
 
 
-def _lead(run: PodRun, devnull: int, done_fd: int, parent_pid: int, status: dict, cgroup_fds: list[int]) -> int:
-    """The leader's work in the namespaces: the pod's exit code; ``status`` gets the rest."""
+@dataclass
+class Prepared:
+    """What a standby leader made before its pod was known (see :mod:`.zygote`): new namespaces and the base of
+    a pod's tree; or why it could not (``status``: ``refused`` or ``sandbox_error``, as a leader reports)."""
+
+    builder: TreeBuilder | None
+    status: dict = field(default_factory=dict)
+    zygote_sock: socket.socket | None = None
+    """The standby's socket from its zygote: told (:data:`ENTERED`, or closed) once the pod's init entered its
+    tree, so that the zygote forks the next standby leader only then (building a tree while another pod's
+    init pivots into its own slows both: the kernel's mount lock)."""
+
+    def fds(self) -> list[int]:
+        """The descriptors the leader keeps for its pod."""
+        fds = self.builder.held_fds() if self.builder is not None else []
+        return fds + ([self.zygote_sock.fileno()] if self.zygote_sock is not None else [])
+
+
+def arm_death_signal(parent_pid: int) -> bool:
+    """Arm the death signal (this process dies with its parent); ``False`` when the parent already died."""
     syscalls.set_parent_death_signal(signal.SIGKILL)
-    if os.getppid() != parent_pid:  # the runner (or zygote) died before the death signal was armed
+    return os.getppid() == parent_pid
+
+
+def prepare_base(base: SandboxPlan, mounts: list[str], userns: int = -1) -> Prepared:
+    """In a leader: enter the pods' namespaces (the user namespace ``userns``; ``-1``: already in it) and build
+    the pod-independent part of a pod's tree from ``base`` over the working directory."""
+    try:
+        enter_namespaces(userns)
+    except syscalls.NamespacesRefused as error:
+        return Prepared(None, {"refused": refusal_message(error)})
+    try:  # here rather than in init: its pages are then the leader's, not copied again by one more process
+        return Prepared(build_base(base, mounts))
+    except OSError as error:
+        return Prepared(None, {"sandbox_error": f"cannot set up the pod's sandbox: {error}"})
+
+
+def _init_entered(entered: int, zygote_sock: socket.socket | None) -> None:
+    """Block until the pod's init entered its tree (or ended), then tell the zygote, if any."""
+    note = os.read(entered, 1)
+    os.close(entered)
+    if zygote_sock is not None:
+        if note == ENTERED:
+            messages.send_note(zygote_sock, ENTERED)  # a zygote gone: this leader dies with it
+        zygote_sock.close()
+
+
+def _lead(run: PodRun, devnull: int, done_fd: int, parent_pid: int, status: dict, cgroup_fds: list[int],
+          prepared: Prepared | None) -> int:
+    """The leader's work in the namespaces: the pod's exit code; ``status`` gets the rest.
+
+    ``prepared``: the base tree a standby leader built, its working directory now the pod's folder; ``None``:
+    this leader builds all of the tree, over its working directory, the pod's folder.
+    """
+    assert run.sandbox is not None
+    if prepared is None:
+        if not arm_death_signal(parent_pid):  # the runner (or zygote) died before the death signal was armed
+            return SANDBOX_FAILED
+        prepared = prepare_base(run.sandbox, run.host_mounts, run.userns)
+    elif prepared.builder is not None:
+        prepared.builder.adopt_pod_folder()
+    builder = prepared.builder
+    if builder is None:
+        status.update(prepared.status)
         return SANDBOX_FAILED
     try:
-        enter_namespaces(run.userns)
-    except syscalls.NamespacesRefused as error:
-        status["refused"] = refusal_message(error)
-        return SANDBOX_FAILED
-    assert run.sandbox is not None
-    try:  # here rather than in init: its pages are then the leader's, not copied again by one more process
-        builder = build(run.sandbox, run.host_mounts)
+        builder.add_pod(run.sandbox)
     except OSError as error:
         status["sandbox_error"] = f"cannot set up the pod's sandbox: {error}"
         return SANDBOX_FAILED
     report_read, report_write = os.pipe()
+    entered_read, entered_write = os.pipe()
     init = os.fork()
     if init == 0:
         os.close(report_read)
+        os.close(entered_read)
         os.close(done_fd)  # the pod's processes must not report for the leader
-        _init(run, builder, report_write, cgroup_fds)
+        _init(run, builder, report_write, cgroup_fds, entered_write)
     os.close(report_write)
+    os.close(entered_write)
     os.fchdir(builder.pod_fd)  # the pod's folder, on the host: where the outputs go
     os.close(builder.pod_fd)
     os.close(builder.staging_fd)
     os.dup2(devnull, 1)  # the pod's output ends with its processes
     os.dup2(devnull, 2)
+    _init_entered(entered_read, prepared.zygote_sock)
     _, wait_status = os.waitpid(init, 0)
     code = os.waitstatus_to_exitcode(wait_status)
     report = b""
@@ -338,23 +402,31 @@ def _lead(run: PodRun, devnull: int, done_fd: int, parent_pid: int, status: dict
     return 128 - code if code < 0 else code
 
 
+def begin_leader() -> None:
+    """A leader's first steps: a session of its own (its process group is the pod's), a container's umask,
+    the signals of a fresh process."""
+    os.setsid()
+    os.umask(0o022)  # a container's: the runner's own (0077, for its state) is no business of the pod's
+    _reset_child_state()
+
+
 def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, parent_pid: int,
-            pod_dir_fd: int = -1, cgroup_fds: list[int] | None = None) -> None:
+            pod_dir_fd: int = -1, cgroup_fds: list[int] | None = None, prepared: Prepared | None = None) -> None:
     """The pod's leader (see the module's documentation). Never returns.
 
     Its status (exit code, collected outputs, errors) goes to ``done_fd`` as a line of JSON: the runner goes on
     from there while
     this process's exit tears the pod's namespaces down (its parent reaps it later). Forked by the
     zygote, the leader gets its pod's folder and cgroup as open descriptors (``pod_dir_fd``, ``cgroup_fds``):
-    it is already the pod's root, which may not reach them by their paths.
+    it is already the pod's root, which may not reach them by their paths. ``prepared``: a standby leader's
+    namespaces and base tree (it began as a leader already, see :mod:`.zygote`).
     """
     code = SANDBOX_FAILED
     status: dict = {}
     reporting = False
     try:
-        os.setsid()
-        os.umask(0o022)  # a container's: the runner's own (0077, for its state) is no business of the pod's
-        _reset_child_state()
+        if prepared is None:
+            begin_leader()
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
@@ -364,6 +436,8 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, parent_pi
         keep = [done_fd, pod_dir_fd, *(cgroup_fds or [])]
         if run.sandbox is not None:
             keep += [run.userns, *run.sandbox.inherited_fds()]
+        if prepared is not None:
+            keep += prepared.fds()
         low = 3
         for fd in sorted(fd for fd in keep if fd >= 3):
             os.closerange(low, fd)
@@ -382,7 +456,7 @@ def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, parent_pi
             os.close(pod_dir_fd)
         else:
             os.chdir(run.pod_dir)
-        code = _lead(run, devnull, done_fd, parent_pid, status, cgroup_fds)
+        code = _lead(run, devnull, done_fd, parent_pid, status, cgroup_fds, prepared)
     except BaseException as error:  # noqa: BLE001 - the leader reports and exits, never returns into the runner
         status["sandbox_error"] = f"the pod's leader failed: {error!r}"
         code = SANDBOX_FAILED
@@ -414,8 +488,8 @@ PIPE_GRACE_SECONDS = 1.0
 KILL_WAIT_SECONDS = 10.0
 
 
-#: Forks a pod's leader elsewhere (the zygote): ``(run, stdout_fd, stderr_fd, done_fd)`` → its pid.
-ForkLeader = Callable[[PodRun, int, int, int], int]
+#: Forks a pod's leader elsewhere (the zygote): ``(run, stdout_fd, stderr_fd, done_fd)`` → its pid, awaited.
+ForkLeader = Callable[[PodRun, int, int, int], Awaitable[int]]
 
 
 def _start(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
@@ -464,6 +538,11 @@ def _wait_for_end(fd: int, seconds: float) -> None:
             return
 
 
+def _close_all(*fds: int) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
 #: Exit code standing for a leader that ended without a report and without a status (its zygote died).
 _LOST = -1
 
@@ -487,13 +566,15 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     done_read, done_write = os.pipe()
     try:
         if fork_leader is not None:
-            pid = fork_leader(run, out_write, err_write, done_write)
+            pid = await fork_leader(run, out_write, err_write, done_write)
         else:
             pid = _start(run, out_write, err_write, done_write)
     except OSError as error:
-        for fd in (out_read, out_write, err_read, err_write, done_read, done_write):
-            os.close(fd)
+        _close_all(out_read, out_write, err_read, err_write, done_read, done_write)
         return PodResult(None, "", f"cannot start the pod: {error}")
+    except asyncio.CancelledError:
+        _close_all(out_read, out_write, err_read, err_write, done_read, done_write)
+        raise
     for fd in (out_write, err_write, done_write):
         os.close(fd)
     if on_start is not None:

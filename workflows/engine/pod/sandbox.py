@@ -178,9 +178,14 @@ def host_layout(mounts: list[str]) -> list[HostEntry]:
 _layout: tuple[tuple[str, ...], list[HostEntry]] | None = None
 
 
-class _Builder:
+class TreeBuilder:
+    """Builds a pod's tree in two parts: :meth:`build_base` (the host's tree, the pod's own folders, an
+    image's layer) from ``plan``, then :meth:`add_pod` (volumes, files, hostname) from the pod's plan. A
+    standby leader (see :mod:`.zygote`) builds the first part before its pod is known."""
+
     def __init__(self, plan: SandboxPlan, mounts: list[str]) -> None:
         self.plan = plan
+        self.pod_plan: SandboxPlan | None = None
         self.mounts = mounts
         self.root = "root"  # paths relative to the staging tmpfs, the working directory while building
         self.layers = "layers"
@@ -228,7 +233,30 @@ class _Builder:
         syscalls.mount("overlay", target, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
         self.layered.append((self.count, host))
 
-    def build(self) -> None:
+    def fits(self, plan: SandboxPlan) -> bool:
+        """Whether the pod of ``plan`` may use this base tree: a plain pod (no image layer, no build, no lower
+        layers of its own) of the same disk size."""
+        return (self.plan.image_layer is None and not self.plan.capture and plan.image_layer is None
+                and not plan.capture and not plan.lowers and plan.disk_bytes == self.plan.disk_bytes)
+
+    def held_fds(self) -> list[int]:
+        """The descriptors the builder holds: the pod's folder, the staging ``tmpfs`` and both plans' trees
+        (the pod's processes must not inherit them)."""
+        fds = [self.pod_fd, self.staging_fd, *self.plan.inherited_fds()]
+        if self.pod_plan is not None and self.pod_plan is not self.plan:
+            fds += self.pod_plan.inherited_fds()
+        return [fd for fd in dict.fromkeys(fds) if fd >= 0]
+
+    def adopt_pod_folder(self) -> None:
+        """A standby leader's base tree given to a pod: the working directory (the pod's folder) becomes the
+        builder's pod folder, and the staging ``tmpfs`` the working directory again."""
+        os.close(self.pod_fd)
+        self.pod_fd = os.open(".", os.O_PATH | os.O_DIRECTORY)
+        os.fchdir(self.staging_fd)
+
+    def build_base(self) -> None:
+        """The pod-independent part of the tree: the staging ``tmpfs`` over the working directory, the host's
+        tree, the pod's own folders, what an image's ``RUN`` lines made."""
         plan = self.plan
         syscalls.mount(None, "/", None, MS_REC | MS_PRIVATE)
         # The staging tmpfs covers the pod's folder in this mount namespace only; the leader, whose working
@@ -252,10 +280,17 @@ class _Builder:
             for name in os.listdir(self.image):
                 if name not in self.host_top and name not in OWN_FOLDERS:
                     _copy(os.path.join(self.image, name), os.path.join(self.root, name))
+
+    def add_pod(self, plan: SandboxPlan) -> None:
+        """The pod's own part of the tree (its working directory is the staging ``tmpfs``): its volumes, its
+        files and its hostname."""
+        self.pod_plan = plan
         for volume in plan.volumes:
             self._volume(volume)
         for pod_file in plan.files:
             self._write(pod_file)
+        if plan.hostname:
+            syscalls.sethostname(plan.hostname)
 
     def _host_overlays(self) -> None:
         """The host's tree as one overlay per folder (or binds, around the host's mounts)."""
@@ -409,15 +444,15 @@ def _copy(source: str, target: str) -> None:
         shutil.copy2(source, target, follow_symlinks=False)
 
 
-def build(plan: SandboxPlan, mounts: list[str]) -> _Builder:
-    """In the pod's leader, in the pod's new namespaces, whose working directory is the pod's folder: build
-    the pod's file tree (on a ``tmpfs`` mounted over that folder in the pod's mount namespace); the working
-    directory is then that ``tmpfs``. The pod's init, forked next, enters the tree (:meth:`_Builder.enter`).
+def build_base(plan: SandboxPlan, mounts: list[str]) -> TreeBuilder:
+    """In a leader, in the pod's new namespaces: the pod-independent part of a pod's file tree (on a ``tmpfs``
+    mounted over the working directory in the pod's mount namespace); the working directory is then that
+    ``tmpfs``. :meth:`TreeBuilder.add_pod` adds the pod's own part; the pod's init, forked next, enters the
+    tree (:meth:`TreeBuilder.enter`).
 
     ``mounts`` are the host's mount points, read before any namespace was entered.
     """
-    builder = _Builder(plan, mounts)
-    builder.build()
-    if plan.hostname:
-        syscalls.sethostname(plan.hostname)
+    builder = TreeBuilder(plan, mounts)
+    builder.build_base()
     return builder
+

@@ -19,6 +19,16 @@ subreaper: a killed leader's pod init is re-parented to it), then writes the lea
 and closes it. So the runner learns the pod's end early, and a pod killed before its leader could report
 still ends with a status and an end of file, once every one of its processes is gone.
 
+Standby leader. Most of a pod's start does not depend on the pod: the leader's fork, its namespaces, the
+host's tree, ``/dev``. So the zygote keeps one leader ready (:func:`_standby`), forked and built before its
+pod is known, over the zygote's working directory (an empty folder of the runner's, covered only in the
+standby's own mount namespace). A plain pod (no image layer, no build, the default disk size) goes to it:
+only its volumes, files and processes remain to do. The runner then sends a :class:`Kit` (unanswered), and
+the zygote forks the next standby leader from it while the pod runs (on another core, in a pipeline): the
+host's mount points, the disk size and, when the engine runs as root, the detached lower layers only the
+runner can make. A kit comes at start too. When the standby leader is gone (it died), the zygote answers
+``0``; the runner sends a kit and the pod again, once.
+
 Why sharing one user namespace between the pods of a runner lets no pod affect another. Pods of one runner
 all map their root to the same host id (:mod:`.identity`) whether or not they share a namespace; what a
 shared user namespace adds is that each pod's root holds capabilities over the *other* pods' namespaces,
@@ -45,40 +55,93 @@ different user namespaces, as before.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import gc
 import logging
 import os
-import pickle
+import select
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import traceback
+
+from pathlib import Path
+from typing import Any, Awaitable
 
 from ...errors import ZygoteError
-from . import syscalls
-from .process import PodRun, _leader, enter_user_namespace
-from .sandbox import host_layout
+from . import messages, syscalls
+from .identity import host_lowers, pod_root_ids
+from .process import (PodRun, Prepared, _leader, arm_death_signal, begin_leader, enter_user_namespace, kill_group,
+                      prepare_base)
+from .sandbox import SandboxPlan, host_layout
 
 log = logging.getLogger(__name__)
 
-_LENGTH = struct.Struct("!Q")
 _PID = struct.Struct("!q")
 #: How long the runner waits for the zygote to start or to answer a request.
 ANSWER_SECONDS = 60.0
-#: The most descriptors a request carries (the kernel's SCM_MAX_FD is 253).
-MAX_FDS = 250
+#: The most questions the runner leaves unanswered at once (see :attr:`Zygote.in_flight`).
+MAX_IN_FLIGHT = 4
 
 
-def _receive_exactly(sock: socket.socket, size: int) -> bytes:
-    data = bytearray()
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise EOFError("the other side closed the zygote's socket")
-        data.extend(chunk)
-    return bytes(data)
+@dataclasses.dataclass
+class Kit:
+    """What a standby leader builds its base tree from: the host's mount points, the pod's disk size and the
+    lower layers the runner detached for it (folder → descriptor; none unless the engine runs as root)."""
+
+    mounts: list[str]
+    disk_bytes: int
+    lowers: dict[str, int]
+
+    def base(self) -> SandboxPlan:
+        """The plan of the base tree: a plain pod of that disk size, without volumes or files."""
+        return SandboxPlan(self.disk_bytes, lowers=dict(self.lowers), hostname="")
+
+
+@dataclasses.dataclass
+class _Request:
+    """One message: a pod to start (``run``) and its descriptors, or (``run`` ``None``) a standby's ``kit``."""
+
+    run: PodRun | None
+    fds: list[int]
+    """The pod's descriptors: stdout, stderr, ``done``, its folder, ``cgroups`` cgroup files, its trees."""
+    cgroups: int = 0
+    kit: Kit | None = None
+    """With a pod: the kit of the next standby leader (the pod goes to the standby leader, see
+    :func:`standby_fits`); or, without a standby leader, its leader's lower layers."""
+
+
+def _send(sock: socket.socket, request: _Request) -> None:
+    """Send ``request`` with its descriptors (the pod's, then the kit's) attached. Raises ``OSError``."""
+    kit_fds = list(request.kit.lowers.values()) if request.kit is not None else []
+    messages.send(sock, request, [*request.fds, *kit_fds])
+
+
+def _receive(sock: socket.socket) -> _Request | None:
+    """The next request, its descriptor numbers those of this process; ``None`` once the sender closed."""
+    received = messages.receive(sock)
+    if received is None:
+        return None
+    request, fds = received
+    assert isinstance(request, _Request)
+    kit_fds = list(request.kit.lowers.values()) if request.kit is not None else []
+    mapping = dict(zip([*request.fds, *kit_fds], fds))
+    if request.run is not None:
+        assert request.run.sandbox is not None
+        request.run.sandbox = request.run.sandbox.with_fds(mapping)
+    if request.kit is not None:
+        request.kit.lowers = {folder: mapping[fd] for folder, fd in request.kit.lowers.items()}
+    request.fds = [mapping[fd] for fd in request.fds]
+    return request
+
+
+def standby_fits(plan: SandboxPlan, disk_bytes: int) -> bool:
+    """Whether a pod of ``plan`` can go to a standby leader built for ``disk_bytes``: a plain pod (no image
+    layer, no build, no lower layers of its own) of that disk size."""
+    return plan.image_layer is None and not plan.capture and not plan.lowers and plan.disk_bytes == disk_bytes
 
 
 # --------------------------------------------------------------------------- in the runner
@@ -90,34 +153,125 @@ class Zygote:
 
     process: subprocess.Popen
     sock: socket.socket
+    mounts: list[str]
+    """The host's mount points (see :func:`.sandbox.host_mount_points`)."""
+    disk_bytes: int
+    """The disk size of the pods its standby leaders are built for."""
+    answers: collections.deque = dataclasses.field(default_factory=collections.deque)
+    """Futures of the questions sent, oldest first, each answered by a pid."""
+    received: bytearray = dataclasses.field(default_factory=bytearray)
+    loop: Any = None
+    """The runner's ``asyncio`` event loop, which reads the answers (not imported here: the zygote stays
+    lean)."""
+    in_flight: Any = None
+    """An ``asyncio.Semaphore`` of :data:`MAX_IN_FLIGHT`: the questions sent and not yet answered. Unbounded,
+    a burst of pods fills both sockets' buffers (the zygote's answers unread while the runner still sends)."""
 
-    def fork_leader(self, run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
-        """Have the zygote fork ``run``'s leader (see :func:`.process._leader`): its pid.
+    def standby_fits(self, plan: SandboxPlan) -> bool:
+        """Whether a pod of ``plan`` goes to the zygote's standby leader, which brings its lower layers."""
+        return standby_fits(plan, self.disk_bytes)
 
-        Raises :class:`ZygoteError` when the zygote is gone or does not answer.
-        """
-        assert run.sandbox is not None
-        pod_dir = os.open(run.pod_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
+    def _kit(self, trees: list[int]) -> Kit:
+        return Kit(self.mounts, self.disk_bytes, host_lowers(True, trees))
+
+    def send_kit(self) -> None:
+        """Give the zygote the kit of its next standby leader (it does not answer). Raises ``OSError``."""
+        trees: list[int] = []
         try:
-            fds = [stdout_fd, stderr_fd, done_fd, pod_dir, *cgroup_fds, *run.sandbox.inherited_fds()]
-            if len(fds) > MAX_FDS:
-                raise ZygoteError(0, f"a pod with {len(fds)} descriptors to pass (at most {MAX_FDS})")
-            request = dataclasses.replace(run, cgroup=None, image_build=None, userns=-1)
-            payload = pickle.dumps((request, fds, len(cgroup_fds)), protocol=pickle.HIGHEST_PROTOCOL)
-            try:
-                socket.send_fds(self.sock, [_LENGTH.pack(len(payload))], fds)
-                self.sock.sendall(payload)
-                (pid,) = _PID.unpack(_receive_exactly(self.sock, _PID.size))
-            except (OSError, EOFError) as error:
-                raise ZygoteError(0, f"the pods' zygote did not answer: {error}") from error
+            self._send(_Request(None, [], kit=self._kit(trees)))
         finally:
-            os.close(pod_dir)
-            for fd in cgroup_fds:
+            for fd in trees:
                 os.close(fd)
+
+    async def fork_leader(self, run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
+        """Have the zygote fork ``run``'s leader (see :func:`.process._leader`), or give it to its standby
+        leader: its pid. The runner's event loop goes on while the zygote forks (answers come in order).
+
+        Raises :class:`ZygoteError` when the zygote is gone or does not answer. Cancelled, it still kills the
+        leader once the zygote named it.
+        """
+        import asyncio  # noqa: PLC0415 - the runner's side only: the zygote stays lean
+
+        assert run.sandbox is not None
+        if self.in_flight is None:
+            self.in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        async with self.in_flight:
+            pod_dir = os.open(run.pod_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
+            kit_trees: list[int] = []
+            try:
+                fds = [stdout_fd, stderr_fd, done_fd, pod_dir, *cgroup_fds, *run.sandbox.inherited_fds()]
+                kit = self._kit(kit_trees) if self.standby_fits(run.sandbox) else None
+                request = _Request(dataclasses.replace(run, cgroup=None, image_build=None, userns=-1), fds,
+                                   len(cgroup_fds), kit)
+                answer = self._ask(request)
+            finally:  # sent: the zygote has its own copies
+                for fd in [pod_dir, *cgroup_fds, *kit_trees]:
+                    os.close(fd)
+            pid = await answer
         if pid < 0:
             raise OSError(-pid, f"the zygote cannot fork the pod's leader: {os.strerror(-pid)}")
         return pid
+
+    def _send(self, request: _Request) -> None:
+        try:
+            _send(self.sock, request)
+        except OSError as error:
+            raise ZygoteError(error.errno or 0, f"the pods' zygote does not listen: {error}") from error
+
+    def _ask(self, request: _Request) -> Awaitable[int]:
+        """Send ``request`` now; its answer (a pid), read by the event loop."""
+        import asyncio  # noqa: PLC0415 - the runner's side only: the zygote stays lean
+
+        self.loop = asyncio.get_running_loop()
+        answer = self.loop.create_future()
+        self._send(request)
+        self.answers.append(answer)
+        if len(self.answers) == 1:
+            self.loop.add_reader(self.sock.fileno(), self._read_answers)
+
+        async def answered() -> int:
+            try:
+                return await asyncio.wait_for(asyncio.shield(answer), ANSWER_SECONDS)
+            except asyncio.TimeoutError:
+                self._fail(f"no answer in {ANSWER_SECONDS:.0f} s")
+                raise ZygoteError(0, f"the pods' zygote did not answer in {ANSWER_SECONDS:.0f} s") from None
+            except asyncio.CancelledError:
+                answer.add_done_callback(_kill_named_leader)
+                raise
+
+        return answered()
+
+    def _read_answers(self) -> None:
+        """The event loop's reader of the zygote's answers, each for the oldest question."""
+        try:
+            data = self.sock.recv(4096)
+        except BlockingIOError:
+            return
+        except OSError as error:
+            self._fail(str(error))
+            return
+        if not data:
+            self._fail("it ended")
+            return
+        self.received.extend(data)
+        while len(self.received) >= _PID.size and self.answers:
+            (pid,) = _PID.unpack(self.received[:_PID.size])
+            del self.received[:_PID.size]
+            answer = self.answers.popleft()
+            if not answer.done():
+                answer.set_result(pid)
+        if not self.answers:
+            self.loop.remove_reader(self.sock.fileno())
+
+    def _fail(self, why: str) -> None:
+        """The zygote ended or stopped answering: every question waiting fails, the zygote is ended."""
+        self.loop.remove_reader(self.sock.fileno())
+        while self.answers:
+            answer = self.answers.popleft()
+            if not answer.done():
+                answer.set_exception(ZygoteError(0, f"the pods' zygote did not answer: {why}"))
+        self.close()
 
     def close(self) -> None:
         """End the zygote (its pods' leaders die with it) and reap it."""
@@ -126,13 +280,34 @@ class Zygote:
         self.process.wait()
 
 
+def _kill_named_leader(answer) -> None:
+    """A cancelled pod's leader, once the zygote named it: killed with its process group."""
+    if not answer.cancelled() and answer.exception() is None and answer.result() > 0:
+        kill_group(answer.result())
+
+
 _zygote: Zygote | None = None
 _owner = -1
+#: The zygote's working directory in the folder given to :func:`zygote`: where standby leaders build.
+STANDBY_FOLDER = ".standby"
 
 
-def zygote(userns: int) -> Zygote:
+def _standby_folder(folder: Path) -> Path:
+    """An empty folder of the pods' root, the mount point of standby leaders' trees (in their own mount
+    namespaces: the host never sees anything there)."""
+    standby = folder / STANDBY_FOLDER
+    standby.mkdir(mode=0o700, parents=True, exist_ok=True)
+    uid, gid = pod_root_ids()
+    if (uid, gid) != (os.geteuid(), os.getegid()):
+        os.chown(standby, uid, gid)
+    return standby
+
+
+def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zygote:
     """This process's zygote, in the user namespace ``userns``; started on first use, again if it died.
 
+    ``folder`` (a folder of the runner's) gets the zygote's working directory; ``mounts`` are the host's
+    mount points and ``disk_bytes`` the disk size of the pods its standby leaders are built for.
     Raises :class:`ZygoteError` when it cannot start.
     """
     global _zygote, _owner
@@ -147,22 +322,27 @@ def zygote(userns: int) -> Zygote:
             [sys.executable, "-c", "from workflows.engine.pod.zygote import serve; serve()",
              str(theirs.fileno()), str(userns), str(os.getpid())],
             pass_fds=(theirs.fileno(), userns), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            cwd="/")
+            cwd=_standby_folder(folder))
     except OSError as error:
         ours.close()
         raise ZygoteError(error.errno or 0, f"cannot start the pods' zygote: {error}") from error
     finally:
         theirs.close()
     ours.settimeout(ANSWER_SECONDS)
-    handle = Zygote(process, ours)
+    handle = Zygote(process, ours, mounts, disk_bytes)
     try:
-        ready = _receive_exactly(ours, 1)
+        ready = messages.receive_exactly(ours, 1)
     except (OSError, EOFError) as error:
         handle.close()
         raise ZygoteError(0, f"the pods' zygote did not start: {error}") from error
     if ready != b"R":
         handle.close()
         raise ZygoteError(0, f"the pods' zygote did not start (answered {ready!r})")
+    try:
+        handle.send_kit()
+    except OSError as error:
+        handle.close()
+        raise ZygoteError(error.errno or 0, f"cannot give the pods' zygote its first standby kit: {error}") from error
     _zygote, _owner = handle, os.getpid()
     return handle
 
@@ -170,11 +350,58 @@ def zygote(userns: int) -> Zygote:
 # --------------------------------------------------------------------------- in the zygote
 
 
+@dataclasses.dataclass
+class _Standby:
+    """The zygote's standby leader: its pid and the zygote's end of its socket."""
+
+    pid: int
+    sock: socket.socket
+
+
+def _standby(sock: socket.socket, kit: Kit, parent_pid: int) -> None:
+    """A standby leader (forked by the zygote): begin as a leader, build the base tree from ``kit`` over the
+    working directory, then wait for its pod and lead it (:func:`.process._leader`). Never returns."""
+    code = 1
+    try:
+        keep = sorted(fd for fd in [sock.fileno(), *kit.lowers.values()] if fd >= 3)
+        low = 3
+        for fd in keep:  # the zygote's socket, other pods' pipes, other standby leaders' sockets
+            os.closerange(low, fd)
+            low = fd + 1
+        os.closerange(low, os.sysconf("SC_OPEN_MAX"))
+        begin_leader()
+        if not arm_death_signal(parent_pid):  # the zygote died before the death signal was armed
+            os._exit(code)
+        prepared: Prepared = prepare_base(kit.base(), kit.mounts)
+        request = _receive(sock)
+        if request is None or request.run is None:  # the zygote ended, or gave no pod
+            os._exit(0)
+        prepared.zygote_sock = sock  # told once the pod's init entered its tree
+        stdout_fd, stderr_fd, done_fd, pod_dir = request.fds[:4]
+        _leader(request.run, stdout_fd, stderr_fd, done_fd, parent_pid, pod_dir,
+                request.fds[4:4 + request.cgroups], prepared=prepared)
+    except BaseException:  # noqa: BLE001 - a forked process must never return into the zygote's loop
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _close_kit(kit: Kit) -> None:
+    for fd in kit.lowers.values():
+        os.close(fd)
+
+
 class _Zygote:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.done: dict[int, int] = {}  # leader pid → the zygote's copy of its ``done`` pipe
         self.ended: dict[int, int] = {}  # leader pid → its exit code, while its process group is not empty
+        self.standby: _Standby | None = None
+        self.entering: socket.socket | None = None
+        """The socket of the last standby leader given a pod, until its init entered the pod's tree."""
+        self.pending_kit: Kit | None = None
+        """The kit of the next standby leader, forked once the last pod's init entered its tree: building a
+        tree while that init pivots into its own slows both (the kernel's mount lock)."""
 
     def reap(self, *_: object) -> None:
         """SIGCHLD: reap every ended child; once a pod's whole process group is gone (its leader and, when the
@@ -197,6 +424,9 @@ class _Zygote:
             if pid in self.done:
                 code = os.waitstatus_to_exitcode(status)
                 self.ended[pid] = 128 - code if code < 0 else code
+            elif self.standby is not None and pid == self.standby.pid:  # died before it got its pod
+                log.warning("the pods' standby leader ended before its pod (status %d)", status)
+                self._drop_standby()
         for leader, code in list(self.ended.items()):
             try:
                 os.killpg(leader, 0)
@@ -213,30 +443,132 @@ class _Zygote:
                 pass
             os.close(fd)
 
-    def serve_one(self) -> bool:
-        """Fork the leader of one request; ``False`` once the runner closed the socket."""
-        header, fds, _, _ = socket.recv_fds(self.sock, _LENGTH.size, MAX_FDS)
-        if not header:
-            return False
-        header += _receive_exactly(self.sock, _LENGTH.size - len(header))
-        (length,) = _LENGTH.unpack(header)
-        run, runner_fds, cgroups = pickle.loads(_receive_exactly(self.sock, length))  # noqa: S301 - our runner
-        mapping = dict(zip(runner_fds, fds))
-        run.sandbox = run.sandbox.with_fds(mapping)
-        stdout_fd, stderr_fd, done_fd, pod_dir = fds[:4]
-        cgroup_fds = fds[4:4 + cgroups]
+    def _drop_standby(self) -> None:
+        if self.standby is not None:
+            self.standby.sock.close()
+            self.standby = None
+
+    def _fork_standby(self, kit: Kit) -> None:
+        """Fork the next standby leader (SIGCHLD blocked by the caller)."""
+        host_layout(kit.mounts)  # once, here: the leaders only replay it
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            pid = os.fork()
+        except OSError as error:
+            log.warning("cannot fork the pods' standby leader: %s", error)
+            ours.close()
+            theirs.close()
+            return
+        if pid == 0:
+            ours.close()
+            _standby(theirs, kit, os.getppid())
+        theirs.close()
+        self.standby = _Standby(pid, ours)
+
+    def _keep_kit(self, kit: Kit) -> None:
+        """The kit of the next standby leader: used now, or once the last pod's init entered its tree."""
+        if self.standby is not None:
+            _close_kit(kit)
+            return
+        if self.pending_kit is not None:
+            _close_kit(self.pending_kit)
+        self.pending_kit = kit
+        if self.entering is None:
+            self._use_pending_kit()
+
+    def _use_pending_kit(self) -> None:
+        kit, self.pending_kit = self.pending_kit, None
+        if kit is None:
+            return
+        if self.standby is None:
+            self._fork_standby(kit)
+        _close_kit(kit)
+
+    def _entered(self) -> None:
+        """The last standby leader's pod entered its tree (or its leader ended): fork the next one."""
+        assert self.entering is not None
+        self.entering.close()
+        self.entering = None
+        self._use_pending_kit()
+
+    def _to_standby(self, request: _Request) -> int | None:
+        """Give the pod of ``request`` to the standby leader: its pid, or ``None`` when there is none (pods come
+        faster than they enter their trees: forking a standby leader now would only add to a new leader's
+        work; or the standby leader died)."""
+        if self.standby is None and self.entering is None:
+            self._use_pending_kit()
+        standby = self.standby
+        if standby is None:
+            return None
+        self.standby = None
+        try:
+            _send(standby.sock, request)
+        except OSError as error:  # it died, and was not reaped yet
+            log.warning("the pods' standby leader is gone (%s)", error)
+            standby.sock.close()
+            return None
+        if self.entering is not None:
+            self.entering.close()
+        self.entering = standby.sock
+        return standby.pid
+
+    def _fork_leader(self, request: _Request) -> int:
+        """Fork a leader for the pod of ``request``: its pid, or minus the ``errno`` of a failed fork."""
+        run = request.run
+        assert run is not None and run.sandbox is not None
+        stdout_fd, stderr_fd, done_fd, pod_dir = request.fds[:4]
         host_layout(run.host_mounts)  # once, here: the pods only replay it
+        try:
+            pid = os.fork()
+        except OSError as error:
+            return -(error.errno or 1)
+        if pid == 0:  # the leader closes every descriptor but its pod's
+            _leader(run, stdout_fd, stderr_fd, done_fd, os.getppid(), pod_dir, request.fds[4:4 + request.cgroups])
+        return pid
+
+    def serve(self) -> None:
+        """Handle the runner's messages and the standby leaders' notes until the runner closes the socket."""
+        while True:
+            waiting = select.poll()
+            waiting.register(self.sock, select.POLLIN)
+            if self.entering is not None:
+                waiting.register(self.entering, select.POLLIN)
+            ready = {fd for fd, _ in waiting.poll()}
+            if self.entering is not None and self.entering.fileno() in ready:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+                try:
+                    self._entered()
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+            if self.sock.fileno() in ready and not self.serve_one():
+                return
+
+    def serve_one(self) -> bool:
+        """Handle one message: start a pod's leader (the standby's, or a new one) and answer its pid, or
+        (a kit) fork the next standby leader; ``False`` once the runner closed the socket."""
+        request = _receive(self.sock)
+        if request is None:
+            return False
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # reap only once the pid is known
         try:
-            try:
-                pid = os.fork()
-            except OSError as error:
-                pid = -(error.errno or 1)
-            if pid == 0:
-                _leader(run, stdout_fd, stderr_fd, done_fd, os.getppid(), pod_dir, cgroup_fds)
+            if request.run is None:
+                assert request.kit is not None
+                self._keep_kit(request.kit)
+                return True
+            kit, request.kit = request.kit, None
+            pid = self._to_standby(request) if kit is not None else None
+            if pid is not None:
+                self._keep_kit(kit)
+            else:
+                if kit is not None:  # no standby leader: a new leader builds the pod's tree with its kit
+                    assert request.run.sandbox is not None
+                    request.run.sandbox.lowers.update(kit.lowers)
+                    request.fds += list(kit.lowers.values())
+                pid = self._fork_leader(request)
+            done_fd = request.fds[2]
             if pid > 0:
                 self.done[pid] = done_fd
-            for fd in fds:
+            for fd in request.fds:
                 if fd != done_fd or pid < 0:
                     os.close(fd)
         finally:
@@ -264,6 +596,5 @@ def serve() -> None:
     gc.disable()
     gc.freeze()
     sock.sendall(b"R")
-    while server.serve_one():
-        pass
+    server.serve()
     os._exit(0)
