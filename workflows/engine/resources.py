@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import BadOperationConfiguration, ResourceError
 from ..vocabulary import COMPLETED_PHASES
-from .lang.templating import TemplateError, substitute
-from .scope import Scope
 from .store import Store
 from .watchdog import bury, runner_alive
 
 if TYPE_CHECKING:
     from .execution import WorkflowExecution
+    from .scope import Scope
 
 #: What a resource template may do locally.
 LOCAL_ACTIONS = ("create", "apply", "get")
@@ -215,6 +214,9 @@ async def run_resource_node(execution: WorkflowExecution, template: dict[str, An
     """A resource template's node (:func:`run_resource`): ``Failed`` when the resource cannot be carried out,
     as Argo's resource pod fails; its output parameters are ``jsonPath`` reads of the workflow."""
     import yaml
+
+    # Deferred: submission's checks (:mod:`.support`) import this module and need no template language.
+    from .lang.templating import TemplateError, substitute
 
     nodes = execution.nodes
     node = nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary, phase="Running")
