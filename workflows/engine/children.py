@@ -41,9 +41,10 @@ class FailFast:
             self.stopped = True
 
 
-def parallelism(template: dict[str, Any]) -> asyncio.Semaphore | None:
-    """The limit of a steps or DAG template's ``parallelism`` on its children running at once, or None."""
-    return asyncio.Semaphore(int(template["parallelism"])) if template.get("parallelism") else None
+def parallelism(holder: dict[str, Any]) -> asyncio.Semaphore | None:
+    """The limit ``parallelism`` sets on what runs at once, or None: a steps or DAG template's on its children,
+    the workflow spec's on its pods."""
+    return asyncio.Semaphore(int(holder["parallelism"])) if holder.get("parallelism") else None
 
 
 def remember(execution: WorkflowExecution, local: Scope, reference: str, holder: dict[str, Any],

@@ -16,13 +16,12 @@ the outputs of steps and DAG templates :mod:`.outputs`.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import NodeFailure
 from .arguments import resolve_inputs
-from .children import NODE_REFERENCES
+from .children import NODE_REFERENCES, parallelism
 from .exithandler import run_workflow_exit_handler
 from .lang.templating import TemplateError, substitute
 from .nodes import NodeTable
@@ -53,8 +52,7 @@ class WorkflowExecution:
         self.nodes = NodeTable(store, name)
         self.globals: Scope = workflow_globals(self.manifest)
         self.directory = store.workflow_dir(name)
-        parallelism = self.spec.get("parallelism")
-        self.pod_slots = asyncio.Semaphore(int(parallelism)) if parallelism else None
+        self.pod_slots = parallelism(self.spec)
         self.volume_dirs = self._volume_dirs()
         self.logs = self.directory / "logs"
         self.logs.mkdir(mode=0o700, parents=True, exist_ok=True)
