@@ -115,7 +115,7 @@ def template_documents() -> list[dict]:
 def refusal(relative: str, document: dict, templates=None) -> str | None:
     """Why the local engine does not run this workflow (``None`` when it does); ``templates`` (a
     :class:`workflows.templaterefs.TemplateLibrary`) resolves its WorkflowTemplate references."""
-    from workflows.engine.execution import with_defaults
+    from workflows.engine.templates import with_defaults
     from workflows.engine.pod.images import how_to_run
     from workflows.engine.support import unsupported_features
     from workflows.templaterefs import TemplateLibrary, TemplateNotFound, resolve_references

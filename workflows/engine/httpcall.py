@@ -10,16 +10,22 @@ submission (:mod:`.support`).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .lang.expr import evaluate_expression_bool
 from .lang.errors import TemplateError
+from .lang.templating import substitute
+from .scope import Scope
+
+if TYPE_CHECKING:
+    from .execution import WorkflowExecution
 
 
 @dataclass(frozen=True)
@@ -98,3 +104,17 @@ def call(http: dict[str, Any]) -> HttpOutcome:
     if not success:
         return HttpOutcome("Failed", f"successCondition '{condition}' evaluated false", text)
     return HttpOutcome("Succeeded", None, text)
+
+
+async def run_http_node(execution: WorkflowExecution, template: dict[str, Any], scope: Scope, name: str,
+                        display: str, parent: str | None, boundary: str | None) -> dict[str, Any]:
+    """An HTTP template's ``HTTP`` node: the request is made from the runner (:func:`call`), off the event loop."""
+    nodes = execution.nodes
+    node = nodes.create(name, display, "HTTP", template["name"], parent=parent, boundary=boundary)
+    try:
+        http = substitute(template["http"], scope, strict=False)
+    except TemplateError as error:
+        return nodes.update(node["id"], phase="Error", message=str(error))
+    outcome = await asyncio.get_running_loop().run_in_executor(None, call, http)
+    outputs = {"result": outcome.result} if outcome.result is not None else None
+    return nodes.update(node["id"], phase=outcome.phase, message=outcome.message, outputs=outputs)

@@ -18,12 +18,16 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import BadOperationConfiguration, ResourceError
 from ..vocabulary import COMPLETED_PHASES
 from .store import Store
 from .watchdog import bury, runner_alive
+
+if TYPE_CHECKING:
+    from .execution import WorkflowExecution
+    from .scope import Scope
 
 #: What a resource template may do locally.
 LOCAL_ACTIONS = ("create", "apply", "get")
@@ -203,3 +207,34 @@ async def run_resource(store: Store, resource: dict[str, Any], manifest: dict[st
     if resource.get("successCondition") or resource.get("failureCondition"):
         return await _wait(store, name, resource)
     return store.read(name)
+
+
+async def run_resource_node(execution: WorkflowExecution, template: dict[str, Any], scope: Scope, name: str,
+                            display: str, parent: str | None, boundary: str | None) -> dict[str, Any]:
+    """A resource template's node (:func:`run_resource`): ``Failed`` when the resource cannot be carried out,
+    as Argo's resource pod fails; its output parameters are ``jsonPath`` reads of the workflow."""
+    import yaml
+
+    # Deferred: submission's checks (:mod:`.support`) import this module and need no template language.
+    from .lang.templating import TemplateError, substitute
+
+    nodes = execution.nodes
+    node = nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary, phase="Running")
+    try:
+        resource = substitute(template["resource"], scope, strict=False)
+        manifest = yaml.safe_load(resource["manifest"])
+    except (TemplateError, yaml.YAMLError) as error:
+        return nodes.update(node["id"], phase="Error", message=f"resource manifest: {error}")
+    try:
+        if execution.submit is None:
+            raise ResourceError("this execution cannot create workflows (no submit function)")
+        workflow = await run_resource(execution.store, resource, manifest, execution.manifest["metadata"],
+                                      execution.submit)
+        parameters = [{"name": parameter["name"],
+                       "value": kubectl_jsonpath(workflow, parameter["valueFrom"]["jsonPath"])}
+                      for parameter in (template.get("outputs") or {}).get("parameters") or []
+                      if (parameter.get("valueFrom") or {}).get("jsonPath")]
+    except ResourceError as error:  # in Argo the resource pod fails
+        return nodes.update(node["id"], phase="Failed", message=str(error))
+    outputs = {"parameters": parameters} if parameters else None
+    return nodes.update(node["id"], phase="Succeeded", outputs=outputs)

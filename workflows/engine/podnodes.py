@@ -1,0 +1,178 @@
+"""The nodes of pod templates: ``container`` and ``script`` pods, with their init containers and sidecars,
+and container sets (a pod node with a ``Container`` child per container).
+
+Each pod runs in a sandbox of its own (:func:`.pod.run_pod_node`) under the
+workflow's ``parallelism``, and ends ``Failed`` past its ``timeout`` or
+``activeDeadlineSeconds``. Its output parameters and artifacts with a
+``globalName`` become the workflow's outputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any, Awaitable
+
+from ..durations import duration_seconds
+from ..vocabulary import FAILED_OR_ERROR
+from .containerset import MAIN, container_template, sidecar_template
+from .lang.templating import TemplateError, substitute
+from .pod import PodEnd, run_pod_node
+from .scope import Scope
+
+if TYPE_CHECKING:
+    from .execution import WorkflowExecution
+
+#: The message of a pod that ran past its deadline, as Argo's.
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+
+
+def _pod_node(execution: WorkflowExecution, template: dict[str, Any], scope: Scope, name: str, display: str,
+              parent: str | None, boundary: str | None) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """Create a pod's node (``Pending``) and resolve its template in ``scope``: ``(node id, resolved template,
+    None)``, or ``(node id, {}, the node)`` once it ended ``Error`` on a reference that does not resolve."""
+    node_id = execution.nodes.create(name, display, "Pod", template["name"], parent=parent, boundary=boundary,
+                                     phase="Pending")["id"]
+    try:
+        resolved = substitute({key: value for key, value in template.items() if key != "name"}, scope,
+                              strict=False)
+    except TemplateError as error:
+        return node_id, {}, execution.nodes.update(node_id, phase="Error", message=str(error))
+    resolved["name"] = template["name"]
+    return node_id, resolved, None
+
+
+async def run_pod(execution: WorkflowExecution, template: dict[str, Any], kind: str, scope: Scope,
+                  artifacts: dict[str, str], raw: dict[str, str], name: str, display: str, parent: str | None,
+                  boundary: str | None) -> dict[str, Any]:
+    """A ``container`` or ``script`` template (``kind``): its init containers, then its main container with its
+    sidecars around it; return its node."""
+    nodes = execution.nodes
+    node_id, resolved, failed = _pod_node(execution, template, scope, name, display, parent, boundary)
+    if failed is not None:
+        return failed
+    async with AsyncExitStack() as stack:
+        if execution.pod_slots is not None:
+            await stack.enter_async_context(execution.pod_slots)
+        nodes.update(node_id, phase="Running")
+        failed_init = await _init_containers(execution, resolved, kind, node_id)
+        if failed_init is not None:
+            return nodes.update(node_id, phase=failed_init.phase, message=failed_init.message)
+        sidecars = _start_sidecars(execution, resolved, kind, node_id)
+        try:
+            end = await asyncio.wait_for(
+                run_pod_node(kind, resolved, execution.spec, execution.volume_dirs, artifacts, raw, node_id,
+                             execution.directory / "nodes" / node_id, execution.logs / f"{node_id}.log",
+                             execution.directory / "artifacts",
+                             on_start=lambda pid: nodes.set_pgid(node_id, pid), on_output=execution.mark_printed),
+                pod_timeout(resolved))
+        except asyncio.TimeoutError:
+            return nodes.update(node_id, phase="Failed", message=DEADLINE_MESSAGE)
+        finally:
+            nodes.set_pgid(node_id, None)
+            for sidecar in sidecars:  # Argo kills the sidecars once the main container has ended
+                sidecar.cancel()
+            await asyncio.gather(*sidecars, return_exceptions=True)
+        broken = next((future.result() for future in sidecars
+                       if not future.cancelled() and future.exception() is None
+                       and future.result().phase == "Error"), None)
+        if broken is not None:  # a sidecar that could not even start (its exit status does not count)
+            end = PodEnd("Error", f"sidecar: {broken.message}", end.outputs)
+    for parameter in (end.outputs or {}).get("parameters") or []:
+        if parameter.get("globalName"):
+            execution.publish_parameter(parameter["globalName"], parameter["value"])
+    for artifact in (end.outputs or {}).get("artifacts") or []:
+        if artifact.get("globalName"):
+            execution.globals[f"workflow.outputs.artifacts.{artifact['globalName']}"] = artifact["path"]
+    return nodes.update(node_id, phase=end.phase, message=end.message, outputs=end.outputs)
+
+
+def _companion(execution: WorkflowExecution, template: dict[str, Any], kind: str, node_id: str,
+               container: dict[str, Any], role: str) -> Awaitable[PodEnd]:
+    """Run an init container or a sidecar of a pod (:func:`.containerset.sidecar_template`) in a sandbox of
+    its own sharing the pod's volumes; its log is ``<node id>.<name>.log``."""
+    node_dir = execution.directory / "nodes" / node_id
+    empty_dirs = {volume["name"]: node_dir / "emptydir" / volume["name"]
+                  for volume in execution.spec.get("volumes") or [] if "emptyDir" in volume}
+    return run_pod_node(
+        "container", sidecar_template(template, kind, container), execution.spec,
+        {**empty_dirs, **execution.volume_dirs}, {}, {}, f"{node_id}-{container['name']}",
+        node_dir / role / container["name"], execution.logs / f"{node_id}.{container['name']}.log",
+        execution.directory / "artifacts", on_start=lambda pid: None, on_output=execution.mark_printed)
+
+
+async def _init_containers(execution: WorkflowExecution, template: dict[str, Any], kind: str, node_id: str
+                           ) -> PodEnd | None:
+    """Run the pod's init containers one after the other; how the first that did not succeed ended, or None."""
+    for container in template.get("initContainers") or []:
+        end = await _companion(execution, template, kind, node_id, container, "init")
+        if end.phase != "Succeeded":
+            return PodEnd(end.phase, f"init container {container['name']!r}: {end.message}")
+    return None
+
+
+def _start_sidecars(execution: WorkflowExecution, template: dict[str, Any], kind: str, node_id: str
+                    ) -> list[asyncio.Future]:
+    """Start the pod's sidecars, which run until the main container has ended."""
+    return [asyncio.ensure_future(_companion(execution, template, kind, node_id, sidecar, "sidecars"))
+            for sidecar in template.get("sidecars") or []]
+
+
+async def run_container_set(execution: WorkflowExecution, template: dict[str, Any], scope: Scope,
+                            artifacts: dict[str, str], raw: dict[str, str], name: str, display: str,
+                            parent: str | None, boundary: str | None) -> dict[str, Any]:
+    """A container set (:mod:`.containerset`): one pod node, a ``Container`` child node per container."""
+    nodes = execution.nodes
+    node_id, resolved, failed = _pod_node(execution, template, scope, name, display, parent, boundary)
+    if failed is not None:
+        return failed
+    node_dir = execution.directory / "nodes" / node_id
+    own_volumes = resolved.get("volumes") or []
+    volume_dirs = {**execution.volume_dirs, **{volume["name"]: node_dir / "emptydir" / volume["name"]
+                                               for volume in own_volumes}}
+    containers = resolved["containerSet"]["containers"]
+    finished = {container["name"]: asyncio.Event() for container in containers}
+    ends: dict[str, PodEnd] = {}
+
+    async def run(container: dict[str, Any]) -> None:
+        container_name = container["name"]
+        for dependency in container.get("dependencies") or []:
+            await finished[dependency].wait()
+        child = nodes.create(f"{name}.{container_name}", container_name, "Container", template["name"],
+                             parent=node_id, boundary=boundary, phase="Running")
+        unmet = [dep for dep in container.get("dependencies") or [] if ends[dep].phase != "Succeeded"]
+        if unmet:
+            ends[container_name] = PodEnd("Omitted", f"dependency {unmet[0]!r} did not succeed")
+        else:
+            child_id = child["id"]
+            ends[container_name] = await run_pod_node(
+                "container", container_template(resolved, container), execution.spec, volume_dirs, artifacts, raw,
+                child_id, node_dir / "containers" / container_name, execution.logs / f"{child_id}.log",
+                execution.directory / "artifacts", on_start=lambda pid: nodes.set_pgid(child_id, pid),
+                on_output=execution.mark_printed)
+            nodes.set_pgid(child_id, None)
+        end = ends[container_name]
+        nodes.update(child["id"], phase=end.phase, message=end.message, outputs=end.outputs)
+        finished[container_name].set()
+
+    async with AsyncExitStack() as stack:
+        if execution.pod_slots is not None:
+            await stack.enter_async_context(execution.pod_slots)
+        nodes.update(node_id, phase="Running")
+        try:
+            await asyncio.wait_for(asyncio.gather(*(run(container) for container in containers)),
+                                   pod_timeout(resolved))
+        except asyncio.TimeoutError:
+            return nodes.update(node_id, phase="Failed", message=DEADLINE_MESSAGE)
+    failed = next(((container_name, end) for container_name, end in ends.items()
+                   if end.phase in FAILED_OR_ERROR), None)
+    if failed is not None:
+        container_name, end = failed
+        return nodes.update(node_id, phase=end.phase, message=f"container {container_name}: {end.message}")
+    return nodes.update(node_id, phase="Succeeded", outputs=(ends.get(MAIN) or PodEnd("Succeeded")).outputs)
+
+
+def pod_timeout(template: dict[str, Any]) -> float | None:
+    """Seconds a pod may run: the smaller of its ``timeout`` and ``activeDeadlineSeconds``, or None."""
+    limits = [duration_seconds(template[key]) for key in ("timeout", "activeDeadlineSeconds") if template.get(key)]
+    return min(limits) if limits else None
