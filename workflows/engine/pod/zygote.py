@@ -19,15 +19,17 @@ subreaper: a killed leader's pod init is re-parented to it), then writes the lea
 and closes it. So the runner learns the pod's end early, and a pod killed before its leader could report
 still ends with a status and an end of file, once every one of its processes is gone.
 
-Standby leader. Most of a pod's start does not depend on the pod: the leader's fork, its namespaces, the
-host's tree, ``/dev``. So the zygote keeps one leader ready (:func:`_standby`), forked and built before its
-pod is known, over the zygote's working directory (an empty folder of the runner's, covered only in the
-standby's own mount namespace). A plain pod (no image layer, no build, the default disk size) goes to it:
-only its volumes, files and processes remain to do. The runner then sends a :class:`Kit` (unanswered), and
-the zygote forks the next standby leader from it while the pod runs (on another core, in a pipeline): the
-host's mount points, the disk size and, when the engine runs as root, the detached lower layers only the
-runner can make. A kit comes at start too. When the standby leader is gone (it died), the zygote answers
-``0``; the runner sends a kit and the pod again, once.
+Standby leaders. Most of a pod's start does not depend on the pod: the leader's fork, its namespaces, the
+host's tree, ``/dev``. So the zygote keeps :data:`STANDBY_LEADERS` leaders ready (:func:`_standby`), forked
+and built before their pods are known, over the zygote's working directory (an empty folder of the
+runner's, covered only in each standby's own mount namespace). A plain pod (no image layer, no build, the
+default disk size) goes to the oldest: only its volumes, files and processes remain to do. With the pod, the
+runner sends a :class:`Kit` for a next standby leader: the host's mount points, the disk size and, when the
+engine runs as root, the detached lower layers only the runner can make. The zygote forks that standby once
+the pod's init entered its tree (the leader tells it): building a tree while another pod's init pivots into
+its own slows both (the kernel's mount lock), and the pod's own command then runs on one core while the next
+tree is built on the other. Kits come at start too. When pods come faster than they enter their trees, or
+the standby leaders died, a pod's leader is forked anew with the pod's kit, as without standby leaders.
 
 Why sharing one user namespace between the pods of a runner lets no pod affect another. Pods of one runner
 all map their root to the same host id (:mod:`.identity`) whether or not they share a namespace; what a
@@ -290,6 +292,8 @@ _zygote: Zygote | None = None
 _owner = -1
 #: The zygote's working directory in the folder given to :func:`zygote`: where standby leaders build.
 STANDBY_FOLDER = ".standby"
+#: How many standby leaders a zygote keeps: two, so that each has about two pods' time to build its tree.
+STANDBY_LEADERS = 2
 
 
 def _standby_folder(folder: Path) -> Path:
@@ -339,10 +343,11 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
         handle.close()
         raise ZygoteError(0, f"the pods' zygote did not start (answered {ready!r})")
     try:
-        handle.send_kit()
+        for _ in range(STANDBY_LEADERS):
+            handle.send_kit()
     except OSError as error:
         handle.close()
-        raise ZygoteError(error.errno or 0, f"cannot give the pods' zygote its first standby kit: {error}") from error
+        raise ZygoteError(error.errno or 0, f"cannot give the pods' zygote its first standby kits: {error}") from error
     _zygote, _owner = handle, os.getpid()
     return handle
 
@@ -396,11 +401,12 @@ class _Zygote:
         self.sock = sock
         self.done: dict[int, int] = {}  # leader pid → the zygote's copy of its ``done`` pipe
         self.ended: dict[int, int] = {}  # leader pid → its exit code, while its process group is not empty
-        self.standby: _Standby | None = None
+        self.standbys: list[_Standby] = []
+        """The standby leaders ready (or building), oldest first, at most :data:`STANDBY_LEADERS`."""
         self.entering: socket.socket | None = None
         """The socket of the last standby leader given a pod, until its init entered the pod's tree."""
-        self.pending_kit: Kit | None = None
-        """The kit of the next standby leader, forked once the last pod's init entered its tree: building a
+        self.pending_kits: list[Kit] = []
+        """The kits of the next standby leaders, forked once the last pod's init entered its tree: building a
         tree while that init pivots into its own slows both (the kernel's mount lock)."""
 
     def reap(self, *_: object) -> None:
@@ -424,9 +430,11 @@ class _Zygote:
             if pid in self.done:
                 code = os.waitstatus_to_exitcode(status)
                 self.ended[pid] = 128 - code if code < 0 else code
-            elif self.standby is not None and pid == self.standby.pid:  # died before it got its pod
-                log.warning("the pods' standby leader ended before its pod (status %d)", status)
-                self._drop_standby()
+            elif any(standby.pid == pid for standby in self.standbys):  # died before it got its pod
+                log.warning("a standby leader of the pods ended before its pod (status %d)", status)
+                for standby in [standby for standby in self.standbys if standby.pid == pid]:
+                    standby.sock.close()
+                    self.standbys.remove(standby)
         for leader, code in list(self.ended.items()):
             try:
                 os.killpg(leader, 0)
@@ -443,11 +451,6 @@ class _Zygote:
                 pass
             os.close(fd)
 
-    def _drop_standby(self) -> None:
-        if self.standby is not None:
-            self.standby.sock.close()
-            self.standby = None
-
     def _fork_standby(self, kit: Kit) -> None:
         """Fork the next standby leader (SIGCHLD blocked by the caller)."""
         host_layout(kit.mounts)  # once, here: the leaders only replay it
@@ -463,54 +466,48 @@ class _Zygote:
             ours.close()
             _standby(theirs, kit, os.getppid())
         theirs.close()
-        self.standby = _Standby(pid, ours)
+        self.standbys.append(_Standby(pid, ours))
 
     def _keep_kit(self, kit: Kit) -> None:
-        """The kit of the next standby leader: used now, or once the last pod's init entered its tree."""
-        if self.standby is not None:
-            _close_kit(kit)
-            return
-        if self.pending_kit is not None:
-            _close_kit(self.pending_kit)
-        self.pending_kit = kit
+        """The kit of a next standby leader: used now, or once the last pod's init entered its tree."""
+        self.pending_kits.append(kit)
+        while len(self.pending_kits) + len(self.standbys) > STANDBY_LEADERS:  # more than the zygote keeps
+            _close_kit(self.pending_kits.pop(0))
         if self.entering is None:
-            self._use_pending_kit()
+            self._use_pending_kits()
 
-    def _use_pending_kit(self) -> None:
-        kit, self.pending_kit = self.pending_kit, None
-        if kit is None:
-            return
-        if self.standby is None:
+    def _use_pending_kits(self) -> None:
+        while self.pending_kits:
+            kit = self.pending_kits.pop(0)
             self._fork_standby(kit)
-        _close_kit(kit)
+            _close_kit(kit)
 
     def _entered(self) -> None:
         """The last standby leader's pod entered its tree (or its leader ended): fork the next one."""
         assert self.entering is not None
         self.entering.close()
         self.entering = None
-        self._use_pending_kit()
+        self._use_pending_kits()
 
     def _to_standby(self, request: _Request) -> int | None:
-        """Give the pod of ``request`` to the standby leader: its pid, or ``None`` when there is none (pods come
-        faster than they enter their trees: forking a standby leader now would only add to a new leader's
-        work; or the standby leader died)."""
-        if self.standby is None and self.entering is None:
-            self._use_pending_kit()
-        standby = self.standby
-        if standby is None:
-            return None
-        self.standby = None
-        try:
-            _send(standby.sock, request)
-        except OSError as error:  # it died, and was not reaped yet
-            log.warning("the pods' standby leader is gone (%s)", error)
-            standby.sock.close()
-            return None
-        if self.entering is not None:
-            self.entering.close()
-        self.entering = standby.sock
-        return standby.pid
+        """Give the pod of ``request`` to the oldest standby leader: its pid, or ``None`` when there is none
+        (pods come faster than they enter their trees: forking a standby leader now would only add to a new
+        leader's work; or the standby leaders died)."""
+        if not self.standbys and self.entering is None:
+            self._use_pending_kits()
+        while self.standbys:
+            standby = self.standbys.pop(0)
+            try:
+                _send(standby.sock, request)
+            except OSError as error:  # it died, and was not reaped yet
+                log.warning("a standby leader of the pods is gone (%s)", error)
+                standby.sock.close()
+                continue
+            if self.entering is not None:
+                self.entering.close()
+            self.entering = standby.sock
+            return standby.pid
+        return None
 
     def _fork_leader(self, request: _Request) -> int:
         """Fork a leader for the pod of ``request``: its pid, or minus the ``errno`` of a failed fork."""
