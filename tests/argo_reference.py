@@ -89,11 +89,15 @@ def _is_symlink_stub(text: str) -> bool:
     return "\n" not in text and ":" not in text and text.endswith((".yaml", ".yml"))
 
 
-@functools.lru_cache(maxsize=None)
 def reference_files(version: str = REFERENCE_VERSION) -> tuple[str, ...]:
     """The YAML files of :data:`REFERENCE_FOLDERS` (symbolic-link stubs left out), relative to the version's
     folder, folder by folder, sorted in each; empty when ``../shared/argo`` is absent, so that parametrizing on
     them collects nothing."""
+    return _files(version)
+
+
+@functools.lru_cache(maxsize=None)  # called with the version positionally only: one cache entry per version
+def _files(version: str) -> tuple[str, ...]:
     root = SHARED_ARGO / version
     if not root.is_dir():
         return ()
@@ -101,23 +105,38 @@ def reference_files(version: str = REFERENCE_VERSION) -> tuple[str, ...]:
     return tuple(str(path.relative_to(root)) for path in paths if not _is_symlink_stub(path.read_text()))
 
 
-@functools.lru_cache(maxsize=None)
 def reference_documents(version: str = REFERENCE_VERSION) -> tuple[ReferenceDocument, ...]:
     """Every document of :func:`reference_files`, parsed once per session with the library's loader (as
     ``workflows lint`` reads a file); empty when ``../shared/argo`` is absent."""
+    return _documents(version)
+
+
+#: Version -> a digest of its documents as parsed: :func:`check_reference_documents_unchanged` compares.
+_FINGERPRINTS: dict[str, str] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def _documents(version: str) -> tuple[ReferenceDocument, ...]:
     from workflows.validation import load_documents
 
     documents = tuple(ReferenceDocument(relative, index, document)
-                      for relative in reference_files(version)
+                      for relative in _files(version)
                       for index, document in enumerate(load_documents(SHARED_ARGO / version / relative)))
     _FINGERPRINTS[version] = _fingerprint(documents)
     return documents
 
 
-@functools.lru_cache(maxsize=None)
 def documents_of(relative: str, version: str = REFERENCE_VERSION) -> tuple[ReferenceDocument, ...]:
     """The documents of one reference file (``relative`` to the version's folder)."""
-    return tuple(document for document in reference_documents(version) if document.relative == relative)
+    return _by_file(version).get(relative, ())
+
+
+@functools.lru_cache(maxsize=None)
+def _by_file(version: str) -> dict[str, tuple[ReferenceDocument, ...]]:
+    found: dict[str, list[ReferenceDocument]] = {}
+    for document in _documents(version):
+        found.setdefault(document.relative, []).append(document)
+    return {relative: tuple(documents) for relative, documents in found.items()}
 
 
 def nodes(value: Any, key: str | None = None) -> Iterator[tuple[str | None, Any]]:
@@ -132,9 +151,6 @@ def nodes(value: Any, key: str | None = None) -> Iterator[tuple[str | None, Any]
             yield from nodes(sub)
 
 
-_FINGERPRINTS: dict[str, str] = {}
-
-
 def _fingerprint(documents: tuple[ReferenceDocument, ...]) -> str:
     text = json.dumps([document.data for document in documents], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -143,5 +159,5 @@ def _fingerprint(documents: tuple[ReferenceDocument, ...]) -> str:
 def check_reference_documents_unchanged() -> None:
     """Fail when a test changed the shared documents of :func:`reference_documents` instead of a copy."""
     for version, fingerprint in _FINGERPRINTS.items():
-        assert _fingerprint(reference_documents(version)) == fingerprint, (
+        assert _fingerprint(_documents(version)) == fingerprint, (
             f"a test changed the shared parsed documents of Argo {version}: change ReferenceDocument.copy() instead")
