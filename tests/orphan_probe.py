@@ -9,11 +9,11 @@ killed, and reaped when adopted here (they are this process's descendants: nothi
 Why the tree sees every escape: the workflow's runner is this process's child, and everything the engine starts
 descends from it. A process whose parent dies is re-parented to the nearest child subreaper among its ancestors
 in its PID namespace (the engine's zygote, or this process, which is one), never to init while one of them
-lives; a process in a pod's own PID namespace is killed by the kernel when that namespace's init ends. So a
-process of the pod that outlives it stays in this tree, whatever it does with sessions (``setsid``), process
-groups or double forks, until this process exits. Only a pod process in a PID namespace of its own without the
-pod's init ending (which the engine never creates) could hide from it, and it would then not have outlived its
-pod's namespace either.
+lives; a process in a pod's own PID namespace goes to the pod's init, and is killed by the kernel when that
+init ends. So a process of the pod that outlives it stays in this tree, whatever it does with sessions
+(``setsid``), process groups or double forks, until this process exits. What the tree cannot see is a process
+that some daemon outside it starts on the pod's request (through a socket): not the pod's process, and not one
+the engine could have killed either.
 """
 
 from __future__ import annotations
