@@ -1,9 +1,10 @@
 """``workflows.argo``'s contract over real backends: names, validation before submit, paging, not-found errors,
 waiting, stopping and logs.
 
-Every test runs twice: on the local backend (real engine, real SQLite, the test's own ``WORKFLOWS_HOME``) and
-on a :class:`~workflows.testing.FakeCluster` through the Kubernetes API (the ``fake_cluster`` fixture of the
-library's pytest plugin). The tasks are tiny Bash scripts written here.
+Every test runs on the local backend (real engine, real SQLite, the test's own ``WORKFLOWS_HOME``) and on a
+:class:`~workflows.testing.FakeCluster` through the Kubernetes API and through Argo Server's (the
+``fake_cluster`` and ``fake_argo_server`` fixtures of the library's pytest plugin). The tasks are tiny Bash
+scripts written here.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ from workflows.operations import PipelineOperation
 from workflows.tasks import BashTask
 
 WAIT = 60
-BACKENDS = ("local", "fake-cluster")
+#: The backends, and the fixture of the library's pytest plugin that starts a FakeCluster for each (none: local).
+BACKENDS = {"local": None, "kubernetes": "fake_cluster", "argo-server": "fake_argo_server"}
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=list(BACKENDS))
 def cluster(request, monkeypatch: pytest.MonkeyPatch):
     """The backend of the test, selected as a user selects it: the running FakeCluster, or ``None`` (local)."""
-    if request.param == "local":
-        monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
+    if BACKENDS[request.param] is None:
+        monkeypatch.setenv("WORKFLOWS_BACKEND", request.param)
         return None
-    return request.getfixturevalue("fake_cluster")
+    return request.getfixturevalue(BACKENDS[request.param])
 
 
 def stored_names(cluster, home: Path) -> list[str]:
