@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argo_reference import SHARED_ARGO, official_schema_errors
+from argo_reference import (
+    SHARED_ARGO,
+    ReferenceDocument,
+    check_reference_documents_unchanged,
+    official_schema_errors,
+    reference_documents,
+    shared_argo,
+)
 
 
 #: Configuration a test must never inherit from the caller's shell (the package's, Kafka's, Argo's, CloudHarness').
@@ -32,6 +39,21 @@ def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         home = tmp_path_factory.mktemp("session-home")
         monkeypatch.setenv("WORKFLOWS_HOME", str(home))
         yield home
+
+
+@pytest.fixture(scope="session")
+def argo_documents() -> tuple[ReferenceDocument, ...]:
+    """Every document of Argo's example and e2e files, parsed once per session (skips when ``../shared/argo`` is
+    absent). Shared: read them, or change ``document.copy()``. Parametrize with ``reference_documents()``."""
+    shared_argo()
+    return reference_documents()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def argo_documents_stay_unchanged() -> Iterator[None]:
+    """After the session: no test changed the shared parsed documents of Argo's examples."""
+    yield
+    check_reference_documents_unchanged()
 
 
 @pytest.fixture(autouse=True)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 
 import pytest
-import yaml
-from argo_reference import SHARED_ARGO
+from argo_reference import nodes
 
 from workflows.durations import parse_go_duration
 from workflows.engine.lang.gofmt import (
@@ -36,8 +34,6 @@ from workflows.engine.lang.expr import (
 from workflows.engine.lang.govaluate import evaluate_when
 from workflows.engine.lang.gotime import parse_go_time
 from workflows.engine.lang.templating import expression_env, substitute
-
-EXAMPLES = SHARED_ARGO / "v3.7.18"
 
 
 def ev(expression: str, **scope):
@@ -224,38 +220,15 @@ def test_steps_when_expr_filter_end_to_end():
     assert evaluate_when('"other"\nin\n("always","test","")\n') is False
 
 
-def test_example_whens_cover_the_reference_data():
-    whens = _collect(lambda key, value: key == "when" and isinstance(value, str))
+def test_example_whens_cover_the_reference_data(argo_documents):
+    whens = _collect(argo_documents, lambda key, value: key == "when" and isinstance(value, str))
     missing = sorted(whens - set(EXAMPLE_WHENS))
     assert not missing, f"when: forms of the examples without a test: {missing}"
 
 
-def _collect(select) -> set:
-    if not EXAMPLES.is_dir():
-        pytest.skip("Argo reference data not available")
-    found: set = set()
-
-    def walk(value, key=None):
-        if isinstance(value, dict):
-            for sub_key, sub in value.items():
-                if select(sub_key, sub):
-                    found.add(sub)
-                walk(sub, sub_key)
-        elif isinstance(value, list):
-            for sub in value:
-                walk(sub, key)
-
-    for document in _example_documents():
-        walk(document)
-    return found
-
-
-@functools.cache
-def _example_documents() -> tuple:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return tuple(
-        document for path in sorted(EXAMPLES.rglob("*.yaml")) for document in yaml.load_all(path.read_text(), Loader=loader)
-    )
+def _collect(documents, select) -> set:
+    """The values of ``documents`` (anywhere inside) that ``select(key, value)`` keeps."""
+    return {value for document in documents for key, value in nodes(document.data) if select(key, value)}
 
 
 # ============================================================================================ expr-lang
@@ -680,8 +653,8 @@ def test_every_example_expression_field_evaluates(expression):
     assert evaluate_expression(text, expression_env(scope)) == expected
 
 
-def test_example_expression_fields_cover_the_reference_data():
-    fields = _collect(lambda key, value: key in ("expression", "fromExpression") and isinstance(value, str))
+def test_example_expression_fields_cover_the_reference_data(argo_documents):
+    fields = _collect(argo_documents, lambda key, value: key in ("expression", "fromExpression") and isinstance(value, str))
     missing = sorted(fields - set(EXAMPLE_EXPRESSION_FIELDS))
     assert not missing, f"expression fields of the examples without a test: {missing}"
 

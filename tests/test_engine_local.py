@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from child_output import read_line, read_rest
+from processes import alive, command, descendants, stat
 
 from workflows import argo
 from workflows.engine.support import UnsupportedWorkflow
@@ -95,7 +96,7 @@ def test_template_timeout_kills_the_pod(local_backend):
     assert workflow.failed()  # within 1 s of deadline, long before the 30 s sleep could succeed
     message = nodes_by_display(workflow)[workflow.name]["message"]
     assert "deadline" in message, message
-    assert _alive(pod) == []  # the pod's whole process group was killed
+    assert alive(pod) == []  # the pod's whole process group was killed
 
 
 def test_workflow_deadline_and_exit_handler_on_failure():
@@ -138,13 +139,13 @@ def test_runner_killed_with_sigkill_marks_the_workflow_error(local_backend):
     os.kill(_runner_pid(local_backend, workflow.name), signal.SIGKILL)
     # The runner's watchdog kills the pods at once, before anyone reads the workflow.
     deadline = time.monotonic() + WAIT
-    while _alive(pod):
-        assert time.monotonic() < deadline, f"the pod outlived its runner: {_alive(pod)}"
+    while alive(pod):
+        assert time.monotonic() < deadline, f"the pod outlived its runner: {alive(pod)}"
         time.sleep(0.05)
     final = argo.wait_workflow(workflow.name, WAIT)
     assert final.status == "Error" and "runner" in final.get_status_message()
     assert final.nodes[workflow.name]["phase"] == "Error"
-    assert _alive(pod) == []
+    assert alive(pod) == []
 
 
 # -- this test's own processes, found from the workflow's runner (never by scanning the machine) -----
@@ -160,65 +161,19 @@ def _runner_pid(home: Path, name: str) -> int:
     return int(path.read_text())
 
 
-def _stat(pid: int) -> list[str] | None:
-    """The fields of ``/proc/PID/stat`` from the state on (state, ppid, pgrp...); ``None`` once it exited."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2:].split()
-    return None if fields[0] in ("Z", "X") else fields
-
-
-def _start_time(pid: int) -> str | None:
-    """The start time of a live process (field 22 of ``/proc/PID/stat``); ``None`` once it exited."""
-    fields = _stat(pid)
-    return None if fields is None else fields[19]
-
-
-def _descendants(pid: int) -> dict[int, str]:
-    """The live descendants of ``pid`` (pid -> start time), through ``/proc/PID/task/TID/children``."""
-    found: dict[int, str] = {}
-    pending = [pid]
-    while pending:
-        for children in Path(f"/proc/{pending.pop()}/task").glob("*/children"):
-            try:
-                kids = [int(kid) for kid in children.read_text().split()]
-            except OSError:
-                continue
-            for kid in kids:
-                start = _start_time(kid)
-                if start is not None and kid not in found:
-                    found[kid] = start
-                    pending.append(kid)
-    return found
-
-
-def _command(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").strip().decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _pod_processes(home: Path, name: str, command: str) -> dict[int, str]:
-    """The pod of workflow ``name`` running ``command``: the processes of its group, under the runner (waits up
-    to ``WAIT`` s for it to start)."""
+def _pod_processes(home: Path, name: str, running: str) -> dict[int, str]:
+    """The pod of workflow ``name`` whose command line is ``running``: the processes of its group, under the
+    runner (waits up to ``WAIT`` s for it to start)."""
     runner = _runner_pid(home, name)
     deadline = time.monotonic() + WAIT
     while True:
-        processes = _descendants(runner)
-        groups = {(_stat(pid) or [None] * 3)[2] for pid in processes if _command(pid) == command}
+        processes = descendants(runner)
+        groups = {(stat(pid) or [None] * 3)[2] for pid in processes if command(pid) == running}
         groups.discard(None)
         if groups:
-            return {pid: start for pid, start in processes.items() if (_stat(pid) or [None] * 3)[2] in groups}
-        assert time.monotonic() < deadline, f"no {command!r} under runner {runner} after {WAIT} s"
+            return {pid: start for pid, start in processes.items() if (stat(pid) or [None] * 3)[2] in groups}
+        assert time.monotonic() < deadline, f"no {running!r} under runner {runner} after {WAIT} s"
         time.sleep(0.02)
-
-
-def _alive(processes: dict[int, str]) -> list[int]:
-    """Which of ``processes`` still run (the same pid with the same start time, not a zombie)."""
-    return [pid for pid, start in processes.items() if _start_time(pid) == start]
 
 
 def test_concurrent_submitters(tmp_path):
@@ -251,7 +206,7 @@ def test_delete_terminates_and_removes_everything(local_backend):
     with pytest.raises(argo.WorkflowNotFound):
         argo.get_workflow(workflow.name)
     assert not (local_backend / "workflows" / workflow.name).exists()
-    assert _alive(pod) == []
+    assert alive(pod) == []
 
 
 def test_ttl_removes_finished_workflows(local_backend):

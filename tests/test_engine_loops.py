@@ -6,7 +6,7 @@ import copy
 
 import pytest
 import yaml
-from argo_reference import SHARED_ARGO
+from argo_reference import nodes
 
 from workflows.engine.lang.errors import LoopError, TemplateError
 from workflows.engine.lang.gofmt import RawNumber
@@ -20,8 +20,6 @@ from workflows.engine.loops import (
     parse_with_param,
 )
 from workflows.engine.lang.templating import expression_env, substitute
-
-EXAMPLES = SHARED_ARGO / "v3.7.18"
 
 
 # ============================================================================================ expand_loop
@@ -266,25 +264,9 @@ def test_loops_maps_example_end_to_end():
     assert [name for name, _ in children][-1] == "loops[0].test-linux(3:image:ubuntu,tag:17.10)"
 
 
-def test_every_literal_loop_of_the_examples_expands():
-    if not EXAMPLES.is_dir():
-        pytest.skip("Argo reference data not available")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loops = []
-
-    def walk(value):
-        if isinstance(value, dict):
-            if any(key in value for key in ("withItems", "withParam", "withSequence")):
-                loops.append(value)
-            for sub in value.values():
-                walk(sub)
-        elif isinstance(value, list):
-            for sub in value:
-                walk(sub)
-
-    for path in sorted(EXAMPLES.rglob("*.yaml")):
-        for document in yaml.load_all(path.read_text(), Loader=loader):
-            walk(document)
+def test_every_literal_loop_of_the_examples_expands(argo_documents):
+    loops = [value for document in argo_documents for _, value in nodes(document.data)
+             if isinstance(value, dict) and any(key in value for key in ("withItems", "withParam", "withSequence"))]
     literal = [step for step in loops if "{{" not in repr({k: step.get(k) for k in ("withItems", "withParam", "withSequence")})]
     assert len(literal) > 20
     for step in literal:

@@ -16,10 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from argo_reference import SHARED_ARGO
+from argo_reference import REFERENCE_VERSION, SHARED_ARGO, reference_documents
 
-VERSION_DIR = SHARED_ARGO / "v3.7.18"
-SOURCES = ("examples", "e2e/functional", "e2e/expectedfailures")
+VERSION_DIR = SHARED_ARGO / REFERENCE_VERSION
 FINISHED = ("Succeeded", "Failed", "Error")
 #: Examples that end Failed on purpose (their comments or commands say so), with the reason.
 FAIL_ON_PURPOSE = {
@@ -82,34 +81,22 @@ EXCLUDED = {
 }
 
 
-def reference_documents(kinds: tuple[str, ...]) -> list[tuple[str, dict]]:
-    """``(relative path, document)`` for every document of one of ``kinds`` in the reference data (not symlink
-    stubs)."""
-    from workflows.validation import load_documents
-
-    found = []
-    for source in SOURCES:
-        for path in sorted((VERSION_DIR / source).rglob("*.yaml")):
-            text = path.read_text()
-            if "\n" not in text.strip() and text.strip().endswith(".yaml"):
-                continue  # a git symlink stored as a file: the example it points to is collected itself
-            relative = str(path.relative_to(VERSION_DIR))
-            for document in load_documents(path):
-                if isinstance(document, dict) and document.get("kind") in kinds:
-                    found.append((relative, document))
-    return found
+def documents_of_kind(kinds: tuple[str, ...]) -> list[tuple[str, dict]]:
+    """``(relative path, a fresh copy of the document)`` for every document of one of ``kinds`` in the reference
+    data (the run may change what it is given)."""
+    return [(document.relative, document.copy()) for document in reference_documents() if document.kind in kinds]
 
 
 def workflow_documents() -> list[tuple[str, dict]]:
     """``(relative path, document)`` for every Workflow of the reference data."""
-    return reference_documents(("Workflow",))
+    return documents_of_kind(("Workflow",))
 
 
 def template_documents() -> list[dict]:
     """The WorkflowTemplates and ClusterWorkflowTemplates the reference data defines (applied before the runs)."""
     from workflows.templaterefs import TEMPLATE_KINDS
 
-    return [document for _, document in reference_documents(TEMPLATE_KINDS)]
+    return [document for _, document in documents_of_kind(TEMPLATE_KINDS)]
 
 
 def refusal(relative: str, document: dict, templates=None) -> str | None:

@@ -6,8 +6,7 @@ import copy
 import datetime as dt
 
 import pytest
-import yaml
-from argo_reference import SHARED_ARGO
+from argo_reference import nodes
 
 from workflows.engine.lang.templating import (
     ExpressionError,
@@ -23,7 +22,6 @@ from workflows.engine.lang.templating import (
 )
 from workflows.errors import WorkflowsError
 
-EXAMPLES = SHARED_ARGO / "v3.7.18"
 SCOPE = {
     "workflow.name": "wf-abc",
     "inputs.parameters.message": "hello",
@@ -331,25 +329,9 @@ def test_every_example_expression_tag(text):
     assert result in {expected.replace(YEAR, year) for year in years}
 
 
-def test_example_expression_tags_cover_the_reference_data():
-    if not EXAMPLES.is_dir():
-        pytest.skip("Argo reference data not available")
-    found: set = set()
-
-    def walk(value):
-        if isinstance(value, dict):
-            for sub in value.values():
-                walk(sub)
-        elif isinstance(value, list):
-            for sub in value:
-                walk(sub)
-        elif isinstance(value, str) and "{{=" in value:
-            found.add(value)
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    for path in sorted(EXAMPLES.rglob("*.yaml")):
-        for document in yaml.load_all(path.read_text(), Loader=loader):
-            walk(document)
+def test_example_expression_tags_cover_the_reference_data(argo_documents):
+    found = {value for document in argo_documents for _, value in nodes(document.data)
+             if isinstance(value, str) and "{{=" in value}
     missing = sorted(found - set(EXAMPLE_EXPRESSION_TAGS))
     assert not missing, f"{{{{=...}}}} strings of the examples without a test: {missing}"
 

@@ -7,46 +7,42 @@ fail at run time, not at lint time, except the few listed in :data:`EXCLUDED`.
 
 from __future__ import annotations
 
-import copy
-import functools
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from argo_reference import SHARED_ARGO, shared_argo
+from argo_reference import ReferenceDocument, documents_of, reference_files, shared_argo
 
-from workflows.validation import lint_spec, load_documents
+from workflows.validation import lint_spec
 
 KINDS = frozenset({"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"})
-FOLDERS = ("v3.7.18/examples", "v3.7.18/e2e/functional", "v3.7.18/e2e/expectedfailures")
 
 #: Documents Argo itself refuses, with why and the problem we must report (field → reason prefix).
 EXCLUDED = {
-    "v3.7.18/e2e/expectedfailures/empty-parameter-dag.yaml": (
+    "e2e/expectedfailures/empty-parameter-dag.yaml": (
         "argo lint rejects it: 'inputs.parameters.message was not supplied' (test/e2e/cli_test.go LintFileEmptyParamDAG)",
         {
             "spec.templates[0].dag.tasks[0].arguments": "input parameter 'message' of template 'whalesay' is not supplied"
         },
     ),
-    "v3.7.18/e2e/expectedfailures/empty-parameter-steps.yaml": (
+    "e2e/expectedfailures/empty-parameter-steps.yaml": (
         "argo lint rejects it: 'inputs.parameters.message was not supplied' (cli_test.go LintFileEmptyParamSteps)",
         {"spec.templates[0].steps[0][0].arguments": "input parameter 'message' of template 'whalesay' is not supplied"},
     ),
-    "v3.7.18/e2e/expectedfailures/misreference-template-name.yaml": (
+    "e2e/expectedfailures/misreference-template-name.yaml": (
         "argo lint rejects it: template name 'hell0' undefined (cli_test.go LintFileMisreferenceTemplate)",
         {"spec.templates[0].steps[1][0].template": "template 'hell0' is not defined"},
     ),
-    "v3.7.18/e2e/expectedfailures/dag-failFast-hang.yaml": (
+    "e2e/expectedfailures/dag-failFast-hang.yaml": (
         "upper-case generateName 'dag-hang-failFast-': the Kubernetes API server refuses the object "
         "(names are lower-case DNS-1123 subdomains); no Argo test submits this file",
         {"metadata.generateName": "invalid prefix 'dag-hang-failFast-'"},
     ),
-    "v3.7.18/e2e/functional/continue-on-failed.yaml": (
+    "e2e/functional/continue-on-failed.yaml": (
         "'dependencies' on a step is not a field of WorkflowStep: argo lint (strict by default) rejects it, "
         "the controller's lenient decoder ignores it; no Argo test uses this file",
         {"spec.templates[0].steps[1][0].dependencies": "unknown field 'dependencies'"},
     ),
-    "v3.7.18/e2e/functional/output-jqfilter-parameters.yaml": (
+    "e2e/functional/output-jqfilter-parameters.yaml": (
         "'jqfilter' instead of 'jqFilter': argo lint decodes strictly and case-sensitively (sigs.k8s.io/json) and "
         "rejects it; only the controller's case-insensitive decoder accepts it",
         {"spec.templates[2].outputs.parameters[1].valueFrom.jqfilter": "unknown field 'jqfilter'"},
@@ -54,55 +50,39 @@ EXCLUDED = {
 }
 
 
-def _is_symlink_stub(path: Path) -> bool:
-    """Git symbolic links copied as files hold just the target's path; the target is linted on its own."""
-    text = path.read_text().strip()
-    return "\n" not in text and ":" not in text and text.endswith((".yaml", ".yml"))
-
-
-def _files() -> list[str]:
-    """The YAML files of :data:`FOLDERS`, relative to ``../shared/argo`` (none when it is absent)."""
-    if not SHARED_ARGO.is_dir():
-        return []
-    paths = (path for folder in FOLDERS for path in (SHARED_ARGO / folder).rglob("*.yaml"))
-    return sorted(str(path.relative_to(SHARED_ARGO)) for path in paths if not _is_symlink_stub(path))
-
-
-@functools.cache
-def _argo_documents(relative: str) -> tuple[dict, ...]:
+def _argo_documents(relative: str) -> tuple[ReferenceDocument, ...]:
     """The Argo workflow documents of the file ``relative`` (other kinds, like ConfigMaps, are skipped)."""
-    return tuple(document for document in load_documents(shared_argo() / relative) if document.get("kind") in KINDS)
+    return tuple(document for document in documents_of(relative) if document.kind in KINDS)
 
 
 def test_reference_data_is_found() -> None:
     shared_argo()
-    files = _files()
+    files = reference_files()
     assert len(files) > 200
     assert set(EXCLUDED) <= set(files)
     assert sum(len(_argo_documents(relative)) for relative in files) > 250
 
 
-@pytest.mark.parametrize("relative", _files())
+@pytest.mark.parametrize("relative", reference_files())
 def test_argo_documents_lint_clean(relative: str) -> None:
     documents = _argo_documents(relative)
     if relative in EXCLUDED:
         _, expected = EXCLUDED[relative]
-        problems = [problem for document in documents for problem in lint_spec(document)]
+        problems = [problem for document in documents for problem in lint_spec(document.data)]
         for field, reason in expected.items():
             assert any(p.field == field and p.reason.startswith(reason) for p in problems), (field, problems)
         return
     for document in documents:
-        assert lint_spec(document) == [], document.get("metadata")
+        assert lint_spec(document.data) == [], (document.index, document.data.get("metadata"))
 
 
 # --- broken variants -----------------------------------------------------------------------------
 
 
-def _clean_documents() -> Iterator[tuple[str, dict]]:
-    for relative in _files():
+def _clean_documents() -> Iterator[ReferenceDocument]:
+    for relative in reference_files():
         if relative not in EXCLUDED:
-            for index, document in enumerate(_argo_documents(relative)):
-                yield f"{relative}#{index}", document
+            yield from _argo_documents(relative)
 
 
 def _spec(document: dict) -> tuple[dict, str]:
@@ -213,12 +193,12 @@ MUTATIONS = [
 def test_broken_variants_are_rejected_at_the_broken_field(mutation) -> None:
     shared_argo()
     applied = 0
-    for name, document in _clean_documents():
-        broken = copy.deepcopy(document)
+    for document in _clean_documents():
+        broken = document.copy()
         field = mutation(broken)
         if field is None:
             continue
         applied += 1
         fields = {problem.field for problem in lint_spec(broken)}
-        assert field in fields, (name, field, fields)
+        assert field in fields, (document.relative, document.index, field, fields)
     assert applied >= 5
