@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 
@@ -81,3 +82,14 @@ def kill(processes: dict[int, str]) -> None:
             continue
         finally:
             os.close(handle)
+
+
+def runner_pid(home: Path, name: str, wait: float) -> int:
+    """The pid of the local engine's runner of workflow ``name`` under ``home`` (its ``WORKFLOWS_HOME``), once
+    it has written it (up to ``wait`` seconds)."""
+    path = home / "workflows" / name / "runner.pid"
+    deadline = time.monotonic() + wait
+    while not (path.is_file() and path.read_text().strip()):
+        assert time.monotonic() < deadline, f"no {path} after {wait} s"
+        time.sleep(0.02)
+    return int(path.read_text())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from child_output import read_line, read_rest
-from processes import alive, command, descendants, stat
+from processes import alive, command, descendants, runner_pid, stat
 
 from workflows import argo
 from workflows.engine.support import UnsupportedWorkflow
@@ -136,7 +136,7 @@ def test_runner_killed_with_sigkill_marks_the_workflow_error(local_backend):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     pod = _pod_processes(local_backend, workflow.name, "sleep 60")
-    os.kill(_runner_pid(local_backend, workflow.name), signal.SIGKILL)
+    os.kill(runner_pid(local_backend, workflow.name, WAIT), signal.SIGKILL)
     # The runner's watchdog kills the pods at once, before anyone reads the workflow.
     deadline = time.monotonic() + WAIT
     while alive(pod):
@@ -151,20 +151,10 @@ def test_runner_killed_with_sigkill_marks_the_workflow_error(local_backend):
 # -- this test's own processes, found from the workflow's runner (never by scanning the machine) -----
 
 
-def _runner_pid(home: Path, name: str) -> int:
-    """The pid of workflow ``name``'s runner, once it has written it (up to ``WAIT`` s)."""
-    path = home / "workflows" / name / "runner.pid"
-    deadline = time.monotonic() + WAIT
-    while not (path.is_file() and path.read_text().strip()):
-        assert time.monotonic() < deadline, f"no {path} after {WAIT} s"
-        time.sleep(0.02)
-    return int(path.read_text())
-
-
 def _pod_processes(home: Path, name: str, running: str) -> dict[int, str]:
     """The pod of workflow ``name`` whose command line is ``running``: the processes of its group, under the
     runner (waits up to ``WAIT`` s for it to start)."""
-    runner = _runner_pid(home, name)
+    runner = runner_pid(home, name, WAIT)
     deadline = time.monotonic() + WAIT
     while True:
         processes = descendants(runner)
