@@ -56,6 +56,7 @@ RANDOM = {
     "examples/status-reference.yaml", "examples/resubmit.yaml", "examples/custom-metrics.yaml",
     "examples/template-defaults.yaml", "e2e/functional/retry-script.yaml",
     "examples/workflow-template/retry-with-steps.yaml",  # 10 retries of a 2-in-3 failure: almost always succeeds
+    "e2e/functional/dag-with-retries.yaml",  # 20 retries of a 4-in-5 failure: fails about one run in 110
 }
 #: Workflows whose node message Argo fixes, where the local engine enforces limits with a cgroup.
 EXPECTED_MESSAGES = {"e2e/expectedfailures/oom-kill.yaml": "OOMKilled (exit code 137)"}
