@@ -28,6 +28,12 @@ def start_time(pid: int) -> str | None:
     return None if fields is None else fields[19]
 
 
+def parent(pid: int) -> int | None:
+    """The parent of a live process; ``None`` once it exited."""
+    fields = stat(pid)
+    return None if fields is None else int(fields[1])
+
+
 def arguments(pid: int) -> list[str]:
     """The command line of ``pid``, one argument per item (empty once it exited)."""
     try:
