@@ -292,8 +292,9 @@ _zygote: Zygote | None = None
 _owner = -1
 #: The zygote's working directory in the folder given to :func:`zygote`: where standby leaders build.
 STANDBY_FOLDER = ".standby"
-#: How many standby leaders a zygote keeps: two, so that each has about two pods' time to build its tree.
-STANDBY_LEADERS = 2
+#: How many standby leaders a zygote keeps. Two gave a pipeline no measurable gain over one (bench/README.md)
+#: and build one more unused tree at the end of every workflow.
+STANDBY_LEADERS = 1
 
 
 def _standby_folder(folder: Path) -> Path:
