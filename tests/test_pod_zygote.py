@@ -1,0 +1,107 @@
+"""The runner's zygote (:mod:`workflows.engine.pod.zygote`), which forks every sandboxed pod's leader, and its
+standby leader, forked and built before its pod is known. Each pod still gets a tree, ``/tmp`` and hostname of
+its own; pods whose standby leader died run on leaders forked anew; when the zygote itself dies, its pod ends
+in error and the next pods run on a new zygote."""
+
+from __future__ import annotations
+
+import stat
+import time
+
+from processes import command, descendants, kill, parent, runner_pid, start_time
+from workflows import argo
+from workflows.engine.pod.zygote import STANDBY_LEADERS
+from workflows.operations import PipelineOperation
+from workflows.tasks import BashTask
+from workflows.vocabulary import COMPLETED_PHASES
+
+WAIT = 120
+
+def test_each_pod_of_a_pipeline_gets_a_tree_of_its_own(workflows_home):
+    tasks = [BashTask(f"p{index}", f"touch /tmp/mark-{index} /mark-{index}; "
+                                   "echo $(ls /tmp | grep mark) $(ls / | grep mark) $(hostname)")
+             for index in range(3)]
+    workflow = PipelineOperation("trees", tasks).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    pods = {node["displayName"]: node for node in workflow.nodes.values() if node["type"] == "Pod"}
+    for index in range(3):
+        node = pods[f"p{index}"]
+        assert node["outputs"]["result"] == f"mark-{index} mark-{index} {node['id'][:63]}"
+
+
+def _standby_leaders(zygote: int) -> dict[int, str]:
+    """The zygote's standby leaders, once forked: its children that have no children of their own (a pod's
+    leader has its pod's init)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        children = {pid: start for pid, start in descendants(zygote).items() if parent(pid) == zygote}
+        idle = {pid: start for pid, start in children.items() if not descendants(pid)}
+        if len(idle) == STANDBY_LEADERS:
+            return idle
+        assert time.monotonic() < deadline, f"no standby leaders under the zygote {zygote} after {WAIT} s"
+        time.sleep(0.02)
+
+
+def _first_pod_at_its_gate(home, workflow) -> tuple[int, object]:
+    """Wait until the workflow's first pod made its gate (a FIFO on the shared volume, where it blocks until
+    the test opens it); return the workflow's zygote and the gate's path."""
+    runner = runner_pid(home, workflow.name, WAIT)
+    deadline = time.monotonic() + WAIT
+    gate = None
+    while gate is None:
+        fifos = [path for path in (home / "workflows" / workflow.name / "volumes").rglob("gate")
+                 if stat.S_ISFIFO(path.lstat().st_mode)]
+        gate = fifos[0] if fifos else None
+        assert gate is not None or time.monotonic() < deadline, "the first pod never made its gate"
+        time.sleep(0.02)
+    zygotes = [pid for pid in descendants(runner)  # its forks (leaders, standbys) share its command line
+               if "zygote import serve" in command(pid) and parent(pid) == runner]
+    assert len(zygotes) == 1, zygotes
+    return zygotes[0], gate
+
+
+#: A first pod that blocks at its gate, until the test opens it.
+GATE_SCRIPT = "mkfifo /mnt/shared/gate && read line < /mnt/shared/gate && echo $line"
+
+
+def test_pods_run_when_their_standby_leaders_died(workflows_home):
+    later = [BashTask(f"later{index}", f"echo later {index} $(hostname)") for index in range(2)]
+    workflow = PipelineOperation("orphaned", [BashTask("first", GATE_SCRIPT), *later],
+                                 shared_directory=True).execute()
+    try:
+        zygote, gate = _first_pod_at_its_gate(workflows_home, workflow)
+        kill(_standby_leaders(zygote))
+        with open(gate, "w") as opened:  # lets the first pod end; the next pods find no standby leader
+            opened.write("opened\n")
+        workflow.wait(WAIT)
+        assert workflow.succeeded(), workflow.get_status_message()
+    finally:  # a failed check must not leave the first pod waiting at its gate for ever
+        if workflow.refresh().status not in COMPLETED_PHASES:
+            argo.delete_workflow(workflow.name)
+    pods = {node["displayName"]: node for node in workflow.nodes.values() if node["type"] == "Pod"}
+    assert pods["first"]["outputs"]["result"] == "opened"
+    for index in range(2):
+        node = pods[f"later{index}"]
+        assert node["outputs"]["result"] == f"later {index} {node['id'][:63]}"
+
+
+def test_a_dead_zygote_errs_its_pod_and_a_new_one_runs_the_next(workflows_home):
+    spec = PipelineOperation("zygote-dies", [BashTask("first", GATE_SCRIPT), BashTask("next", "echo next")],
+                             shared_directory=True).to_workflow()
+    steps = next(template for template in spec["spec"]["templates"] if "steps" in template)
+    steps["steps"][0][0]["continueOn"] = {"error": True, "failed": True}  # the next step runs all the same
+    workflow = argo.submit_workflow(spec)
+    try:
+        zygote, _ = _first_pod_at_its_gate(workflows_home, workflow)
+        kill({zygote: start_time(zygote)})
+        workflow.wait(WAIT)
+    finally:
+        if workflow.refresh().status not in COMPLETED_PHASES:
+            argo.delete_workflow(workflow.name)
+    pods = {node["displayName"]: node for node in workflow.nodes.values() if node["type"] == "Pod"}
+    assert pods["first"]["phase"] == "Error"
+    assert "zygote" in pods["first"]["message"], pods["first"]["message"]
+    assert pods["next"]["phase"] == "Succeeded", pods["next"].get("message")
+    assert pods["next"]["outputs"]["result"] == "next"
+    runner_log = (workflows_home / "workflows" / workflow.name / "runner.log").read_text()
+    assert "forked from the runner instead" not in runner_log, runner_log  # a new zygote, not the fallback
