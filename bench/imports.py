@@ -5,7 +5,8 @@ Each statement runs in a fresh interpreter (``sys.executable``) that times only 
 ``--repeat`` runs, the statements taking turns so that a busy machine slows them alike. The run also lists
 the heavy modules a statement must not load (YAML, jsonschema, the Kubernetes and Argo clients, the
 validator), and ``--importtime`` prints the slowest modules of each statement from ``python -X importtime``.
-The interpreters inherit the environment: ``PYTHONPATH=<another checkout>`` measures that checkout.
+The interpreters inherit the environment: ``PYTHONPATH=<another checkout>`` measures that checkout (whose
+bytecode is brought up to date first, see ``bytecode.py``).
 
     python bench/imports.py [--repeat 15] [--importtime]
 """
@@ -18,6 +19,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+from bytecode import fresh_bytecode  # bench/ is on sys.path: this script's own folder
 
 STATEMENTS = (
     "import json",
@@ -77,6 +80,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--importtime", action="store_true", help="also list the slowest modules")
     args = parser.parse_args()
+    fresh_bytecode()
     best = {statement: float("inf") for statement in STATEMENTS}
     heavy: dict[str, list] = {}
     for _ in range(args.repeat):

@@ -5,12 +5,19 @@ in error and the next pods run on a new zygote."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import stat
+import subprocess
+import sys
 import time
+
+import pytest
 
 from processes import command, descendants, kill, parent, runner_pid, start_time
 from workflows import argo
-from workflows.engine.pod.zygote import STANDBY_LEADERS
+from workflows.engine.pod.zygote import STANDBY_LEADERS, Zygote, _Request
+from workflows.errors import ZygoteError
 from workflows.operations import PipelineOperation
 from workflows.tasks import BashTask
 from workflows.vocabulary import COMPLETED_PHASES
@@ -105,3 +112,26 @@ def test_a_dead_zygote_errs_its_pod_and_a_new_one_runs_the_next(workflows_home):
     assert pods["next"]["outputs"]["result"] == "next"
     runner_log = (workflows_home / "workflows" / workflow.name / "runner.log").read_text()
     assert "forked from the runner instead" not in runner_log, runner_log  # a new zygote, not the fallback
+
+
+def test_questions_waiting_on_an_ended_zygote_fail_at_once(tmp_path):
+    """A zygote found dead (its answers never to come) fails the pods waiting on it with ZygoteError, at once
+    rather than after ANSWER_SECONDS; ending it twice is harmless."""
+    stand_in = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    handle = Zygote(stand_in, ours, [], 0)
+
+    async def ask_then_end() -> BaseException:
+        waiting = asyncio.ensure_future(handle._ask(_Request(None, [])))
+        await asyncio.sleep(0)  # the question is sent and waits for its answer
+        assert theirs.recv(1 << 16)  # the other end got it
+        handle.close("it died")
+        handle.close("again")
+        with pytest.raises(ZygoteError) as raised:
+            await waiting
+        return raised.value
+
+    error = asyncio.run(asyncio.wait_for(ask_then_end(), WAIT))
+    assert "it died" in str(error)
+    assert stand_in.poll() is not None
+    theirs.close()

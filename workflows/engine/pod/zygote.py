@@ -236,7 +236,7 @@ class Zygote:
             try:
                 return await asyncio.wait_for(asyncio.shield(answer), ANSWER_SECONDS)
             except asyncio.TimeoutError:
-                self._fail(f"no answer in {ANSWER_SECONDS:.0f} s")
+                self.close(f"no answer in {ANSWER_SECONDS:.0f} s")
                 raise ZygoteError(0, f"the pods' zygote did not answer in {ANSWER_SECONDS:.0f} s") from None
             except asyncio.CancelledError:
                 answer.add_done_callback(_kill_named_leader)
@@ -251,10 +251,10 @@ class Zygote:
         except BlockingIOError:
             return
         except OSError as error:
-            self._fail(str(error))
+            self.close(str(error))
             return
         if not data:
-            self._fail("it ended")
+            self.close("it ended")
             return
         self.received.extend(data)
         while len(self.received) >= _PID.size and self.answers:
@@ -266,17 +266,15 @@ class Zygote:
         if not self.answers:
             self.loop.remove_reader(self.sock.fileno())
 
-    def _fail(self, why: str) -> None:
-        """The zygote ended or stopped answering: every question waiting fails, the zygote is ended."""
-        self.loop.remove_reader(self.sock.fileno())
+    def close(self, why: str = "it was ended") -> None:
+        """End the zygote (its pods' leaders die with it) and reap it; the questions still waiting fail with
+        ``why``. Again on an ended zygote: nothing more."""
+        if self.sock.fileno() >= 0 and self.loop is not None:
+            self.loop.remove_reader(self.sock.fileno())
         while self.answers:
             answer = self.answers.popleft()
             if not answer.done():
                 answer.set_exception(ZygoteError(0, f"the pods' zygote did not answer: {why}"))
-        self.close()
-
-    def close(self) -> None:
-        """End the zygote (its pods' leaders die with it) and reap it."""
         self.sock.close()
         self.process.kill()
         self.process.wait()
@@ -319,7 +317,7 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
     if _zygote is not None and _owner == os.getpid() and _zygote.process.poll() is None:
         return _zygote
     if _zygote is not None and _owner == os.getpid():
-        _zygote.close()
+        _zygote.close("it died")
     _zygote = None
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
