@@ -3,7 +3,8 @@
 ``leader`` (forked by the zygote, or by the runner; leads the pod's process group)
     Enters new mount, PID, IPC and UTS namespaces in the pods' user namespace
     (mapping the engine's user to root inside), builds the pod's file tree
-    (:mod:`.sandbox`), forks ``init``, waits for it, then — with the pod's
+    (:mod:`.sandbox`; a standby leader builds its pod-independent part before
+    its pod is known, see :mod:`.zygote`), forks ``init``, waits for it, then — with the pod's
     privileges and in the pod's file tree — copies the declared outputs to the
     node's folder and reports how the pod ended (its status) to the runner,
     before its own exit tears the namespaces down.
