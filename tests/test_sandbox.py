@@ -426,7 +426,52 @@ def test_an_extract_download_style_image_runs_from_its_dockerfile(tmp_path, monk
     assert first["outputs"]["result"] == "payload"
     second = run(CustomTask("download", "samples-download"))  # the layer is built once per build context
     assert second["phase"] == "Succeeded", second.get("message")
-    assert len(list((Path(os.environ["WORKFLOWS_HOME"]) / "images").iterdir())) == 1
+    assert len(_layers()) == 1
+
+
+def _layers() -> list[Path]:
+    """The image layers under the test's ``WORKFLOWS_HOME`` (their lock and Dockerfile files aside)."""
+    return [path for path in (Path(os.environ["WORKFLOWS_HOME"]) / "images").iterdir() if path.is_dir()]
+
+
+LAYERED = 'FROM python:3.12-slim\nCOPY message.txt /opt/app/\nRUN cp /opt/app/message.txt /opt/app/built.txt\n' \
+          'CMD ["cat", "/opt/app/built.txt"]\n'
+
+
+def test_a_new_layer_of_a_dockerfile_removes_its_older_layers(tmp_path, monkeypatch):
+    from workflows.tasks import CustomTask
+
+    application(tmp_path / "applications", "samples-layered", LAYERED, {"message.txt": "first"})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    assert run(CustomTask("show", "samples-layered"))["outputs"]["result"] == "first"
+    (old,) = _layers()
+    (tmp_path / "applications" / "samples" / "tasks" / "layered" / "message.txt").write_text("second")
+    assert run(CustomTask("show", "samples-layered"))["outputs"]["result"] == "second"
+    (new,) = _layers()
+    assert new != old and not old.exists()
+    assert sorted(path.name for path in new.parent.iterdir()) == sorted(
+        [new.name, f"{new.name}.image", f"{new.name}.lock"])
+
+
+def test_a_layer_a_pod_runs_on_is_kept_until_a_later_build(tmp_path, monkeypatch):
+    import fcntl
+
+    from workflows.tasks import CustomTask
+
+    application(tmp_path / "applications", "samples-layered", LAYERED, {"message.txt": "first"})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    message = tmp_path / "applications" / "samples" / "tasks" / "layered" / "message.txt"
+    assert run(CustomTask("show", "samples-layered"))["outputs"]["result"] == "first"
+    (old,) = _layers()
+    with open(old.parent / f"{old.name}.lock") as held:  # as a pod running on the old layer holds it
+        fcntl.flock(held, fcntl.LOCK_SH)
+        message.write_text("second")
+        assert run(CustomTask("show", "samples-layered"))["outputs"]["result"] == "second"
+        assert old.is_dir() and len(_layers()) == 2
+    message.write_text("third")  # the next build removes both older layers, no pod holding them
+    assert run(CustomTask("show", "samples-layered"))["outputs"]["result"] == "third"
+    (newest,) = _layers()
+    assert newest != old
 
 
 def test_a_failing_run_line_fails_the_node_with_the_build_log(tmp_path, monkeypatch):

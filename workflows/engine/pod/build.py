@@ -10,6 +10,11 @@ and every pod of the image sees it stacked on the host's folders. A failing
 ``RUN`` fails the node with the build log. Deleted files are not kept
 (overlay whiteouts are dropped).
 
+Old layers go: a pod holds a shared ``flock`` on its layer's ``<key>.lock``
+while it runs, and each new layer of a Dockerfile removes the Dockerfile's
+other layers no pod holds (``<key>.image`` names a layer's Dockerfile), so
+editing a build context does not pile layers up under ``$WORKFLOWS_HOME``.
+
 ``RUN pip install`` of this library (``harness-workflows``, or ``.`` of its own
 checkout) is satisfied by the engine's own installation, which pods see: the
 line is skipped, without network.
@@ -18,7 +23,9 @@ line is skipped, without network.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -34,6 +41,8 @@ from .inputs import base_env
 from .process import PodProcess, PodRun, run_pod
 from .sandbox import PodFile, SandboxPlan, host_mount_points
 from ...errors import BuildFailed
+
+log = logging.getLogger(__name__)
 
 #: The build script's path in the build pod.
 BUILD_SCRIPT = "/argo/staging/build"
@@ -99,9 +108,42 @@ def build_script(steps: tuple[RunStep, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _lock_file(images: Path, key: str) -> int:
+    """The layer ``key``'s lock file, open (a pod holds it shared; a removal, exclusive)."""
+    return os.open(images / f"{key}.lock", os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+
+
+def prune_layers(images: Path, dockerfile: str, keep: str) -> list[str]:
+    """Remove the layers of ``dockerfile`` other than ``keep`` that no pod holds; return their keys."""
+    removed = []
+    for marker in sorted(images.glob(f"*{_DOCKERFILE_SUFFIX}")):
+        key = marker.name[: -len(_DOCKERFILE_SUFFIX)]
+        if key == keep or marker.read_text() != dockerfile:
+            continue
+        fd = _lock_file(images, key)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # a pod runs on it: a later build removes it
+            os.close(fd)
+            continue
+        try:
+            shutil.rmtree(images / key, ignore_errors=True)
+            marker.unlink(missing_ok=True)
+            (images / f"{key}.lock").unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+        removed.append(key)
+    return removed
+
+
+#: The file beside a layer naming the Dockerfile it was built from.
+_DOCKERFILE_SUFFIX = ".image"
+
+
 async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list, disk_bytes: int,
-                      stage) -> Path:
-    """The folder of the image's replayed ``RUN`` layer, built first if needed.
+                      stage) -> tuple[Path, int]:
+    """The folder of the image's replayed ``RUN`` layer, built first if needed, and a shared lock on it (a
+    descriptor: close it once the pod ended; until then no build removes the layer).
 
     ``files`` are the image's COPY/ADD sources (host paths), ``volumes`` what every pod gets
     (the engine's installation), ``stage`` the function preparing a pod's own folder.
@@ -109,36 +151,49 @@ async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list
     """
     key = content_key(plan)
     images = config.state_dir() / "images"
+    images.mkdir(mode=0o700, exist_ok=True)
     layer = images / key
-    if layer.is_dir():
-        return layer
-    lock = _locks.setdefault(key, asyncio.Lock())
-    async with lock:
-        if layer.is_dir():
-            return layer
-        images.mkdir(mode=0o700, exist_ok=True)
-        build_dir = images / f"{key}.build-{secrets.token_hex(4)}"
-        build_dir.mkdir(mode=0o700)
+    held = _lock_file(images, key)
+    try:
+        fcntl.flock(held, fcntl.LOCK_SH)
+        if not layer.is_dir():
+            async with _locks.setdefault(key, asyncio.Lock()):
+                if not layer.is_dir():
+                    await _build(plan, files, volumes, disk_bytes, stage, images, key)
+    except BaseException:
+        os.close(held)
+        raise
+    return layer, held
+
+
+async def _build(plan: ApplicationPlan, files: list[PodFile], volumes: list, disk_bytes: int, stage,
+                 images: Path, key: str) -> None:
+    """Replay the image's ``RUN`` lines into ``images/<key>``, then remove the Dockerfile's older layers."""
+    build_dir = images / f"{key}.build-{secrets.token_hex(4)}"
+    build_dir.mkdir(mode=0o700)
+    try:
+        log_path = build_dir / "build.log"
+        script = PodFile(BUILD_SCRIPT, text=build_script(plan.dockerfile.runs))
+        sandbox = SandboxPlan(disk_bytes, list(volumes), stage(files + [script], build_dir / "pod"),
+                              hostname="build", capture=True)
+        process = PodProcess(base_env(), "/", log_path, argv=["/bin/sh", BUILD_SCRIPT])
+        trees: list[int] = []
         try:
-            log_path = build_dir / "build.log"
-            script = PodFile(BUILD_SCRIPT, text=build_script(plan.dockerfile.runs))
-            sandbox = SandboxPlan(disk_bytes, list(volumes), stage(files + [script], build_dir / "pod"),
-                                  hostname="build", capture=True)
-            process = PodProcess(base_env(), "/", log_path, argv=["/bin/sh", BUILD_SCRIPT])
-            trees: list[int] = []
-            try:
-                use_idmapped_mounts(sandbox, trees)
-                result = await run_pod(PodRun(process, build_dir, sandbox, userns=pod_userns(),
-                                              host_mounts=host_mount_points()))
-            finally:
-                for fd in trees:
-                    os.close(fd)
-            text = log_path.read_text(errors="replace") if log_path.exists() else ""
-            if result.error is not None or result.exit_code != 0:
-                problem = result.error or f"exit code {result.exit_code}"
-                raise BuildFailed(f"building image {plan.image!r} from {plan.dockerfile.path} failed "
-                                  f"({problem}); build log:\n{text[-LOG_TAIL:]}")
-            os.rename(build_dir / "pod" / "layer", layer)
+            use_idmapped_mounts(sandbox, trees)
+            result = await run_pod(PodRun(process, build_dir, sandbox, userns=pod_userns(),
+                                          host_mounts=host_mount_points()))
         finally:
-            shutil.rmtree(build_dir, ignore_errors=True)
-    return layer
+            for fd in trees:
+                os.close(fd)
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        if result.error is not None or result.exit_code != 0:
+            problem = result.error or f"exit code {result.exit_code}"
+            raise BuildFailed(f"building image {plan.image!r} from {plan.dockerfile.path} failed "
+                              f"({problem}); build log:\n{text[-LOG_TAIL:]}")
+        os.rename(build_dir / "pod" / "layer", images / key)
+        (images / f"{key}{_DOCKERFILE_SUFFIX}").write_text(str(plan.dockerfile.path))
+    finally:
+        shutil.rmtree(build_dir, ignore_errors=True)
+    removed = prune_layers(images, str(plan.dockerfile.path), keep=key)
+    if removed:
+        log.info("image %s: removed %d older layer(s) of %s", plan.image, len(removed), plan.dockerfile.path)

@@ -45,8 +45,9 @@ class ImageBuild:
     volumes: list[VolumeBind]
     disk_bytes: int
 
-    async def layer(self) -> Path:
-        """The image's layer folder, built if needed; raises :class:`~.build.BuildFailed`."""
+    async def layer(self) -> tuple[Path, int]:
+        """The image's layer folder, built if needed, and a shared lock on it (close it once the pod ended);
+        raises :class:`~.build.BuildFailed`."""
         return await image_layer(self.plan, self.copies, self.volumes, self.disk_bytes, stage_files)
 
 

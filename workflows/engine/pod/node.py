@@ -91,9 +91,10 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
                                        f"(Linux >= 5.12 on a file system supporting them): {error}")
         if run.sandbox is not None and run.image_build is not None:
             try:
-                layer = await run.image_build.layer()
+                layer, held = await run.image_build.layer()
             except BuildFailed as error:
                 return PodEnd("Error", str(error))
+            trees.append(held)  # no build removes the layer while this pod runs on it
             if needs_idmapped_volumes():
                 trees.append(pods_own_tree(str(layer)))
                 run.sandbox.image_layer = trees[-1]
