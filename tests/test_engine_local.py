@@ -365,7 +365,8 @@ def test_application_image_runs_from_its_build_context(tmp_path, monkeypatch):
     assert workflow.succeeded(), workflow.get_status_message()
     assert workflow.nodes[workflow.name]["outputs"]["result"] == "hello world /app"  # the image's WORKDIR
     # The RUN lines were replayed once, into a layer of the image (pip install of this library: skipped).
-    assert len(list((Path(os.environ["WORKFLOWS_HOME"]) / "images").iterdir())) == 1
+    layers = [path for path in (Path(os.environ["WORKFLOWS_HOME"]) / "images").iterdir() if path.is_dir()]
+    assert len(layers) == 1
 
 
 def test_an_image_that_cannot_run_here_fails_with_what_to_do(monkeypatch):
