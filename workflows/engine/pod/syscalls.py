@@ -8,7 +8,6 @@ x86-64 and arm64 for the calls added after 2019 (``open_tree``, ``fsopen``, ``mo
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import functools
 import os
@@ -71,7 +70,9 @@ _KEYRING_CALLS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
 
 @functools.lru_cache(maxsize=1)
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    """The C library, as the interpreter itself links it (its global symbols): no ``ctypes.util.find_library``,
+    which runs ``ldconfig -p`` in a subprocess and weighs 0.6 MB in every process forking pods."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _check(result: int, what: str) -> None:
