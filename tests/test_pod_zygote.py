@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from processes import command, descendants, kill, parent, runner_pid, start_time
+from processes import alive, command, descendants, kill, parent, runner_pid, start_time
 from workflows import argo
 from workflows.engine.pod.zygote import STANDBY_LEADERS, Zygote, _Request
 from workflows.errors import ZygoteError
@@ -77,7 +77,12 @@ def test_pods_run_when_their_standby_leaders_died(workflows_home):
                                  shared_directory=True).execute()
     try:
         zygote, gate = _first_pod_at_its_gate(workflows_home, workflow)
-        kill(_standby_leaders(zygote))
+        standbys = _standby_leaders(zygote)
+        kill(standbys)
+        deadline = time.monotonic() + WAIT
+        while alive(standbys):  # dead, its socket closed, before the next pod asks for it
+            assert time.monotonic() < deadline, f"the standby leaders {standbys} outlived SIGKILL"
+            time.sleep(0.02)
         with open(gate, "w") as opened:  # lets the first pod end; the next pods find no standby leader
             opened.write("opened\n")
         workflow.wait(WAIT)
@@ -135,3 +140,16 @@ def test_questions_waiting_on_an_ended_zygote_fail_at_once(tmp_path):
     assert "it died" in str(error)
     assert stand_in.poll() is not None
     theirs.close()
+
+
+def test_a_zygote_whose_socket_hung_up_is_not_alive():
+    """Its process may not be reaped yet when the next pod comes: a hung-up socket already tells."""
+    stand_in = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    handle = Zygote(stand_in, ours, [], 0)
+    try:
+        assert handle.alive()
+        theirs.close()
+        assert not handle.alive() and stand_in.poll() is None
+    finally:
+        handle.close()

@@ -266,6 +266,15 @@ class Zygote:
         if not self.answers:
             self.loop.remove_reader(self.sock.fileno())
 
+    def alive(self) -> bool:
+        """Whether the zygote still runs and holds its end of the socket (a zygote that just died may not be
+        reaped yet, but its socket is already hung up)."""
+        if self.process.poll() is not None or self.sock.fileno() < 0:
+            return False
+        hangup = select.poll()
+        hangup.register(self.sock, select.POLLHUP)
+        return not any(events & (select.POLLHUP | select.POLLERR) for _, events in hangup.poll(0))
+
     def close(self, why: str = "it was ended") -> None:
         """End the zygote (its pods' leaders die with it) and reap it; the questions still waiting fail with
         ``why``. Again on an ended zygote: nothing more."""
@@ -314,7 +323,7 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
     Raises :class:`ZygoteError` when it cannot start.
     """
     global _zygote, _owner
-    if _zygote is not None and _owner == os.getpid() and _zygote.process.poll() is None:
+    if _zygote is not None and _owner == os.getpid() and _zygote.alive():
         return _zygote
     if _zygote is not None and _owner == os.getpid():
         _zygote.close("it died")
