@@ -21,8 +21,9 @@ from argo_reference import (
 
 #: Configuration a test must never inherit from the caller's shell (the package's, Kafka's, Argo's, CloudHarness').
 ISOLATED_PREFIXES = ("WORKFLOWS_", "KAFKA_", "ARGO_", "CH_")
-#: Single variables that point the library somewhere too (the kubernetes backend reads the kubeconfig).
-ISOLATED_NAMES = ("KUBECONFIG",)
+#: Single variables that point the library somewhere too (the kubernetes backend reads the kubeconfig, or the
+#: in-cluster configuration inside a pod).
+ISOLATED_NAMES = ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT")
 
 
 def _clear_configuration(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,17 +28,11 @@ WAIT = 60
 TOKEN = "t0ken-that-must-not-leak"
 FAST = RetryPolicy(attempts=5, base=0.01, cap=0.05)
 KINDS = ("kubernetes", "argo-server")
-ENVIRONMENT = ("KUBECONFIG", "WORKFLOWS_NAMESPACE", "WORKFLOWS_BACKEND", "KUBERNETES_SERVICE_HOST", "ARGO_SERVER",
-               "ARGO_SECURE", "ARGO_INSECURE_SKIP_VERIFY", "ARGO_TOKEN", "ARGO_NAMESPACE", "ARGO_BASE_HREF",
-               "ARGO_HTTP1", "WORKFLOWS_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP_SERVERS", "WORKFLOWS_IMAGE")
-
-
 @pytest.fixture(autouse=True)
 def environment(tmp_path, monkeypatch):
-    for variable in ENVIRONMENT:
-        monkeypatch.delenv(variable, raising=False)
+    """Beyond conftest's isolation: a home of the test's own (no ``~/.kube/config``), this checkout for the
+    subprocesses."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
 
 

@@ -9,19 +9,12 @@ import sys
 import textwrap
 
 import pytest
-from test_backend_cluster import KINDS, ROOT, connect, environment, start_cluster  # noqa: F401 (autouse fixture)
+from test_backend_cluster import KINDS, ROOT, cluster, connect, environment  # noqa: F401, F811 (fixtures)
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "workflows", *args], capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    cluster = start_cluster(tmp_path)
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,9 @@ WAIT = 60
 
 @pytest.fixture(autouse=True)
 def environment(tmp_path, monkeypatch: pytest.MonkeyPatch):
-    """An isolated WORKFLOWS_HOME, no inherited workflows/Kafka/Argo settings; Kafka clients closed afterwards."""
-    for variable in list(os.environ):
-        if variable.startswith(("WORKFLOWS_", "KAFKA_", "ARGO_", "CH_")) or variable == "KUBECONFIG":
-            monkeypatch.delenv(variable)
+    """Beyond conftest's isolation: a home of the test's own, short Kafka timeouts, no CloudHarness values;
+    Kafka clients closed afterwards."""
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    monkeypatch.setenv("WORKFLOWS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("WORKFLOWS_KAFKA_TIMEOUT", "5")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("CH_VALUES_PATH", str(tmp_path / "no-values.yaml"))
