@@ -29,7 +29,7 @@ from .client import (
     validate_topic_name,
 )
 from .consumption import Consumption
-from .errors import (
+from ..errors import (
     EventsConfigurationError,
     EventsError,
     EventsUnavailable,

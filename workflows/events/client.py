@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from .consumption import Consumption, Handler
-from .errors import InvalidTopicName, MessageNotSerializable
+from ..errors import InvalidTopicName, MessageNotSerializable
 from .selection import get_event_backend
 
 log = logging.getLogger("workflows.events")

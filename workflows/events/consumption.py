@@ -8,7 +8,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 from .backend import Subscription
-from .errors import EventsError
+from ..errors import EventsError
 from .selection import get_event_backend
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..doorbell import Doorbell
 from .backend import EventBackend
-from .errors import EventsError
+from ..errors import EventsError
 
 #: The folder of ``$WORKFLOWS_HOME`` that holds the events: every local pod may reach it (its "network").
 FOLDER = "events"

@@ -1,4 +1,5 @@
-"""Exceptions of :mod:`workflows.events` (defined in :mod:`workflows.errors`, importable from here)."""
+"""Exceptions of :mod:`workflows.events`, at their old location (defined in :mod:`workflows.errors`, where the
+package itself imports them from)."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, Re
 from kafka.structs import OffsetAndMetadata
 
 from .backend import EventBackend, Subscription
-from .errors import EventsError, EventsUnavailable
+from ..errors import EventsError, EventsUnavailable
 
 log = logging.getLogger("workflows.events.kafka")
 logging.getLogger("kafka").setLevel(logging.ERROR)  # kafka-python logs every reconnection attempt at WARNING

@@ -44,7 +44,7 @@ from ..runtime import (
 )
 from .aliases import with_cloudharness_names
 from .client import notify_queue, validate_topic_name
-from .errors import EventsError, InvalidTopicName
+from ..errors import EventsError, InvalidTopicName
 
 log = logging.getLogger("workflows.events.notify")
 

@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from .client import DEFAULT_CONSUME_TIMEOUT, EventClient, check_timeout, is_exit_notification
-from .errors import ResultMissing, ResultTimeout
+from ..errors import ResultMissing, ResultTimeout
 
 log = logging.getLogger("workflows.events.results")
 

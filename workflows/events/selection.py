@@ -8,7 +8,7 @@ from __future__ import annotations
 from .. import config
 from . import settings
 from .backend import EventBackend
-from .errors import EventsConfigurationError
+from ..errors import EventsConfigurationError
 
 
 def get_event_backend() -> EventBackend:

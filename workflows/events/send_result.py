@@ -35,7 +35,7 @@ from ..backends.results import write_result_file
 from ..runtime import SHARED_DIRECTORY_ENV, WORKFLOW_NAME_ENV
 from .aliases import with_cloudharness_names
 from .client import notify_queue, validate_topic_name
-from .errors import EventsError, InvalidTopicName
+from ..errors import EventsError, InvalidTopicName
 
 log = logging.getLogger("workflows.events.send_result")
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import CloudHarnessEventsUnavailable
-from .errors import EventsConfigurationError
+from ..errors import EventsConfigurationError
 
 EMBEDDED = "embedded"
 KAFKA = "kafka"
