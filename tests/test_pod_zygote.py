@@ -19,7 +19,7 @@ from workflows import argo
 from workflows.engine.pod.zygote import STANDBY_LEADERS, Zygote, _Request
 from workflows.errors import ZygoteError
 from workflows.operations import PipelineOperation
-from workflows.tasks import BashTask
+from workflows.tasks import BashTask, PythonTask
 from workflows.vocabulary import COMPLETED_PHASES
 
 WAIT = 120
@@ -153,3 +153,22 @@ def test_a_zygote_whose_socket_hung_up_is_not_alive():
         assert not handle.alive() and stand_in.poll() is None
     finally:
         handle.close()
+
+
+def open_descriptors():
+    """A PythonTask's body: the descriptors its process holds (the one listing them aside)."""
+    import os
+
+    listed = [int(name) for name in os.listdir("/proc/self/fd")]
+    print(sorted(fd for fd in listed if os.path.exists(f"/proc/self/fd/{fd}")))
+
+
+def test_a_pods_processes_hold_no_descriptor_of_the_engine(workflows_home):
+    """A PythonTask runs in the pod's init without ``exec``, so close-on-exec protects nothing: its leader's
+    socket to the zygote, pipes and ``/dev/null`` must be closed before (first pod on the zygote's first
+    standby leader, the next on a standby forked while the first ran)."""
+    tasks = [PythonTask(f"fds{index}", open_descriptors) for index in range(2)]
+    workflow = PipelineOperation("descriptors", tasks).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    results = [node["outputs"]["result"] for node in workflow.nodes.values() if node["type"] == "Pod"]
+    assert results == ["[0, 1, 2]", "[0, 1, 2]"]

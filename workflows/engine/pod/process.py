@@ -375,10 +375,11 @@ def _lead(run: PodRun, devnull: int, done_fd: int, parent_pid: int, status: dict
     report_read, report_write = os.pipe()
     entered_read, entered_write = os.pipe()
     init = os.fork()
-    if init == 0:
-        os.close(report_read)
-        os.close(entered_read)
-        os.close(done_fd)  # the pod's processes must not report for the leader
+    if init == 0:  # the pod's processes keep none of the leader's descriptors (a PythonTask runs without exec)
+        for fd in (report_read, entered_read, devnull, done_fd):  # done_fd: the pod must not report for the leader
+            os.close(fd)
+        if prepared.zygote_sock is not None:
+            prepared.zygote_sock.close()
         _init(run, builder, report_write, cgroup_fds, entered_write)
     os.close(report_write)
     os.close(entered_write)
