@@ -233,12 +233,6 @@ class TreeBuilder:
         syscalls.mount("overlay", target, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
         self.layered.append((self.count, host))
 
-    def fits(self, plan: SandboxPlan) -> bool:
-        """Whether the pod of ``plan`` may use this base tree: a plain pod (no image layer, no build, no lower
-        layers of its own) of the same disk size."""
-        return (self.plan.image_layer is None and not self.plan.capture and plan.image_layer is None
-                and not plan.capture and not plan.lowers and plan.disk_bytes == self.plan.disk_bytes)
-
     def held_fds(self) -> list[int]:
         """The descriptors the builder holds: the pod's folder, the staging ``tmpfs`` and both plans' trees
         (the pod's processes must not inherit them)."""
