@@ -304,8 +304,9 @@ def _collect(outputs: list[str]) -> dict:
 
 @dataclass
 class Prepared:
-    """What a standby leader made before its pod was known (see :mod:`.zygote`): new namespaces and the base of
-    a pod's tree; or why it could not (``status``: ``refused`` or ``sandbox_error``, as a leader reports)."""
+    """What a leader made before the pod's own part of its tree — a standby leader before its pod was known
+    (see :mod:`.zygote`): new namespaces and the base of a pod's tree; or why it could not (``status``:
+    ``refused`` or ``sandbox_error``, as a leader reports)."""
 
     builder: TreeBuilder | None
     status: dict = field(default_factory=dict)
