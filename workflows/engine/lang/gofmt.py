@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import operator
 import re
 from decimal import Decimal
 from typing import Any
@@ -218,6 +219,10 @@ def _encode(value: Any, out: list[str], indent: str | None, newline: str, html: 
         out.append('"' + base64.b64encode(bytes(value)).decode("ascii") + '"')
     else:
         raise ValueError(f"json: unsupported type: {go_type_name(value)}")
+
+
+#: Go's ordering operators: expr-lang and govaluate compare as Go does, once each has checked its operands' types.
+ORDERINGS = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 
 
 # ---------------------------------------------------------------------------------------------- %v

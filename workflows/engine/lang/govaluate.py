@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from ...errors import WorkflowsError
 from .errors import ExpressionError
-from .gofmt import go_float_v, go_sprint
+from .gofmt import ORDERINGS, go_float_v, go_sprint
 from .gotime import parse_go_time
 
 __all__ = ["evaluate_when"]
@@ -506,13 +506,7 @@ def _apply(symbol: str, left: Any, right: Any) -> Any:
     if symbol in ("<", ">", "<=", ">="):
         if not ((_is_float(left) and _is_float(right)) or (isinstance(left, str) and isinstance(right, str))):
             raise _type_error(_COMPARATOR_ERROR, left, symbol)
-        if symbol == "<":
-            return left < right
-        if symbol == ">":
-            return left > right
-        if symbol == "<=":
-            return left <= right
-        return left >= right
+        return ORDERINGS[symbol](left, right)
     if symbol in ("=~", "!~"):
         if not isinstance(left, str):
             raise _type_error(_COMPARATOR_ERROR, left, symbol)

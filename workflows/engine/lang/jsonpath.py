@@ -664,10 +664,16 @@ def _bool_of(text: str) -> bool | None:
     return None
 
 
-def _get_number(argument: Any, root: Any, current: Any) -> float:
+def _required(argument: Any, root: Any, current: Any) -> Any:
+    """The value of a function's argument that may not be absent (kubectl's ``invalid argument. is nil``)."""
     if argument is None:
         raise JSONPathError("invalid argument. is nil")
     value, _ = _resolve(argument, root, current)
+    return value
+
+
+def _get_number(argument: Any, root: Any, current: Any) -> float:
+    value = _required(argument, root, current)
     number = _number_of(go_sprint(value))
     if number is None:
         raise JSONPathError("invalid argument. expected number")
@@ -675,9 +681,7 @@ def _get_number(argument: Any, root: Any, current: Any) -> float:
 
 
 def _get_string(argument: Any, root: Any, current: Any) -> str:
-    if argument is None:
-        raise JSONPathError("invalid argument. is nil")
-    value, _ = _resolve(argument, root, current)
+    value = _required(argument, root, current)
     if isinstance(value, str):
         if _is_single_quoted(value):
             return value
@@ -700,9 +704,7 @@ def _get_boolean(argument: Any, root: Any, current: Any) -> bool:
 
 
 def _get_elements(argument: Any, root: Any, current: Any) -> list:
-    if argument is None:
-        raise JSONPathError("invalid argument. is nil")
-    value, _ = _resolve(argument, root, current)
+    value = _required(argument, root, current)
     if isinstance(value, list):
         return value
     if isinstance(value, dict):

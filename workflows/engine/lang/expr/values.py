@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Callable
 
 from ....errors import WorkflowsError
-from ..gofmt import go_duration_string, go_sprint, go_time_format, go_time_string, go_type_name
+from ..gofmt import ORDERINGS, go_duration_string, go_sprint, go_time_format, go_time_string, go_type_name
 
 
 def _is_int(value: Any) -> bool:
@@ -83,13 +83,7 @@ def _less(a: Any, b: Any, op: str) -> bool:
         pass
     else:
         raise _Fail(f"invalid operation: {_type(a)} {op} {_type(b)}")
-    if op == "<":
-        return a < b
-    if op == ">":
-        return a > b
-    if op == "<=":
-        return a <= b
-    return a >= b
+    return ORDERINGS[op](a, b)
 
 
 def _add(a: Any, b: Any) -> Any:
