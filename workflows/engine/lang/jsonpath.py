@@ -137,14 +137,18 @@ class _Index(_Token):
         return self._next(root, current[index], rest)
 
 
+def _members(current: Any, token: str) -> list:
+    """The values a ``token`` (wildcard, filter) goes through: a list's items, a map's values in key order."""
+    if isinstance(current, dict):
+        return _sorted_values(current)
+    if isinstance(current, list):
+        return current
+    raise JSONPathError(f"{token}: invalid token target. expected [array map slice] got [{_kind(current)}]")
+
+
 class _Wildcard(_Token):
     def apply(self, root: Any, current: Any, rest: tuple) -> Any:
-        if isinstance(current, dict):
-            values = _sorted_values(current)
-        elif isinstance(current, list):
-            values = current
-        else:
-            raise JSONPathError(f"wildcard: invalid token target. expected [array map slice] got [{_kind(current)}]")
+        values = _members(current, "wildcard")
         out = []
         for value in values:
             result, keep = _each(root, value, rest)
@@ -270,12 +274,7 @@ class _Filter(_Token):
         self.expression = expression
 
     def apply(self, root: Any, current: Any, rest: tuple) -> Any:
-        if isinstance(current, dict):
-            elements = _sorted_values(current)
-        elif isinstance(current, list):
-            elements = current
-        else:
-            raise JSONPathError(f"filter: invalid token target. expected [array map slice] got [{_kind(current)}]")
+        elements = _members(current, "filter")
         selected = []
         for element in elements:
             try:
