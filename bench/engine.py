@@ -7,7 +7,7 @@
   (target: at least 3× faster than that floor, while each task still gets its own process).
 
 State goes to a temporary ``WORKFLOWS_HOME``. The package's bytecode is brought up to date first (see
-``bytecode.py``): runners and zygotes start from it, as on users' machines.
+``up_to_date_bytecode.py``): runners and zygotes start from it, as on users' machines.
 
     python bench/engine.py [--tasks 1000] [--python-tasks 200]
 """
@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from bytecode import fresh_bytecode  # bench/ is on sys.path: this script's own folder
+from up_to_date_bytecode import fresh_bytecode  # bench/ is on sys.path: this script's own folder
 
 
 def noop() -> None:

@@ -6,7 +6,7 @@ Each statement runs in a fresh interpreter (``sys.executable``) that times only 
 the heavy modules a statement must not load (YAML, jsonschema, the Kubernetes and Argo clients, the
 validator), and ``--importtime`` prints the slowest modules of each statement from ``python -X importtime``.
 The interpreters inherit the environment: ``PYTHONPATH=<another checkout>`` measures that checkout (whose
-bytecode is brought up to date first, see ``bytecode.py``).
+bytecode is brought up to date first, see ``up_to_date_bytecode.py``).
 
     python bench/imports.py [--repeat 15] [--importtime]
 """
@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bytecode import fresh_bytecode  # bench/ is on sys.path: this script's own folder
+from up_to_date_bytecode import fresh_bytecode  # bench/ is on sys.path: this script's own folder
 
 STATEMENTS = (
     "import json",
