@@ -6,8 +6,10 @@ in error and the next pods run on a new zygote."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -16,7 +18,10 @@ import pytest
 
 from processes import alive, command, descendants, kill, parent, runner_pid, start_time
 from workflows import argo
-from workflows.engine.pod.zygote import STANDBY_LEADERS, Zygote, _Request
+from workflows.engine.pod import messages
+from workflows.engine.pod.process import PodProcess, PodRun
+from workflows.engine.pod.sandbox import SandboxPlan
+from workflows.engine.pod.zygote import MAX_IN_FLIGHT, STANDBY_LEADERS, Zygote, _Request
 from workflows.errors import ZygoteError
 from workflows.operations import PipelineOperation
 from workflows.tasks import BashTask, PythonTask
@@ -172,3 +177,41 @@ def test_a_pods_processes_hold_no_descriptor_of_the_engine(workflows_home):
     assert workflow.succeeded(), workflow.get_status_message()
     results = [node["outputs"]["result"] for node in workflow.nodes.values() if node["type"] == "Pod"]
     assert results == ["[0, 1, 2]", "[0, 1, 2]"]
+
+
+def test_the_runner_leaves_at_most_a_few_questions_unanswered(tmp_path):
+    """A burst of pods (a parallel operation) must not fill both sockets' buffers: at most MAX_IN_FLIGHT
+    questions wait for their answers, which come back to each pod in order."""
+    stand_in = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    handle = Zygote(stand_in, ours, [], disk_bytes=1)  # no pod below fits a standby leader: no kit to make
+    (tmp_path / "pod").mkdir()
+    run = PodRun(PodProcess({}, "/", tmp_path / "log"), tmp_path, SandboxPlan(disk_bytes=0))
+    seen: list[int] = []
+
+    def zygote_side() -> None:  # answers each question with its rank, noting how many waited unanswered
+        for rank in range(10):
+            received = messages.receive(theirs)
+            assert received is not None
+            for fd in received[1]:
+                os.close(fd)
+            seen.append(len(handle.answers))
+            theirs.sendall(struct.pack("!q", 1000 + rank))
+
+    async def burst() -> list[int]:
+        pipes = [os.pipe() for _ in range(3)]
+        answering = asyncio.get_running_loop().run_in_executor(None, zygote_side)
+        pids = await asyncio.gather(*(handle.fork_leader(run, pipes[0][1], pipes[1][1], pipes[2][1])
+                                      for _ in range(10)))
+        await answering
+        for read, write in pipes:
+            os.close(read)
+            os.close(write)
+        return pids
+
+    try:
+        assert asyncio.run(asyncio.wait_for(burst(), WAIT)) == [1000 + rank for rank in range(10)]
+    finally:
+        handle.close()
+        theirs.close()
+    assert len(seen) == 10 and max(seen) <= MAX_IN_FLIGHT
