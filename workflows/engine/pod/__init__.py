@@ -6,9 +6,11 @@ is this package's business:
 - :mod:`.node` — :func:`run_pod_node`, from a resolved template to the node's phase and outputs;
 - :mod:`.launch` — from a resolved template to the pod to run (image plan, env, volumes, files);
 - :mod:`.sandbox` — the pod's file tree (overlay of the host, own ``/tmp``, ``/proc``, ``/dev``, volumes);
-- :mod:`.process` — the leader, init and main processes, namespaces, the runner's side;
-- :mod:`.zygote` — the per-runner process, already in the pods' user namespace, that forks sandboxed pods
-  and keeps a standby leader (a pod's namespaces and base tree, built before the pod is known);
+- :mod:`.process` — a pod's leader (its PID 1, which becomes its main process), the outputs' collector, the
+  runner's side;
+- :mod:`.zygote` — the per-runner process, in the pods' user namespace, that forks each sandboxed pod's leader
+  into a new PID namespace and keeps a standby leader (a pod's namespaces and base tree, built before the pod
+  is known);
 - :mod:`.messages` — pickled messages with descriptors between the runner, the zygote and standby leaders;
 - :mod:`.limits` — memory and CPU limits (cgroup v2, v1, or ``RLIMIT_AS``);
 - :mod:`.inputs`, :mod:`.outputs` — what goes in, what comes out;

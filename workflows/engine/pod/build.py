@@ -38,7 +38,7 @@ from .dockerfile import RunStep
 from .identity import pod_userns, use_idmapped_mounts
 from .images import ApplicationPlan
 from .inputs import base_env
-from .process import PodProcess, PodRun, run_pod
+from .process import ForkLeader, PodProcess, PodRun, run_pod
 from .sandbox import PodFile, SandboxPlan, host_mount_points
 from ...errors import BuildFailed
 
@@ -141,12 +141,13 @@ _DOCKERFILE_SUFFIX = ".image"
 
 
 async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list, disk_bytes: int,
-                      stage) -> tuple[Path, int]:
+                      stage, fork_leader: ForkLeader) -> tuple[Path, int]:
     """The folder of the image's replayed ``RUN`` layer, built first if needed, and a shared lock on it (a
     descriptor: close it once the pod ended; until then no build removes the layer).
 
     ``files`` are the image's COPY/ADD sources (host paths), ``volumes`` what every pod gets
-    (the engine's installation), ``stage`` the function preparing a pod's own folder.
+    (the engine's installation), ``stage`` the function preparing a pod's own folder, ``fork_leader`` where
+    the build pod's leader is forked (the runner's zygote).
     Raises :class:`BuildFailed` with the build log when a ``RUN`` line fails.
     """
     key = content_key(plan)
@@ -159,7 +160,7 @@ async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list
         if not layer.is_dir():
             async with _locks.setdefault(key, asyncio.Lock()):
                 if not layer.is_dir():
-                    await _build(plan, files, volumes, disk_bytes, stage, images, key)
+                    await _build(plan, files, volumes, disk_bytes, stage, images, key, fork_leader)
     except BaseException:
         os.close(held)
         raise
@@ -167,7 +168,7 @@ async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list
 
 
 async def _build(plan: ApplicationPlan, files: list[PodFile], volumes: list, disk_bytes: int, stage,
-                 images: Path, key: str) -> None:
+                 images: Path, key: str, fork_leader: ForkLeader) -> None:
     """Replay the image's ``RUN`` lines into ``images/<key>``, then remove the Dockerfile's older layers."""
     build_dir = images / f"{key}.build-{secrets.token_hex(4)}"
     build_dir.mkdir(mode=0o700)
@@ -181,7 +182,7 @@ async def _build(plan: ApplicationPlan, files: list[PodFile], volumes: list, dis
         try:
             use_idmapped_mounts(sandbox, trees)
             result = await run_pod(PodRun(process, build_dir, sandbox, userns=pod_userns(),
-                                          host_mounts=host_mount_points()))
+                                          host_mounts=host_mount_points()), fork_leader=fork_leader)
         finally:
             for fd in trees:
                 os.close(fd)

@@ -21,9 +21,9 @@ from .images import ApplicationPlan, ContainerPlan, ImageError, UnavailablePlan,
 from .inputs import PodSetupError, base_env, input_files, volume_binds
 from .limits import Limits
 from .outputs import copy_path, declared_paths
-from .process import PodProcess, PodRun
+from .process import ForkLeader, PodProcess, PodRun
 from .identity import pod_root_ids
-from .sandbox import OWN_FOLDERS, PodFile, SandboxPlan, VolumeBind
+from .sandbox import DEFAULT_DISK_BYTES, OWN_FOLDERS, PodFile, SandboxPlan, VolumeBind
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 PYTHON_COMMANDS = ({"python"}, {"python3"})
 #: Where Argo puts a script template's source in the container.
 SCRIPT_PATH = "/argo/staging/script"
-#: Size of a pod's own layer (its writes outside volumes, its ``/tmp``) without an ``ephemeral-storage`` limit.
-DEFAULT_DISK_BYTES = 1 << 30
 _noticed: set[str] = set()
 
 
@@ -45,10 +43,10 @@ class ImageBuild:
     volumes: list[VolumeBind]
     disk_bytes: int
 
-    async def layer(self) -> tuple[Path, int]:
-        """The image's layer folder, built if needed, and a shared lock on it (close it once the pod ended);
-        raises :class:`~.build.BuildFailed`."""
-        return await image_layer(self.plan, self.copies, self.volumes, self.disk_bytes, stage_files)
+    async def layer(self, fork_leader: ForkLeader) -> tuple[Path, int]:
+        """The image's layer folder, built if needed (its pod's leader forked by ``fork_leader``), and a shared
+        lock on it (close it once the pod ended); raises :class:`~.build.BuildFailed`."""
+        return await image_layer(self.plan, self.copies, self.volumes, self.disk_bytes, stage_files, fork_leader)
 
 
 def isolation() -> str:

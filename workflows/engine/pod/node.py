@@ -12,11 +12,11 @@ from typing import Any
 from .build import BuildFailed
 from .identity import host_lowers, needs_idmapped_volumes, pod_userns, pods_own_tree, use_idmapped_volumes
 from .inputs import PodSetupError, env_values
-from .launch import DEFAULT_DISK_BYTES, isolation, pod_run
+from .launch import isolation, pod_run
 from .limits import create_cgroup
 from .outputs import collect_outputs
-from .process import PodRun, refusal_message, run_pod
-from .sandbox import host_mount_points
+from .process import refusal_message, run_pod
+from .sandbox import DEFAULT_DISK_BYTES, host_mount_points
 from .syscalls import NamespacesRefused
 from .zygote import Zygote, ZygoteError, zygote
 
@@ -49,18 +49,6 @@ def _close(fds: list[int]) -> None:
         os.close(fds.pop())
 
 
-def _zygote(run: PodRun) -> Zygote | None:
-    """The zygote that forks a sandboxed pod's leader, or (``None``) the runner itself when the zygote cannot
-    start (logged; the pod is as isolated, only slower)."""
-    if run.sandbox is None:
-        return None
-    try:
-        return zygote(run.userns, run.node_dir.parent, run.host_mounts, DEFAULT_DISK_BYTES)
-    except ZygoteError as error:
-        log.warning("%s; pods are forked from the runner instead", error)
-        return None
-
-
 async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any], volume_dirs: dict[str, Path],
                        artifacts: dict[str, str], raw: dict[str, str], node_id: str, node_dir: Path,
                        log_path: Path, artifact_dir: Path, on_start: Callable[[int], None],
@@ -78,20 +66,24 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
     except (PodSetupError, OSError) as error:
         return PodEnd("Error", str(error))
     trees: list[int] = []
+    forker: Zygote | None = None  # forks a sandboxed pod's leader
     try:
         if run.sandbox is not None:
             try:
                 run.userns = pod_userns()
                 run.host_mounts = host_mount_points()
                 use_idmapped_volumes(run.sandbox, trees)
+                forker = zygote(run.userns, run.node_dir.parent, run.host_mounts, DEFAULT_DISK_BYTES)
             except NamespacesRefused as error:
                 return PodEnd("Error", refusal_message(error))
+            except ZygoteError as error:
+                return PodEnd("Error", str(error))
             except OSError as error:
                 return PodEnd("Error", f"cannot attach the pod's volumes through id-mapped mounts "
                                        f"(Linux >= 5.12 on a file system supporting them): {error}")
-        if run.sandbox is not None and run.image_build is not None:
+        if forker is not None and run.image_build is not None:
             try:
-                layer, held = await run.image_build.layer()
+                layer, held = await run.image_build.layer(forker.fork_leader)
             except BuildFailed as error:
                 return PodEnd("Error", str(error))
             trees.append(held)  # no build removes the layer while this pod runs on it
@@ -100,8 +92,7 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
                 run.sandbox.image_layer = trees[-1]
             else:
                 run.sandbox.image_layer = str(layer)
-        forker = _zygote(run)
-        if run.sandbox is not None and not (forker is not None and forker.standby_fits(run.sandbox)):
+        if forker is not None and not forker.standby_fits(run.sandbox):
             plain = run.sandbox.image_layer is None and not run.sandbox.capture
             try:  # else the zygote's standby leader brings them
                 run.sandbox.lowers.update(host_lowers(plain, trees))

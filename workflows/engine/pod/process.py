@@ -1,29 +1,30 @@
-"""Running one pod: three processes forked from a warm interpreter (the runner's zygote, see :mod:`.zygote`).
+"""Running one pod: one process forked from a warm interpreter (the runner's zygote, see :mod:`.zygote`).
 
-``leader`` (forked by the zygote, or by the runner; leads the pod's process group)
-    Enters new mount, PID, IPC and UTS namespaces in the pods' user namespace
-    (mapping the engine's user to root inside), builds the pod's file tree
-    (:mod:`.sandbox`; a standby leader builds its pod-independent part before
-    its pod is known, see :mod:`.zygote`), forks ``init``, waits for it, then — with the pod's
-    privileges and in the pod's file tree — copies the declared outputs to the
-    node's folder and reports how the pod ended (its status) to the runner,
-    before its own exit tears the namespaces down.
-``init`` (PID 1 of the pod)
-    Mounts the pod's ``/proc``, pivots into the tree and becomes ``main``
-    (an image build keeps a separate ``main`` and captures the layer after it).
-``main``
-    Joins the pod's cgroup, installs the seccomp filter and ``exec``\\ s the
-    container's command — or, for a Python script, runs it in the warm
-    interpreter (no exec: this is what makes PythonTasks cheap).
+``leader`` (PID 1 of the pod's own PID namespace; leads the pod's process group)
+    Forked by the zygote into a new PID namespace (in the pods' user namespace,
+    mapping the engine's user to root inside), it enters new mount, IPC and UTS
+    namespaces and builds the pod's file tree (:mod:`.sandbox`; a standby leader
+    builds its pod-independent part before its pod is known, see :mod:`.zygote`),
+    mounts the pod's ``/proc``, pivots into the tree, then becomes ``main``: joins
+    the pod's cgroup, installs the seccomp filter and ``exec``\\ s the container's
+    command — or, for a Python script, runs it in the warm interpreter (no exec:
+    this is what makes PythonTasks cheap). An image build keeps a separate
+    ``main`` and captures the layer after it.
+``collector`` (only for a pod that declares outputs)
+    Forked by the zygote once the leader ended: in the pod's mount namespace,
+    which the zygote kept, and with the pod's privileges, it copies the declared
+    outputs to the node's folder and reports the pod's status with them.
 
-Every one of them dies with its parent (``PR_SET_PDEATHSIG``), so a pod cannot
-outlive the runner. Under ``WORKFLOWS_ISOLATION=none`` the leader runs ``main``
-itself, on the host.
+When a PID namespace's first process ends, the kernel ends every other process
+in it: every process of a pod ends with the pod. The leader dies with the
+zygote (``PR_SET_PDEATHSIG``), the zygote with the runner, so a pod cannot
+outlive the runner. Under ``WORKFLOWS_ISOLATION=none`` the runner forks the
+pod's process itself, which runs ``main`` on the host.
 
 The pod's stdout and stderr come back through pipes to the node's log file;
 stdout is also kept (up to :data:`MAX_RESULT_BYTES`) as ``outputs.result``.
-The leader's status comes through a third pipe; a leader that is this
-process's child is reaped through a pidfd, the zygote reaps its own.
+The pod's status comes through a third pipe (see :func:`run_pod`); a process
+that is this process's child is reaped through a pidfd, the zygote reaps its own.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 #: Argo keeps at most this much of stdout as ``outputs.result``.
 MAX_RESULT_BYTES = 256 * 1024
 _READ_SIZE = 65536
-#: What a pod's init tells its leader once it entered the pod's tree (and the leader its zygote).
+#: What a pod's leader tells its zygote once it entered the pod's tree (its mount namespace attached).
 ENTERED = b"E"
 #: Exit code of a pod whose sandbox could not be set up (the leader's status says why).
 SANDBOX_FAILED = 125
@@ -63,7 +64,8 @@ SANDBOX_FAILED = 125
 EXEC_FAILED = 127
 #: The folder of the node's folder receiving the collected outputs.
 OUTPUTS_FOLDER = "outputs"
-_NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWPID | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
+#: The namespaces a leader enters; the PID namespace it is the first process of is the zygote's fork's.
+_NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
 
 
 @dataclass
@@ -144,14 +146,6 @@ def enter_user_namespace(userns: int) -> None:
     os.setresuid(0, 0, 0)
 
 
-def enter_namespaces(userns: int) -> None:
-    """In the leader: the pods' user namespace (``-1``: already in it), then new mount, PID, IPC and UTS
-    namespaces."""
-    if userns >= 0:
-        enter_user_namespace(userns)
-    syscalls.unshare(_NAMESPACES)
-
-
 # --------------------------------------------------------------------------- in the children
 
 
@@ -230,52 +224,6 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
         os._exit(code)
 
 
-def _init(run: PodRun, builder: TreeBuilder, report_fd: int, cgroup_fds: list[int], entered: int) -> None:
-    """PID 1 of the pod: enter the tree the leader built, tell the leader (``entered``, a pipe), start
-    ``main``, reap until it ends. Never returns."""
-    code = SANDBOX_FAILED
-    try:
-        syscalls.set_parent_death_signal(signal.SIGKILL)
-        assert run.sandbox is not None
-        private = builder.held_fds()
-        try:
-            builder.enter()
-        except OSError as error:
-            os.write(report_fd, f"cannot set up the pod's sandbox: {error}".encode())
-            os._exit(SANDBOX_FAILED)
-        os.write(entered, ENTERED)  # the leader tells its zygote: the next pod's mounts no longer slow this one
-        os.close(entered)
-        if not run.sandbox.capture:
-            os.close(report_fd)
-        if not run.sandbox.capture:  # init becomes the main process (PID 1, as the pause-less pod's only root)
-            for fd in private:  # the pod's own processes must not reach the host through these
-                os.close(fd)
-            _main(run, cgroup_fds, isolated=True)
-        main = os.fork()
-        if main == 0:
-            for fd in [*private, report_fd]:
-                os.close(fd)
-            _main(run, cgroup_fds, isolated=True)
-        for fd in cgroup_fds:
-            os.close(fd)
-        while True:
-            pid, status = os.wait()
-            if pid == main:
-                code = os.waitstatus_to_exitcode(status)
-                code = 128 - code if code < 0 else code
-                break
-        if run.sandbox.capture and code == 0:
-            try:
-                builder.capture()
-            except OSError as error:
-                os.write(report_fd, f"cannot keep the image's layer: {error}".encode())
-                code = SANDBOX_FAILED
-    except BaseException:  # noqa: BLE001 - the pod's init reports and exits, never returns into the runner
-        traceback.print_exc()
-    finally:
-        os._exit(code)
-
-
 def _collect(outputs: list[str]) -> dict:
     """In the leader, in the pod's tree with its privileges: copy each output path to ``outputs/<n>``.
 
@@ -302,107 +250,21 @@ def _collect(outputs: list[str]) -> dict:
     return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
 
 
-@dataclass
-class Prepared:
-    """What a leader made before the pod's own part of its tree — a standby leader before its pod was known
-    (see :mod:`.zygote`): new namespaces and the base of a pod's tree; or why it could not (``status``:
-    ``refused`` or ``sandbox_error``, as a leader reports)."""
-
-    builder: TreeBuilder | None
-    status: dict = field(default_factory=dict)
-    zygote_sock: socket.socket | None = None
-    """The standby's socket from its zygote: told (:data:`ENTERED`, or closed) once the pod's init entered its
-    tree, so that the zygote forks the next standby leader only then (building a tree while another pod's
-    init pivots into its own slows both: the kernel's mount lock)."""
-
-    def fds(self) -> list[int]:
-        """The descriptors the leader keeps for its pod."""
-        fds = self.builder.held_fds() if self.builder is not None else []
-        return fds + ([self.zygote_sock.fileno()] if self.zygote_sock is not None else [])
+def close_all_but(keep: list[int]) -> None:
+    """Close every descriptor from 3 up but ``keep``, as ``exec`` would close the engine's (its lock,
+    database, event loop, other pods' pipes and sockets)."""
+    low = 3
+    for fd in sorted(fd for fd in set(keep) if fd >= 3):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
 
 
-def arm_death_signal(parent_pid: int) -> bool:
-    """Arm the death signal (this process dies with its parent); ``False`` when the parent already died."""
-    syscalls.set_parent_death_signal(signal.SIGKILL)
-    return os.getppid() == parent_pid
-
-
-def prepare_base(base: SandboxPlan, mounts: list[str], userns: int = -1) -> Prepared:
-    """In a leader: enter the pods' namespaces (the user namespace ``userns``; ``-1``: already in it) and build
-    the pod-independent part of a pod's tree from ``base`` over the working directory."""
-    try:
-        enter_namespaces(userns)
-    except syscalls.NamespacesRefused as error:
-        return Prepared(None, {"refused": refusal_message(error)})
-    try:  # here rather than in init: its pages are then the leader's, not copied again by one more process
-        return Prepared(build_base(base, mounts))
-    except OSError as error:
-        return Prepared(None, {"sandbox_error": f"cannot set up the pod's sandbox: {error}"})
-
-
-def _init_entered(entered: int, zygote_sock: socket.socket | None) -> None:
-    """Block until the pod's init entered its tree (or ended), then tell the zygote, if any."""
-    note = os.read(entered, 1)
-    os.close(entered)
-    if zygote_sock is not None:
-        if note == ENTERED:
-            messages.send_note(zygote_sock, ENTERED)  # a zygote gone: this leader dies with it
-        zygote_sock.close()
-
-
-def _lead(run: PodRun, devnull: int, done_fd: int, parent_pid: int, status: dict, cgroup_fds: list[int],
-          prepared: Prepared | None) -> int:
-    """The leader's work in the namespaces: the pod's exit code; ``status`` gets the rest.
-
-    ``prepared``: the base tree a standby leader built, its working directory now the pod's folder; ``None``:
-    this leader builds all of the tree, over its working directory, the pod's folder.
-    """
-    assert run.sandbox is not None
-    if prepared is None:
-        if not arm_death_signal(parent_pid):  # the runner (or zygote) died before the death signal was armed
-            return SANDBOX_FAILED
-        prepared = prepare_base(run.sandbox, run.host_mounts, run.userns)
-    elif prepared.builder is not None:
-        prepared.builder.adopt_pod_folder()
-    builder = prepared.builder
-    if builder is None:
-        status.update(prepared.status)
-        return SANDBOX_FAILED
-    try:
-        builder.add_pod(run.sandbox)
-    except OSError as error:
-        status["sandbox_error"] = f"cannot set up the pod's sandbox: {error}"
-        return SANDBOX_FAILED
-    report_read, report_write = os.pipe()
-    entered_read, entered_write = os.pipe()
-    init = os.fork()
-    if init == 0:  # the pod's processes keep none of the leader's descriptors (a PythonTask runs without exec)
-        for fd in (report_read, entered_read, devnull, done_fd):  # done_fd: the pod must not report for the leader
-            os.close(fd)
-        if prepared.zygote_sock is not None:
-            prepared.zygote_sock.close()
-        _init(run, builder, report_write, cgroup_fds, entered_write)
-    os.close(report_write)
-    os.close(entered_write)
-    os.fchdir(builder.pod_fd)  # the pod's folder, on the host: where the outputs go
-    os.close(builder.pod_fd)
-    os.close(builder.staging_fd)
-    os.dup2(devnull, 1)  # the pod's output ends with its processes
-    os.dup2(devnull, 2)
-    _init_entered(entered_read, prepared.zygote_sock)
-    _, wait_status = os.waitpid(init, 0)
-    code = os.waitstatus_to_exitcode(wait_status)
-    report = b""
-    while True:
-        chunk = os.read(report_read, _READ_SIZE)
-        if not chunk:
-            break
-        report += chunk
-    if report:
-        status["sandbox_error"] = report.decode(errors="replace")
-    else:
-        status.update(_collect(run.outputs))
-    return 128 - code if code < 0 else code
+def _report(done_fd: int, status: dict) -> None:
+    """Write a pod's status (a line of JSON, see :func:`run_pod`) to its ``done`` pipe."""
+    message = memoryview(json.dumps(status).encode() + b"\n")
+    while message:
+        message = message[os.write(done_fd, message):]
 
 
 def begin_leader() -> None:
@@ -413,65 +275,150 @@ def begin_leader() -> None:
     _reset_child_state()
 
 
-def _leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int, parent_pid: int,
-            pod_dir_fd: int = -1, cgroup_fds: list[int] | None = None, prepared: Prepared | None = None) -> None:
-    """The pod's leader (see the module's documentation). Never returns.
+@dataclass
+class Prepared:
+    """What a leader made before the pod's own part of its tree — a standby leader before its pod was known
+    (see :mod:`.zygote`): new mount, IPC and UTS namespaces and the base of a pod's tree; or why it could not
+    (``status``: ``refused`` or ``sandbox_error``, as the pod's status reports it)."""
 
-    Its status (exit code, collected outputs, errors) goes to ``done_fd`` as a line of JSON: the runner goes on
-    from there while
-    this process's exit tears the pod's namespaces down (its parent reaps it later). Forked by the
-    zygote, the leader gets its pod's folder and cgroup as open descriptors (``pod_dir_fd``, ``cgroup_fds``):
-    it is already the pod's root, which may not reach them by their paths. ``prepared``: a standby leader's
-    namespaces and base tree (it began as a leader already, see :mod:`.zygote`).
-    """
-    code = SANDBOX_FAILED
-    status: dict = {}
-    reporting = False
+    builder: TreeBuilder | None
+    status: dict = field(default_factory=dict)
+
+    def fds(self) -> list[int]:
+        """The descriptors the leader keeps for its pod."""
+        return self.builder.held_fds() if self.builder is not None else []
+
+
+def prepare_base(base: SandboxPlan, mounts: list[str]) -> Prepared:
+    """In a leader (PID 1 of a new PID namespace, in the pods' user namespace): enter new mount, IPC and UTS
+    namespaces and build the pod-independent part of a pod's tree from ``base`` over the working directory."""
     try:
-        if prepared is None:
-            begin_leader()
+        syscalls.unshare(_NAMESPACES)
+    except syscalls.NamespacesRefused as error:
+        return Prepared(None, {"refused": refusal_message(error)})
+    try:  # here rather than in the pod's own time: a standby leader builds it before its pod comes
+        return Prepared(build_base(base, mounts))
+    except OSError as error:
+        return Prepared(None, {"sandbox_error": f"cannot set up the pod's sandbox: {error}"})
+
+
+@dataclass
+class PodFds:
+    """A pod's descriptors, as its leader received them: the pod's stdout and stderr, its ``done`` pipe, its
+    folder (``O_PATH``) and its cgroup's ``cgroup.procs``."""
+
+    stdout: int
+    stderr: int
+    done: int
+    pod_dir: int
+    cgroups: list[int] = field(default_factory=list)
+
+
+def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.socket) -> None:
+    """The pod's PID 1, forked by the zygote into a new PID namespace (see :mod:`.zygote`), its other namespaces
+    and base tree ``prepared``: add the pod's part of the tree, enter it, tell the zygote (:data:`ENTERED`, with
+    the pod's mount namespace, which the zygote keeps for the outputs), then become the pod's main process.
+    Never returns.
+
+    Why the pod could not start goes to the ``done`` pipe (its status, see :func:`run_pod`); how it ended is
+    this process's exit status, which the zygote reports. An image build keeps a separate main process and
+    captures the layer after it.
+    """
+    assert run.sandbox is not None
+    code = SANDBOX_FAILED
+    try:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(fds.stdout, 1)
+        os.dup2(fds.stderr, 2)
+        close_all_but([fds.done, fds.pod_dir, *fds.cgroups, *run.sandbox.inherited_fds(), *prepared.fds(),
+                    zygote_sock.fileno()])
+        builder = prepared.builder
+        if builder is None:
+            _report(fds.done, {**prepared.status, "exit_code": code})
+            os._exit(code)
+        os.fchdir(fds.pod_dir)
+        os.close(fds.pod_dir)
+        builder.adopt_pod_folder()
+        try:
+            builder.add_pod(run.sandbox)
+            builder.enter()
+        except OSError as error:
+            _report(fds.done, {"sandbox_error": f"cannot set up the pod's sandbox: {error}", "exit_code": code})
+            os._exit(code)
+        mount_ns = os.open("/proc/self/ns/mnt", os.O_RDONLY)  # the pod's own /proc now
+        messages.send_note(zygote_sock, ENTERED, [mount_ns])  # a zygote gone: this pod dies with it
+        os.close(mount_ns)
+        zygote_sock.close()
+        private = builder.held_fds()  # its plans' trees too
+        if not run.sandbox.capture:  # PID 1 becomes the pod's main process, as a container's command is
+            for fd in [*private, fds.done]:  # the pod's own processes must not reach the engine through these
+                os.close(fd)
+            _main(run, fds.cgroups, isolated=True)
+        main = os.fork()
+        if main == 0:
+            for fd in [*private, fds.done]:
+                os.close(fd)
+            _main(run, fds.cgroups, isolated=True)
+        for fd in fds.cgroups:
+            os.close(fd)
+        while True:  # PID 1 reaps every orphan of its namespace
+            pid, status = os.wait()
+            if pid == main:
+                code = os.waitstatus_to_exitcode(status)
+                code = 128 - code if code < 0 else code
+                break
+        if code == 0:
+            try:
+                builder.capture()
+            except OSError as error:
+                _report(fds.done, {"sandbox_error": f"cannot keep the image's layer: {error}",
+                                   "exit_code": SANDBOX_FAILED})
+                code = SANDBOX_FAILED
+    except BaseException:  # noqa: BLE001 - the pod's leader never returns into the zygote
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def copy_declared_outputs(mount_ns: int, pod_dir: int, outputs: list[str], exit_code: int, done_fd: int) -> None:
+    """Forked by the zygote once a pod's PID 1 ended: in the pod's mount namespace (its tree as the pod left
+    it), with the pod's privileges, copy its declared ``outputs`` to the pod's folder, then report the pod's
+    status with them. Never returns."""
+    status: dict = {"exit_code": exit_code}
+    try:
+        os.umask(0o022)
+        syscalls.setns(mount_ns, syscalls.CLONE_NEWNS)
+        os.fchdir(pod_dir)  # the pod's folder, on the host: where the outputs go
+        status.update(_collect(outputs))
+    except OSError as error:
+        status["sandbox_error"] = f"cannot read the pod's outputs: {error}"
+    except BaseException as error:  # noqa: BLE001 - a forked process must never return into the zygote
+        status["sandbox_error"] = f"the pod's outputs could not be read: {error!r}"
+    finally:
+        try:
+            _report(done_fd, status)
+        finally:
+            os._exit(0)
+
+
+def _host_leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> None:
+    """An unisolated pod (``WORKFLOWS_ISOLATION=none``): its process, forked by the runner, runs the pod's main
+    on the host; its exit status is the pod's. Never returns."""
+    code = SANDBOX_FAILED
+    try:
+        begin_leader()
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
-        reporting = True
-        # As exec would: the runner's lock, database, event loop; the volumes' detached mounts stay.
-        keep = [done_fd, pod_dir_fd, *(cgroup_fds or [])]
-        if run.sandbox is not None:
-            keep += [run.userns, *run.sandbox.inherited_fds()]
-        if prepared is not None:
-            keep += prepared.fds()
-        low = 3
-        for fd in sorted(fd for fd in keep if fd >= 3):
-            os.closerange(low, fd)
-            low = fd + 1
-        os.closerange(low, os.sysconf("SC_OPEN_MAX"))
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        if cgroup_fds is None:
-            cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
-        if run.sandbox is None:
-            os.close(done_fd)  # the main process is the leader: its exit is its report
-            reporting = False
-            os.chdir(run.node_dir)
-            _main(run, cgroup_fds, isolated=False)
-        if pod_dir_fd >= 0:
-            os.fchdir(pod_dir_fd)
-            os.close(pod_dir_fd)
-        else:
-            os.chdir(run.pod_dir)
-        code = _lead(run, devnull, done_fd, parent_pid, status, cgroup_fds, prepared)
-    except BaseException as error:  # noqa: BLE001 - the leader reports and exits, never returns into the runner
-        status["sandbox_error"] = f"the pod's leader failed: {error!r}"
-        code = SANDBOX_FAILED
+        close_all_but([])  # the done pipe too: the main process's exit is its report
+        os.chdir(run.node_dir)
+        _main(run, run.cgroup.join_fds() if run.cgroup is not None else [], isolated=False)
+    except BaseException:  # noqa: BLE001 - the pod's process never returns into the runner
+        traceback.print_exc()
     finally:
-        status["exit_code"] = code
-        try:
-            if reporting:
-                message = memoryview(json.dumps(status).encode() + b"\n")
-                while message:
-                    message = message[os.write(done_fd, message):]
-        finally:
-            os._exit(code)
+        os._exit(code)
 
 
 # --------------------------------------------------------------------------- in the runner
@@ -498,10 +445,9 @@ ForkLeader = Callable[[PodRun, int, int, int], Awaitable[int]]
 def _start(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
-    runner = os.getpid()
     pid = os.fork()
     if pid == 0:
-        _leader(run, stdout_fd, stderr_fd, done_fd, runner)
+        _host_leader(run, stdout_fd, stderr_fd, done_fd)
     return pid
 
 
@@ -555,14 +501,20 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     """Run a pod to its end; cancelling the call kills its process group.
 
     ``on_start(pid)`` is called once the leader exists (its pid is also its
-    process group), ``on_output()`` whenever the pod printed something. The
-    call returns as soon as the leader reported the pod's end; the leader's
-    own exit (the teardown of the pod's namespaces) is reaped later, off the
-    critical path. ``fork_leader``: the leader is forked there (the zygote,
-    which reaps it and reports its status) instead of by this process.
+    process group), ``on_output()`` whenever the pod printed something.
+    ``fork_leader``: where a sandboxed pod's leader is forked (the zygote,
+    which reaps it and reports its status, the outputs with it; the teardown
+    of the pod's mount namespace comes after); an unisolated pod's process is
+    forked by this process, its exit status its report.
+
+    The ``done`` pipe brings the status: one line, JSON (``exit_code`` and
+    the outputs, or why the pod could not start) or the exit code alone,
+    then its end.
     """
     import asyncio  # noqa: PLC0415 - the runner's side only: the zygote, which imports this module, stays lean
 
+    if run.sandbox is not None and fork_leader is None:
+        return PodResult(None, "", "a sandboxed pod needs the pods' zygote to fork its leader")
     loop = asyncio.get_running_loop()
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()

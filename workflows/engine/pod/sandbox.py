@@ -1,4 +1,4 @@
-"""A pod's file tree, built by the pod's init process in its own user, mount and PID namespaces.
+"""A pod's file tree, built by the pod's leader (its PID 1) in its own user, mount and PID namespaces.
 
 The tree (bubblewrap's design, with a writable layer):
 
@@ -44,6 +44,9 @@ CLOSED = "closed"
 #: Device nodes bound from the host into the pod's ``/dev``.
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
+#: Size of a pod's own layer (its writes outside volumes, its ``/tmp``) without an ``ephemeral-storage`` limit.
+DEFAULT_DISK_BYTES = 1 << 30
+
 
 @dataclass(frozen=True)
 class VolumeBind:
@@ -72,7 +75,7 @@ class PodFile:
 
 @dataclass
 class SandboxPlan:
-    """Everything the pod's init process needs to build the pod's file tree."""
+    """Everything the pod's leader needs to build the pod's file tree."""
 
     disk_bytes: int
     volumes: list[VolumeBind] = field(default_factory=list)
@@ -84,7 +87,7 @@ class SandboxPlan:
     lowers: dict[str, int] = field(default_factory=dict)
     """Host folder → a detached (id-mapped) mount of it, to use as its overlay's lower layer."""
     capture: bool = False
-    """Whether the pod's init keeps what the pod changed (an image build, see :mod:`.build`)."""
+    """Whether the pod's leader keeps what the pod changed (an image build, see :mod:`.build`)."""
 
     def inherited_fds(self) -> list[int]:
         """The open file descriptors the pod's processes need from the runner."""
@@ -396,7 +399,7 @@ class TreeBuilder:
                 shutil.copy2(source, target)
 
     def enter(self) -> None:
-        """In the pod's init (PID 1 of its PID namespace, whose ``/proc`` it mounts): make the built root
+        """In the pod's leader (PID 1 of its PID namespace, whose ``/proc`` it mounts): make the built root
         the pod's ``/`` and detach the host's tree."""
         syscalls.mount("proc", os.path.join(self.root, "proc"), "proc", MS_NOSUID | MS_NODEV)
         os.chdir(self.root)
@@ -408,7 +411,7 @@ class TreeBuilder:
     def capture(self) -> None:
         """After the pod's main process: copy what it changed to ``layer/`` of the pod's folder.
 
-        Runs in the pod's init, after the pivot: the layers are reached through the staging
+        Runs in the pod's leader, after the pivot: the layers are reached through the staging
         folder it kept open. Deletions (overlay whiteouts) are not kept.
         """
         staging = f"/proc/self/fd/{self.staging_fd}"
@@ -441,7 +444,7 @@ def _copy(source: str, target: str) -> None:
 def build_base(plan: SandboxPlan, mounts: list[str]) -> TreeBuilder:
     """In a leader, in the pod's new namespaces: the pod-independent part of a pod's file tree (on a ``tmpfs``
     mounted over the working directory in the pod's mount namespace); the working directory is then that
-    ``tmpfs``. :meth:`TreeBuilder.add_pod` adds the pod's own part; the pod's init, forked next, enters the
+    ``tmpfs``. :meth:`TreeBuilder.add_pod` adds the pod's own part; the leader then enters the
     tree (:meth:`TreeBuilder.enter`).
 
     ``mounts`` are the host's mount points, read before any namespace was entered.

@@ -1,23 +1,33 @@
 """The zygote: one lean process per runner, already in the pods' user namespace, that forks every sandboxed
-pod's leader.
+pod's leader, each the first process (PID 1) of a new PID namespace.
 
 Why: a pod's cost is mostly forks and exits of a Python process, and those cost in proportion to the memory
 the process maps (its page tables are copied at fork and torn down at exit and ``exec``). The runner's
 interpreter holds the whole engine (SQLite, expressions, asyncio...); the zygote is a fresh interpreter that
 imports only what a pod's processes run (:mod:`.process`, :mod:`.sandbox`, :mod:`.syscalls`,
-:mod:`.limits`), so its leader, the pod's init and the ``exec`` of the pod's command each cost a fraction.
-It also enters the pods' user namespace once, instead of once per pod. A PythonTask still runs in a forked,
-warm interpreter (the zygote's), not a fresh ``python``.
+:mod:`.limits`), so the pod's leader and the ``exec`` of the pod's command each cost a fraction. It also
+enters the pods' user namespace once, instead of once per pod. A PythonTask still runs in a forked, warm
+interpreter (the zygote's), not a fresh ``python``.
+
+Processes. The runner starts a launcher, which enters the pods' user namespace and a new PID namespace, then
+forks the zygote as that namespace's first process, and lives as long as it (each dies with its parent: the
+launcher with the runner, the zygote with the launcher, every pod with the zygote, whose PID namespace
+holds them all). For each pod, the zygote creates a new PID namespace and forks the pod's leader into it as
+its first process: the leader builds the pod's tree and becomes the pod's main process (:func:`.process.
+lead_pod`), so that one fork makes a pod, and the pod's end (its PID 1's) is the end of all its processes.
+The zygote can leave its own PID namespace's children for a new one and come back (``setns``) because it
+owns that namespace, which it could not do in the host's.
 
 Protocol (a Unix stream socket): the runner sends the length of a pickled request, with the pod's
 descriptors attached (stdout, stderr, the ``done`` pipe, the pod's folder as an ``O_PATH`` descriptor, its
 cgroup's ``cgroup.procs``, its volumes' detached mounts), then the request; the zygote forks the leader and
-answers its pid (negative: the ``errno`` of a failed fork). The leader writes the pod's status (exit code,
-outputs) to the ``done`` pipe once the pod ended (:func:`.process._leader`); the zygote keeps its own copy
-of that pipe until it reaped the leader and the pod's process group is empty (the zygote is a child
-subreaper: a killed leader's pod init is re-parented to it), then writes the leader's exit status there too
-and closes it. So the runner learns the pod's end early, and a pod killed before its leader could report
-still ends with a status and an end of file, once every one of its processes is gone.
+answers its pid on the host (negative: the ``errno`` of a failed fork). Once the leader entered the pod's
+tree, it sends the zygote the pod's mount namespace. When the leader ends, the zygote writes the pod's status
+to the ``done`` pipe: its exit code, or, for a pod that declared outputs, a collector forked into the pod's
+mount namespace copies them and writes the status with them (:func:`.process.copy_declared_outputs`); then
+the pipe ends. The zygote holds the pod's mount namespace until then, so that its teardown comes after the
+status, not in the leader's exit. A leader that could not set the pod up writes why to the ``done`` pipe
+first.
 
 Standby leaders. Most of a pod's start does not depend on the pod: the leader's fork, its namespaces, the
 host's tree, ``/dev``. So the zygote keeps :data:`STANDBY_LEADERS` leaders ready (:func:`_standby`), forked
@@ -26,10 +36,10 @@ runner's, covered only in each standby's own mount namespace). A plain pod (no i
 default disk size) goes to the oldest: only its volumes, files and processes remain to do. With the pod, the
 runner sends a :class:`Kit` for a next standby leader: the host's mount points, the disk size and, when the
 engine runs as root, the detached lower layers only the runner can make. The zygote forks that standby once
-the pod's init entered its tree (the leader tells it): building a tree while another pod's init pivots into
-its own slows both (the kernel's mount lock), and the pod's own command then runs on one core while the next
-tree is built on the other. Kits come at start too. When pods come faster than they enter their trees, or
-the standby leaders died, a pod's leader is forked anew with the pod's kit, as without standby leaders.
+the pod's leader entered its tree: building a tree while another pod's leader pivots into its own slows both
+(the kernel's mount lock), and the pod's own command then runs on one core while the next tree is built on
+the other. Kits come at start too. When pods come faster than they enter their trees, or the standby leaders
+died, a pod's leader is forked anew with the pod's kit.
 
 Why sharing one user namespace between the pods of a runner lets no pod affect another. Pods of one runner
 all map their root to the same host id (:mod:`.identity`) whether or not they share a namespace; what a
@@ -49,7 +59,7 @@ is none:
 - kernel keyrings, the one thing the kernel keys on (user namespace, id) alone: the pods' seccomp filter
   refuses ``add_key``, ``request_key`` and ``keyctl`` (:func:`.syscalls.ignore_chown`), as Docker does;
 - the zygote itself, the only process holding the namespace open besides pods, is outside every pod's PID
-  namespace, and its socket is only in the runner and the zygote.
+  namespace (pods' namespaces are children of its own), and its socket is only in the runner and the zygote.
 
 Volumes are what pods share on purpose, as on Kubernetes. Pods of different runners (workflows) get
 different user namespaces, as before.
@@ -76,8 +86,8 @@ from typing import Any, Awaitable
 from ...errors import ZygoteError
 from . import messages, syscalls
 from .identity import host_lowers, pod_root_ids
-from .process import (PodRun, Prepared, _leader, arm_death_signal, begin_leader, enter_user_namespace, kill_group,
-                      prepare_base)
+from .process import (ENTERED, PodFds, PodRun, begin_leader, close_all_but, copy_declared_outputs,
+                      enter_user_namespace, kill_group, lead_pod, prepare_base, refusal_message)
 from .sandbox import SandboxPlan, host_layout
 
 log = logging.getLogger(__name__)
@@ -87,6 +97,8 @@ _PID = struct.Struct("!q")
 ANSWER_SECONDS = 60.0
 #: The most questions the runner leaves unanswered at once (see :attr:`Zygote.in_flight`).
 MAX_IN_FLIGHT = 4
+#: The zygote's first message once it can fork pods (else: why it cannot, as text).
+READY = "ready"
 
 
 @dataclasses.dataclass
@@ -114,6 +126,11 @@ class _Request:
     kit: Kit | None = None
     """With a pod: the kit of the next standby leader (the pod goes to the standby leader, see
     :func:`standby_fits`); or, without a standby leader, its leader's lower layers."""
+
+    def pod_fds(self) -> PodFds:
+        """The pod's own descriptors among :attr:`fds`."""
+        stdout, stderr, done, pod_dir = self.fds[:4]
+        return PodFds(stdout, stderr, done, pod_dir, self.fds[4:4 + self.cgroups])
 
 
 def _send(sock: socket.socket, request: _Request) -> None:
@@ -330,7 +347,7 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
     _zygote = None
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, running this module
+        launcher = subprocess.Popen(  # noqa: S603 - this interpreter, running this module
             [sys.executable, "-c", "from workflows.engine.pod.zygote import serve; serve()",
              str(theirs.fileno()), str(userns), str(os.getpid())],
             pass_fds=(theirs.fileno(), userns), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -341,15 +358,15 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
     finally:
         theirs.close()
     ours.settimeout(ANSWER_SECONDS)
-    handle = Zygote(process, ours, mounts, disk_bytes)
+    handle = Zygote(launcher, ours, mounts, disk_bytes)
     try:
-        ready = messages.receive_exactly(ours, 1)
+        ready = messages.receive(ours)
     except (OSError, EOFError) as error:
         handle.close()
         raise ZygoteError(0, f"the pods' zygote did not start: {error}") from error
-    if ready != b"R":
+    if ready is None or ready[0] != READY:
         handle.close()
-        raise ZygoteError(0, f"the pods' zygote did not start (answered {ready!r})")
+        raise ZygoteError(0, "the pods' zygote did not start" if ready is None else str(ready[0]))
     try:
         for _ in range(STANDBY_LEADERS):
             handle.send_kit()
@@ -365,34 +382,86 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
 
 @dataclasses.dataclass
 class _Standby:
-    """The zygote's standby leader: its pid and the zygote's end of its socket."""
+    """A standby leader: its pid (in the zygote's PID namespace), its pid on the host and the zygote's end of
+    its socket."""
 
     pid: int
+    host_pid: int
     sock: socket.socket
 
 
-def _standby(sock: socket.socket, kit: Kit, parent_pid: int) -> None:
-    """A standby leader (forked by the zygote): begin as a leader, build the base tree from ``kit`` over the
-    working directory, then wait for its pod and lead it (:func:`.process._leader`). Never returns."""
+@dataclasses.dataclass
+class _Leader:
+    """A pod's leader, as the zygote follows it until it reported the pod's end."""
+
+    sock: socket.socket | None
+    """Until the leader entered the pod's tree (:data:`.process.ENTERED`, with its mount namespace)."""
+    done: int
+    """The zygote's copy of the pod's ``done`` pipe."""
+    pod_dir: int
+    outputs: list[str]
+    mount_ns: int = -1
+    """The pod's mount namespace, kept past the leader's end: the outputs are read there, and its teardown
+    happens after the pod's status went out, not before (in the leader's exit)."""
+
+    def close(self) -> None:
+        """Close what the zygote holds for the pod: the last reference to its mount namespace ends it."""
+        if self.sock is not None:
+            self.sock.close()
+        for fd in (self.done, self.pod_dir, self.mount_ns):
+            if fd >= 0:
+                os.close(fd)
+
+
+def _host_pid(pid: int) -> int:
+    """The host's pid of the zygote's child ``pid`` (the zygote's own ``/proc`` is the host's: its pidfd's
+    ``fdinfo`` tells the pid in the host's PID namespace)."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        info = os.open(f"/proc/self/fdinfo/{pidfd}", os.O_RDONLY)
+        try:
+            text = os.read(info, 4096)
+        finally:
+            os.close(info)
+    finally:
+        os.close(pidfd)
+    for line in text.splitlines():
+        if line.startswith(b"Pid:"):
+            return int(line.split()[1])
+    raise OSError(0, f"no pid for the zygote's child {pid} in its pidfd's fdinfo")
+
+
+def _standby(sock: socket.socket, kit: Kit) -> None:
+    """A standby leader (forked by the zygote, PID 1 of a new PID namespace): begin as a leader, build the base
+    tree from ``kit`` over the working directory, then wait for its pod and lead it
+    (:func:`.process.lead_pod`). Never returns."""
     code = 1
     try:
-        keep = sorted(fd for fd in [sock.fileno(), *kit.lowers.values()] if fd >= 3)
-        low = 3
-        for fd in keep:  # the zygote's socket, other pods' pipes, other standby leaders' sockets
-            os.closerange(low, fd)
-            low = fd + 1
-        os.closerange(low, os.sysconf("SC_OPEN_MAX"))
         begin_leader()
-        if not arm_death_signal(parent_pid):  # the zygote died before the death signal was armed
-            os._exit(code)
-        prepared: Prepared = prepare_base(kit.base(), kit.mounts)
+        syscalls.set_parent_death_signal(signal.SIGKILL)
+        close_all_but([sock.fileno(), *kit.lowers.values()])
+        prepared = prepare_base(kit.base(), kit.mounts)
         request = _receive(sock)
         if request is None or request.run is None:  # the zygote ended, or gave no pod
             os._exit(0)
-        prepared.zygote_sock = sock  # told once the pod's init entered its tree
-        stdout_fd, stderr_fd, done_fd, pod_dir = request.fds[:4]
-        _leader(request.run, stdout_fd, stderr_fd, done_fd, parent_pid, pod_dir,
-                request.fds[4:4 + request.cgroups], prepared=prepared)
+        lead_pod(request.run, request.pod_fds(), prepared, sock)
+    except BaseException:  # noqa: BLE001 - a forked process must never return into the zygote's loop
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _leader(sock: socket.socket, request: _Request) -> None:
+    """A pod's leader forked with its pod (PID 1 of a new PID namespace): build all of the pod's tree and lead
+    it (:func:`.process.lead_pod`). Never returns."""
+    code = 1
+    try:
+        begin_leader()
+        syscalls.set_parent_death_signal(signal.SIGKILL)
+        run = request.run
+        assert run is not None and run.sandbox is not None
+        close_all_but([sock.fileno(), *request.fds, *run.sandbox.inherited_fds()])
+        lead_pod(run, request.pod_fds(), prepare_base(run.sandbox, run.host_mounts), sock)
     except BaseException:  # noqa: BLE001 - a forked process must never return into the zygote's loop
         traceback.print_exc()
     finally:
@@ -407,27 +476,37 @@ def _close_kit(kit: Kit) -> None:
 class _Zygote:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.done: dict[int, int] = {}  # leader pid → the zygote's copy of its ``done`` pipe
-        self.ended: dict[int, int] = {}  # leader pid → its exit code, while its process group is not empty
+        self.pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        """The zygote's own PID namespace, whose children the pods' namespaces are."""
+        self.leaders: dict[int, _Leader] = {}
+        """The pods' leaders, by pid, until their pod's status went out."""
         self.standbys: list[_Standby] = []
         """The standby leaders ready (or building), oldest first, at most :data:`STANDBY_LEADERS`."""
-        self.entering: socket.socket | None = None
-        """The socket of the last standby leader given a pod, until its init entered the pod's tree."""
+        self.entering = 0
+        """The last standby leader given a pod, until it entered the pod's tree (``0``: none)."""
         self.pending_kits: list[Kit] = []
-        """The kits of the next standby leaders, forked once the last pod's init entered its tree: building a
-        tree while that init pivots into its own slows both (the kernel's mount lock)."""
+        """The kits of the next standby leaders, forked once the last pod's leader entered its tree: building
+        a tree while that leader pivots into its own slows both (the kernel's mount lock)."""
+        self.wakeup_read, wakeup_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wakeup_write)  # SIGCHLD wakes the loop, which reaps (never in a handler)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
 
-    def reap(self, *_: object) -> None:
-        """SIGCHLD: reap every ended child; once a pod's whole process group is gone (its leader and, when the
-        leader was killed, the pod's init, orphaned to this subreaper), write the leader's exit status to the
-        pod's ``done`` pipe and close it. Not re-entered: SIGCHLD stays blocked while it runs."""
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    def _fork(self) -> int:
+        """Fork a child that is the first process of a new PID namespace (a pod's): its pid here. Raises
+        ``OSError``."""
+        syscalls.unshare(syscalls.CLONE_NEWPID)  # the next child's PID namespace
+        pid = -1
         try:
-            self._reap()
+            pid = os.fork()
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+            if pid != 0:  # this process's next children: back in its own PID namespace
+                syscalls.setns(self.pid_ns, syscalls.CLONE_NEWPID)
+        return pid
 
     def _reap(self) -> None:
+        """Reap every ended child; a pod's leader (the first process of its PID namespace: its end is the end of
+        all the pod's processes) gets the pod's status written to its ``done`` pipe, by a collector when the
+        pod declared outputs."""
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -435,36 +514,44 @@ class _Zygote:
                 break
             if pid == 0:
                 break
-            if pid in self.done:
+            leader = self.leaders.pop(pid, None)
+            if leader is not None:
                 code = os.waitstatus_to_exitcode(status)
-                self.ended[pid] = 128 - code if code < 0 else code
+                self._report(leader, 128 - code if code < 0 else code)
             elif any(standby.pid == pid for standby in self.standbys):  # died before it got its pod
                 log.warning("a standby leader of the pods ended before its pod (status %d)", status)
                 for standby in [standby for standby in self.standbys if standby.pid == pid]:
                     standby.sock.close()
                     self.standbys.remove(standby)
-        for leader, code in list(self.ended.items()):
+            if pid == self.entering:
+                self._entered()
+
+    def _report(self, leader: _Leader, code: int) -> None:
+        """The pod of ``leader`` ended with ``code``: its status (with its outputs) to its ``done`` pipe."""
+        if leader.mount_ns >= 0 and leader.outputs:
             try:
-                os.killpg(leader, 0)
-                continue  # some of the pod's processes are still ending
-            except PermissionError:
-                continue  # the same: only an existing process can refuse
-            except ProcessLookupError:
-                pass
-            del self.ended[leader]
-            fd = self.done.pop(leader)
-            try:
-                os.write(fd, b"%d\n" % code)
-            except OSError:  # the runner stopped listening (the pod was cancelled)
-                pass
-            os.close(fd)
+                collector = os.fork()
+            except OSError as error:
+                log.warning("cannot fork the collector of a pod's outputs: %s", error)
+            else:
+                if collector == 0:
+                    signal.set_wakeup_fd(-1)
+                    close_all_but([leader.mount_ns, leader.pod_dir, leader.done])
+                    copy_declared_outputs(leader.mount_ns, leader.pod_dir, leader.outputs, code, leader.done)
+                leader.close()
+                return
+        try:
+            os.write(leader.done, b"%d\n" % code)
+        except OSError:  # the runner stopped listening (the pod was cancelled)
+            pass
+        leader.close()
 
     def _fork_standby(self, kit: Kit) -> None:
-        """Fork the next standby leader (SIGCHLD blocked by the caller)."""
+        """Fork the next standby leader."""
         host_layout(kit.mounts)  # once, here: the leaders only replay it
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            pid = os.fork()
+            pid = self._fork()
         except OSError as error:
             log.warning("cannot fork the pods' standby leader: %s", error)
             ours.close()
@@ -472,16 +559,16 @@ class _Zygote:
             return
         if pid == 0:
             ours.close()
-            _standby(theirs, kit, os.getppid())
+            _standby(theirs, kit)
         theirs.close()
-        self.standbys.append(_Standby(pid, ours))
+        self.standbys.append(_Standby(pid, _host_pid(pid), ours))
 
     def _keep_kit(self, kit: Kit) -> None:
-        """The kit of a next standby leader: used now, or once the last pod's init entered its tree."""
+        """The kit of a next standby leader: used now, or once the last pod's leader entered its tree."""
         self.pending_kits.append(kit)
         while len(self.pending_kits) + len(self.standbys) > STANDBY_LEADERS:  # more than the zygote keeps
             _close_kit(self.pending_kits.pop(0))
-        if self.entering is None:
+        if not self.entering:
             self._use_pending_kits()
 
     def _use_pending_kits(self) -> None:
@@ -492,16 +579,14 @@ class _Zygote:
 
     def _entered(self) -> None:
         """The last standby leader's pod entered its tree (or its leader ended): fork the next one."""
-        assert self.entering is not None
-        self.entering.close()
-        self.entering = None
+        self.entering = 0
         self._use_pending_kits()
 
-    def _to_standby(self, request: _Request) -> int | None:
-        """Give the pod of ``request`` to the oldest standby leader: its pid, or ``None`` when there is none
-        (pods come faster than they enter their trees: forking a standby leader now would only add to a new
-        leader's work; or the standby leaders died)."""
-        if not self.standbys and self.entering is None:
+    def _to_standby(self, request: _Request) -> tuple[int, int] | None:
+        """Give the pod of ``request`` to the oldest standby leader: its pid and host pid, or ``None`` when
+        there is none (pods come faster than they enter their trees: forking a standby leader now would only
+        add to a new leader's work; or the standby leaders died)."""
+        if not self.standbys and not self.entering:
             self._use_pending_kits()
         while self.standbys:
             standby = self.standbys.pop(0)
@@ -511,95 +596,143 @@ class _Zygote:
                 log.warning("a standby leader of the pods is gone (%s)", error)
                 standby.sock.close()
                 continue
-            if self.entering is not None:
-                self.entering.close()
-            self.entering = standby.sock
-            return standby.pid
+            self._follow(standby.pid, standby.sock, request)
+            self.entering = standby.pid
+            return standby.pid, standby.host_pid
         return None
 
-    def _fork_leader(self, request: _Request) -> int:
-        """Fork a leader for the pod of ``request``: its pid, or minus the ``errno`` of a failed fork."""
+    def _follow(self, pid: int, sock: socket.socket, request: _Request) -> None:
+        """Follow the leader ``pid`` of the pod of ``request`` until its status went out; close the rest of the
+        pod's descriptors (the leader has its own)."""
+        assert request.run is not None
+        fds = request.pod_fds()
+        self.leaders[pid] = _Leader(sock, fds.done, fds.pod_dir, list(request.run.outputs))
+        for fd in request.fds:
+            if fd not in (fds.done, fds.pod_dir):
+                os.close(fd)
+
+    def _fork_leader(self, request: _Request) -> tuple[int, int]:
+        """Fork a leader for the pod of ``request``: its pid and host pid, or minus the ``errno`` of a failed
+        fork (twice)."""
         run = request.run
         assert run is not None and run.sandbox is not None
-        stdout_fd, stderr_fd, done_fd, pod_dir = request.fds[:4]
         host_layout(run.host_mounts)  # once, here: the pods only replay it
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            pid = os.fork()
+            pid = self._fork()
         except OSError as error:
-            return -(error.errno or 1)
-        if pid == 0:  # the leader closes every descriptor but its pod's
-            _leader(run, stdout_fd, stderr_fd, done_fd, os.getppid(), pod_dir, request.fds[4:4 + request.cgroups])
-        return pid
+            for fd in [ours.detach(), theirs.detach(), *request.fds]:
+                os.close(fd)
+            return -(error.errno or 1), -(error.errno or 1)
+        if pid == 0:
+            ours.close()
+            _leader(theirs, request)
+        theirs.close()
+        self._follow(pid, ours, request)
+        return pid, _host_pid(pid)
+
+    def _note(self, pid: int) -> None:
+        """The leader ``pid`` entered its pod's tree (its mount namespace attached), or failed before."""
+        leader = self.leaders[pid]
+        assert leader.sock is not None
+        note, fds = messages.receive_note(leader.sock, len(ENTERED))
+        if note == ENTERED and fds:
+            leader.mount_ns = fds.pop(0)
+        for fd in fds:
+            os.close(fd)
+        leader.sock.close()
+        leader.sock = None
+        if pid == self.entering:
+            self._entered()
 
     def serve(self) -> None:
-        """Handle the runner's messages and the standby leaders' notes until the runner closes the socket."""
+        """Handle the runner's messages, the leaders' notes and the children's ends until the runner closes the
+        socket."""
         while True:
             waiting = select.poll()
             waiting.register(self.sock, select.POLLIN)
-            if self.entering is not None:
-                waiting.register(self.entering, select.POLLIN)
+            waiting.register(self.wakeup_read, select.POLLIN)
+            socks = {leader.sock.fileno(): pid for pid, leader in self.leaders.items() if leader.sock is not None}
+            for fd in socks:
+                waiting.register(fd, select.POLLIN)
             ready = {fd for fd, _ in waiting.poll()}
-            if self.entering is not None and self.entering.fileno() in ready:
-                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-                try:
-                    self._entered()
-                finally:
-                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+            for fd in ready & socks.keys():
+                if socks[fd] in self.leaders:
+                    self._note(socks[fd])
+            if self.wakeup_read in ready:
+                while True:
+                    try:
+                        if not os.read(self.wakeup_read, 512):
+                            break
+                    except BlockingIOError:
+                        break
+                self._reap()
             if self.sock.fileno() in ready and not self.serve_one():
                 return
 
     def serve_one(self) -> bool:
-        """Handle one message: start a pod's leader (the standby's, or a new one) and answer its pid, or
+        """Handle one message: start a pod's leader (the standby's, or a new one) and answer its host pid, or
         (a kit) fork the next standby leader; ``False`` once the runner closed the socket."""
         request = _receive(self.sock)
         if request is None:
             return False
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # reap only once the pid is known
-        try:
-            if request.run is None:
-                assert request.kit is not None
-                self._keep_kit(request.kit)
-                return True
-            kit, request.kit = request.kit, None
-            pid = self._to_standby(request) if kit is not None else None
-            if pid is not None:
-                self._keep_kit(kit)
-            else:
-                if kit is not None:  # no standby leader: a new leader builds the pod's tree with its kit
-                    assert request.run.sandbox is not None
-                    request.run.sandbox.lowers.update(kit.lowers)
-                    request.fds += list(kit.lowers.values())
-                pid = self._fork_leader(request)
-            done_fd = request.fds[2]
-            if pid > 0:
-                self.done[pid] = done_fd
-            for fd in request.fds:
-                if fd != done_fd or pid < 0:
-                    os.close(fd)
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-        self.sock.sendall(_PID.pack(pid))
+        if request.run is None:
+            assert request.kit is not None
+            self._keep_kit(request.kit)
+            return True
+        kit, request.kit = request.kit, None
+        started = self._to_standby(request) if kit is not None else None
+        if started is not None:
+            assert kit is not None
+            self._keep_kit(kit)
+        else:
+            if kit is not None:  # no standby leader: a new leader builds the pod's tree with its kit
+                assert request.run.sandbox is not None
+                request.run.sandbox.lowers.update(kit.lowers)
+                request.fds += list(kit.lowers.values())
+            started = self._fork_leader(request)
+        self.sock.sendall(_PID.pack(started[1]))
         return True
 
 
+def _launch(sock: socket.socket, userns: int) -> None:
+    """In the process the runner started: enter the pods' user namespace, then fork the zygote as the first
+    process of a new PID namespace, and live as long as it does (the zygote dies with this process, this
+    process with the runner)."""
+    enter_user_namespace(userns)
+    os.close(userns)
+    try:
+        syscalls.unshare(syscalls.CLONE_NEWPID)
+        zygote_pid = os.fork()
+    except OSError as error:
+        messages.send(sock, refusal_message(error) if isinstance(error, syscalls.NamespacesRefused)
+                      else f"cannot start the pods' zygote: {error}", [])
+        os._exit(1)
+    if zygote_pid == 0:
+        syscalls.set_parent_death_signal(signal.SIGKILL)  # a launcher already gone: this PID namespace's
+        return                                             # first process waits on a socket nobody holds
+    sock.close()
+    while True:
+        _, status = os.waitpid(zygote_pid, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
 def serve() -> None:
-    """The zygote's main (``python -c ... SOCKET USERNS RUNNER_PID``): enter the pods' user namespace, then
-    fork a leader for each request until the runner closes the socket. Dies with the runner."""
+    """The zygote's main (``python -c ... SOCKET USERNS RUNNER_PID``): enter the pods' user namespace and a PID
+    namespace of its own, then fork a leader for each request until the runner closes the socket. Dies with
+    the runner."""
     sock_fd, userns, runner = (int(value) for value in sys.argv[1:4])
     syscalls.set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != runner:  # the runner died before the death signal was armed
         os._exit(1)
     sock = socket.socket(fileno=sock_fd)
-    syscalls.set_child_subreaper()  # a killed leader's pod init ends here, so that its end can be waited for
-    enter_user_namespace(userns)
-    os.close(userns)
+    _launch(sock, userns)
     server = _Zygote(sock)
-    signal.signal(signal.SIGCHLD, server.reap)
     # Forks share the zygote's pages until one side writes; a collection writes to every object it scans.
     # The zygote's own objects are never collected (frozen), and its short-lived requests make no cycles.
     syscalls.warm_up()  # what every pod needs, built once here rather than in each of them
     gc.disable()
     gc.freeze()
-    sock.sendall(b"R")
+    messages.send(sock, READY, [])
     server.serve()
     os._exit(0)
