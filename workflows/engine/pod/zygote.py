@@ -35,11 +35,9 @@ and built before their pods are known, over the zygote's working directory (an e
 runner's, covered only in each standby's own mount namespace). A plain pod (no image layer, no build, the
 default disk size) goes to the oldest: only its volumes, files and processes remain to do. With the pod, the
 runner sends a :class:`Kit` for a next standby leader: the host's mount points, the disk size and, when the
-engine runs as root, the detached lower layers only the runner can make. The zygote forks that standby once
-the pod's leader entered its tree: building a tree while another pod's leader pivots into its own slows both
-(the kernel's mount lock), and the pod's own command then runs on one core while the next tree is built on
-the other. Kits come at start too. When pods come faster than they enter their trees, or the standby leaders
-died, a pod's leader is forked anew with the pod's kit.
+engine runs as root, the detached lower layers only the runner can make. The zygote forks that standby at
+once: its base tree (2–3 ms) is built on one core while the pod starts on the other. Kits come at start too.
+When the standby leaders died, a pod's leader is forked anew with the pod's kit.
 
 Why sharing one user namespace between the pods of a runner lets no pod affect another. Pods of one runner
 all map their root to the same host id (:mod:`.identity`) whether or not they share a namespace; what a
@@ -482,11 +480,6 @@ class _Zygote:
         """The pods' leaders, by pid, until their pod's status went out."""
         self.standbys: list[_Standby] = []
         """The standby leaders ready (or building), oldest first, at most :data:`STANDBY_LEADERS`."""
-        self.entering = 0
-        """The last standby leader given a pod, until it entered the pod's tree (``0``: none)."""
-        self.pending_kits: list[Kit] = []
-        """The kits of the next standby leaders, forked once the last pod's leader entered its tree: building
-        a tree while that leader pivots into its own slows both (the kernel's mount lock)."""
         self.wakeup_read, wakeup_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wakeup_write)  # SIGCHLD wakes the loop, which reaps (never in a handler)
         signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -523,8 +516,6 @@ class _Zygote:
                 for standby in [standby for standby in self.standbys if standby.pid == pid]:
                     standby.sock.close()
                     self.standbys.remove(standby)
-            if pid == self.entering:
-                self._entered()
 
     def _report(self, leader: _Leader, code: int) -> None:
         """The pod of ``leader`` ended with ``code``: its status (with its outputs) to its ``done`` pipe."""
@@ -564,30 +555,15 @@ class _Zygote:
         self.standbys.append(_Standby(pid, _host_pid(pid), ours))
 
     def _keep_kit(self, kit: Kit) -> None:
-        """The kit of a next standby leader: used now, or once the last pod's leader entered its tree."""
-        self.pending_kits.append(kit)
-        while len(self.pending_kits) + len(self.standbys) > STANDBY_LEADERS:  # more than the zygote keeps
-            _close_kit(self.pending_kits.pop(0))
-        if not self.entering:
-            self._use_pending_kits()
-
-    def _use_pending_kits(self) -> None:
-        while self.pending_kits:
-            kit = self.pending_kits.pop(0)
+        """The kit of a next standby leader: forked now, unless the zygote has its standby leaders."""
+        if len(self.standbys) < STANDBY_LEADERS:
             self._fork_standby(kit)
-            _close_kit(kit)
-
-    def _entered(self) -> None:
-        """The last standby leader's pod entered its tree (or its leader ended): fork the next one."""
-        self.entering = 0
-        self._use_pending_kits()
+        _close_kit(kit)
 
     def _to_standby(self, request: _Request) -> tuple[int, int] | None:
-        """Give the pod of ``request`` to the oldest standby leader: its pid and host pid, or ``None`` when
-        there is none (pods come faster than they enter their trees: forking a standby leader now would only
-        add to a new leader's work; or the standby leaders died)."""
-        if not self.standbys and not self.entering:
-            self._use_pending_kits()
+        """Give the pod of ``request`` to the oldest standby leader (built, or still building its base tree):
+        its pid and host pid, or ``None`` when there is none (the standby leaders died, or could not be
+        forked)."""
         while self.standbys:
             standby = self.standbys.pop(0)
             try:
@@ -597,7 +573,6 @@ class _Zygote:
                 standby.sock.close()
                 continue
             self._follow(standby.pid, standby.sock, request)
-            self.entering = standby.pid
             return standby.pid, standby.host_pid
         return None
 
@@ -642,8 +617,6 @@ class _Zygote:
             os.close(fd)
         leader.sock.close()
         leader.sock = None
-        if pid == self.entering:
-            self._entered()
 
     def serve(self) -> None:
         """Handle the runner's messages, the leaders' notes and the children's ends until the runner closes the
