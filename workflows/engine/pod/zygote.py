@@ -18,26 +18,33 @@ lead_pod`), so that one fork makes a pod, and the pod's end (its PID 1's) is the
 The zygote can leave its own PID namespace's children for a new one and come back (``setns``) because it
 owns that namespace, which it could not do in the host's.
 
-Protocol (a Unix stream socket): the runner sends the length of a pickled request, with the pod's
-descriptors attached (stdout, stderr, the ``done`` pipe, the pod's folder as an ``O_PATH`` descriptor, its
-cgroup's ``cgroup.procs``, its volumes' detached mounts), then the request; the zygote forks the leader and
-answers its pid on the host (negative: the ``errno`` of a failed fork). Once the leader entered the pod's
-tree, it sends the zygote the pod's mount namespace. When the leader ends, the zygote writes the pod's status
-to the ``done`` pipe: its exit code, or, for a pod that declared outputs, a collector forked into the pod's
-mount namespace copies them and writes the status with them (:func:`.process.copy_declared_outputs`); then
-the pipe ends. The zygote holds the pod's mount namespace until then, so that its teardown comes after the
-status, not in the leader's exit. A leader that could not set the pod up writes why to the ``done`` pipe
-first.
+Protocol (Unix stream sockets). Each message is the length of a pickled :class:`_Request`, with descriptors
+attached, then the request. To the zygote, the runner sends
+- a pod (its descriptors: stdout, stderr, the ``done`` pipe, the pod's folder as an ``O_PATH`` descriptor,
+  its cgroup's ``cgroup.procs``, its volumes' detached mounts): the zygote forks the pod's leader and answers
+  its pid on the host (negative: the ``errno`` of a failed fork);
+- a standby leader's :class:`Kit`, with the standby's end of a socket pair the runner keeps the other end of:
+  the zygote forks the standby leader and answers its pid the same way;
+- that it gave a standby leader its pod (with the pod's ``done`` pipe and folder): the zygote follows it as
+  that pod's leader. No answer.
+Answers come in the order of the questions. A plain pod (no image layer, no build, the default disk size)
+goes from the runner straight to its oldest standby leader, on that leader's socket: the zygote is not on the
+way, and hears of it after. Once a leader entered its pod's tree, it sends the zygote the pod's mount
+namespace. When the leader ends, the zygote writes the pod's status to the ``done`` pipe: its exit code, or,
+for a pod that declared outputs, a collector forked into the pod's mount namespace copies them and writes the
+status with them (:func:`.process.copy_declared_outputs`); then the pipe ends. The zygote holds the pod's
+mount namespace until then, so that its teardown comes after the status, not in the leader's exit (and
+while the runner goes on, not while the next pod mounts its tree: both take the kernel's mount lock). A
+leader that could not set the pod up writes why to the ``done`` pipe first.
 
 Standby leaders. Most of a pod's start does not depend on the pod: the leader's fork, its namespaces, the
-host's tree, ``/dev``. So the zygote keeps :data:`STANDBY_LEADERS` leaders ready (:func:`_standby`), forked
-and built before their pods are known, over the zygote's working directory (an empty folder of the
-runner's, covered only in each standby's own mount namespace). A plain pod (no image layer, no build, the
-default disk size) goes to the oldest: only its volumes, files and processes remain to do. With the pod, the
-runner sends a :class:`Kit` for a next standby leader: the host's mount points, the disk size and, when the
-engine runs as root, the detached lower layers only the runner can make. The zygote forks that standby at
-once: its base tree (2–3 ms) is built on one core while the pod starts on the other. Kits come at start too.
-When the standby leaders died, a pod's leader is forked anew with the pod's kit.
+host's tree, ``/dev``. So the runner keeps :data:`STANDBY_LEADERS` leaders ready (:func:`_standby`), forked
+by the zygote and built before their pods are known, over the zygote's working directory (an empty folder of
+the runner's, covered only in each standby's own mount namespace): only its volumes, files and processes
+remain to do when its pod comes. A standby's kit holds the host's mount points, the disk size and, when the
+engine runs as root, the detached lower layers only the runner can make. The runner asks for the next
+standby as it gives one its pod: the next base tree (2–3 ms) is built on one core while the pod starts on
+the other. When the standby leaders died, a pod's leader is forked anew, with a kit's lower layers.
 
 Why sharing one user namespace between the pods of a runner lets no pod affect another. Pods of one runner
 all map their root to the same host id (:mod:`.identity`) whether or not they share a namespace; what a
@@ -122,8 +129,13 @@ class _Request:
     """The pod's descriptors: stdout, stderr, ``done``, its folder, ``cgroups`` cgroup files, its trees."""
     cgroups: int = 0
     kit: Kit | None = None
-    """With a pod: the kit of the next standby leader (the pod goes to the standby leader, see
-    :func:`standby_fits`); or, without a standby leader, its leader's lower layers."""
+    """Without a pod: a standby leader's kit (:attr:`fds` holds its socket from the runner); with a pod that
+    fits a standby leader but found none: its leader's lower layers."""
+    given: int = 0
+    """Without a pod: the host pid of the standby leader the runner gave a pod (:attr:`fds` holds that pod's
+    ``done`` pipe and folder), so that the zygote reports the pod's end."""
+    outputs: list[str] = dataclasses.field(default_factory=list)
+    """With :attr:`given`: the paths of the pod's declared outputs."""
 
     def pod_fds(self) -> PodFds:
         """The pod's own descriptors among :attr:`fds`."""
@@ -165,6 +177,15 @@ def standby_fits(plan: SandboxPlan, disk_bytes: int) -> bool:
 
 
 @dataclasses.dataclass
+class _StandbyHandle:
+    """A standby leader as the runner holds it: its socket (the runner's end, where its pod goes) and the
+    zygote's answer, its pid on the host (a future)."""
+
+    sock: socket.socket
+    pid: Any
+
+
+@dataclasses.dataclass
 class Zygote:
     """The runner's handle on its zygote process."""
 
@@ -183,26 +204,35 @@ class Zygote:
     in_flight: Any = None
     """An ``asyncio.Semaphore`` of :data:`MAX_IN_FLIGHT`: the questions sent and not yet answered. Unbounded,
     a burst of pods fills both sockets' buffers (the zygote's answers unread while the runner still sends)."""
+    standbys: collections.deque = dataclasses.field(default_factory=collections.deque)
+    """The standby leaders the zygote forked for this runner, oldest first (:class:`_StandbyHandle`)."""
 
     def standby_fits(self, plan: SandboxPlan) -> bool:
-        """Whether a pod of ``plan`` goes to the zygote's standby leader, which brings its lower layers."""
+        """Whether a pod of ``plan`` goes to a standby leader, which brings its lower layers."""
         return standby_fits(plan, self.disk_bytes)
 
     def _kit(self, trees: list[int]) -> Kit:
         return Kit(self.mounts, self.disk_bytes, host_lowers(True, trees))
 
-    def send_kit(self) -> None:
-        """Give the zygote the kit of its next standby leader (it does not answer). Raises ``OSError``."""
+    def add_standby(self) -> None:
+        """Have the zygote fork a standby leader, whose socket the runner keeps: a pod goes there directly.
+        Raises :class:`ZygoteError` (or ``OSError``, detaching the host's folders)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         trees: list[int] = []
         try:
-            self._send(_Request(None, [], kit=self._kit(trees)))
-        finally:
+            answer = self._question(_Request(None, [theirs.fileno()], kit=self._kit(trees)))
+        except BaseException:
+            ours.close()
+            raise
+        finally:  # sent: the zygote has its own copies
+            theirs.close()
             for fd in trees:
                 os.close(fd)
+        self.standbys.append(_StandbyHandle(ours, answer))
 
     async def fork_leader(self, run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
-        """Have the zygote fork ``run``'s leader (see :func:`.process._leader`), or give it to its standby
-        leader: its pid. The runner's event loop goes on while the zygote forks (answers come in order).
+        """Give ``run`` to a standby leader, or have the zygote fork its leader (see :func:`.process.lead_pod`):
+        its pid on the host. The runner's event loop goes on while the zygote forks (answers come in order).
 
         Raises :class:`ZygoteError` when the zygote is gone or does not answer. Cancelled, it still kills the
         leader once the zygote named it.
@@ -218,17 +248,44 @@ class Zygote:
             kit_trees: list[int] = []
             try:
                 fds = [stdout_fd, stderr_fd, done_fd, pod_dir, *cgroup_fds, *run.sandbox.inherited_fds()]
-                kit = self._kit(kit_trees) if self.standby_fits(run.sandbox) else None
                 request = _Request(dataclasses.replace(run, cgroup=None, image_build=None, userns=-1), fds,
-                                   len(cgroup_fds), kit)
-                answer = self._ask(request)
-            finally:  # sent: the zygote has its own copies
+                                   len(cgroup_fds))
+                fits = self.standby_fits(run.sandbox)
+                pid = await self._to_standby(request) if fits else None
+                if pid is None:
+                    request.kit = self._kit(kit_trees) if fits else None  # a standby's lower layers
+                    answer = self._ask(request)
+            finally:  # sent: the zygote, or the standby leader, has its own copies
                 for fd in [pod_dir, *cgroup_fds, *kit_trees]:
                     os.close(fd)
-            pid = await answer
+            if pid is None:
+                pid = await answer
         if pid < 0:
             raise OSError(-pid, f"the zygote cannot fork the pod's leader: {os.strerror(-pid)}")
         return pid
+
+    async def _to_standby(self, request: _Request) -> int | None:
+        """Send the pod of ``request`` to the oldest standby leader, tell the zygote (which reports the pod's
+        end) and ask it for the next standby leader: the pod's pid, or ``None`` when no standby leader is
+        left (each died, or could not be forked)."""
+        while self.standbys:
+            standby = self.standbys.popleft()
+            try:
+                pid = await self._answered(standby.pid)
+                if pid > 0:
+                    _send(standby.sock, request)
+            except OSError:  # it died before its pod (a dead zygote: the next question says so)
+                pid = -1
+            finally:
+                standby.sock.close()
+            if pid < 0:
+                continue
+            fds = request.pod_fds()
+            assert request.run is not None
+            self._send(_Request(None, [fds.done, fds.pod_dir], given=pid, outputs=list(request.run.outputs)))
+            self.add_standby()
+            return pid
+        return None
 
     def _send(self, request: _Request) -> None:
         try:
@@ -236,8 +293,8 @@ class Zygote:
         except OSError as error:
             raise ZygoteError(error.errno or 0, f"the pods' zygote does not listen: {error}") from error
 
-    def _ask(self, request: _Request) -> Awaitable[int]:
-        """Send ``request`` now; its answer (a pid), read by the event loop."""
+    def _question(self, request: _Request) -> Any:
+        """Send ``request`` now: the future of its answer (a pid), read by the event loop."""
         import asyncio  # noqa: PLC0415 - the runner's side only: the zygote stays lean
 
         self.loop = asyncio.get_running_loop()
@@ -246,18 +303,24 @@ class Zygote:
         self.answers.append(answer)
         if len(self.answers) == 1:
             self.loop.add_reader(self.sock.fileno(), self._read_answers)
+        return answer
 
-        async def answered() -> int:
-            try:
-                return await asyncio.wait_for(asyncio.shield(answer), ANSWER_SECONDS)
-            except asyncio.TimeoutError:
-                self.close(f"no answer in {ANSWER_SECONDS:.0f} s")
-                raise ZygoteError(0, f"the pods' zygote did not answer in {ANSWER_SECONDS:.0f} s") from None
-            except asyncio.CancelledError:
-                answer.add_done_callback(_kill_named_leader)
-                raise
+    def _ask(self, request: _Request) -> Awaitable[int]:
+        """Send ``request`` now; its answer (a pid), read by the event loop."""
+        return self._answered(self._question(request))
 
-        return answered()
+    async def _answered(self, answer: Any) -> int:
+        """The pid ``answer`` (a future) brings, within :data:`ANSWER_SECONDS`."""
+        import asyncio  # noqa: PLC0415 - the runner's side only: the zygote stays lean
+
+        try:
+            return await asyncio.wait_for(asyncio.shield(answer), ANSWER_SECONDS)
+        except asyncio.TimeoutError:
+            self.close(f"no answer in {ANSWER_SECONDS:.0f} s")
+            raise ZygoteError(0, f"the pods' zygote did not answer in {ANSWER_SECONDS:.0f} s") from None
+        except asyncio.CancelledError:
+            answer.add_done_callback(_kill_named_leader)
+            raise
 
     def _read_answers(self) -> None:
         """The event loop's reader of the zygote's answers, each for the oldest question."""
@@ -300,6 +363,8 @@ class Zygote:
             if not answer.done():
                 answer.set_exception(ZygoteError(0, f"the pods' zygote did not answer: {why}"))
         self.sock.close()
+        while self.standbys:
+            self.standbys.popleft().sock.close()
         self.process.kill()
         self.process.wait()
 
@@ -367,7 +432,7 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
         raise ZygoteError(0, "the pods' zygote did not start" if ready is None else str(ready[0]))
     try:
         for _ in range(STANDBY_LEADERS):
-            handle.send_kit()
+            handle.add_standby()
     except OSError as error:
         handle.close()
         raise ZygoteError(error.errno or 0, f"cannot give the pods' zygote its first standby kits: {error}") from error
@@ -380,12 +445,13 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
 
 @dataclasses.dataclass
 class _Standby:
-    """A standby leader: its pid (in the zygote's PID namespace), its pid on the host and the zygote's end of
-    its socket."""
+    """A standby leader: its pid (in the zygote's PID namespace) and the zygote's end of its socket, where it
+    tells that it entered its pod's tree; until the runner says it gave it a pod."""
 
     pid: int
-    host_pid: int
     sock: socket.socket
+    ended: int | None = None
+    """Its exit code, when it ended before the zygote learned of its pod."""
 
 
 @dataclasses.dataclass
@@ -429,20 +495,20 @@ def _host_pid(pid: int) -> int:
     raise OSError(0, f"no pid for the zygote's child {pid} in its pidfd's fdinfo")
 
 
-def _standby(sock: socket.socket, kit: Kit) -> None:
+def _standby(pods: socket.socket, notes: socket.socket, kit: Kit) -> None:
     """A standby leader (forked by the zygote, PID 1 of a new PID namespace): begin as a leader, build the base
-    tree from ``kit`` over the working directory, then wait for its pod and lead it
-    (:func:`.process.lead_pod`). Never returns."""
+    tree from ``kit`` over the working directory, then wait for its pod (from the runner, on ``pods``) and lead
+    it (:func:`.process.lead_pod`; it tells the zygote on ``notes``). Never returns."""
     code = 1
     try:
         begin_leader()
         syscalls.set_parent_death_signal(signal.SIGKILL)
-        close_all_but([sock.fileno(), *kit.lowers.values()])
+        close_all_but([pods.fileno(), notes.fileno(), *kit.lowers.values()])
         prepared = prepare_base(kit.base(), kit.mounts)
-        request = _receive(sock)
-        if request is None or request.run is None:  # the zygote ended, or gave no pod
+        request = _receive(pods)
+        if request is None or request.run is None:  # the runner ended, or gave no pod
             os._exit(0)
-        lead_pod(request.run, request.pod_fds(), prepared, sock)
+        lead_pod(request.run, request.pod_fds(), prepared, notes)  # which closes ``pods``
     except BaseException:  # noqa: BLE001 - a forked process must never return into the zygote's loop
         traceback.print_exc()
     finally:
@@ -478,8 +544,8 @@ class _Zygote:
         """The zygote's own PID namespace, whose children the pods' namespaces are."""
         self.leaders: dict[int, _Leader] = {}
         """The pods' leaders, by pid, until their pod's status went out."""
-        self.standbys: list[_Standby] = []
-        """The standby leaders ready (or building), oldest first, at most :data:`STANDBY_LEADERS`."""
+        self.standbys: dict[int, _Standby] = {}
+        """The standby leaders, by pid on the host, until the runner gave them a pod."""
         self.wakeup_read, wakeup_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wakeup_write)  # SIGCHLD wakes the loop, which reaps (never in a handler)
         signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -511,11 +577,11 @@ class _Zygote:
             if leader is not None:
                 code = os.waitstatus_to_exitcode(status)
                 self._report(leader, 128 - code if code < 0 else code)
-            elif any(standby.pid == pid for standby in self.standbys):  # died before it got its pod
-                log.warning("a standby leader of the pods ended before its pod (status %d)", status)
-                for standby in [standby for standby in self.standbys if standby.pid == pid]:
-                    standby.sock.close()
-                    self.standbys.remove(standby)
+            else:  # a standby leader whose pod the zygote does not know yet, or that died before its pod
+                for standby in self.standbys.values():
+                    if standby.pid == pid:
+                        code = os.waitstatus_to_exitcode(status)
+                        standby.ended = 128 - code if code < 0 else code
 
     def _report(self, leader: _Leader, code: int) -> None:
         """The pod of ``leader`` ended with ``code``: its status (with its outputs) to its ``done`` pipe."""
@@ -537,58 +603,51 @@ class _Zygote:
             pass
         leader.close()
 
-    def _fork_standby(self, kit: Kit) -> None:
-        """Fork the next standby leader."""
+    def _fork_standby(self, request: _Request) -> int:
+        """Fork a standby leader with the kit and the runner's socket of ``request``: its host pid, or minus
+        the ``errno`` of a failed fork."""
+        kit = request.kit
+        assert kit is not None
         host_layout(kit.mounts)  # once, here: the leaders only replay it
+        pods = socket.socket(fileno=request.fds[0])
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             pid = self._fork()
         except OSError as error:
             log.warning("cannot fork the pods' standby leader: %s", error)
             ours.close()
-            theirs.close()
-            return
+            pid = -(error.errno or 1)
         if pid == 0:
             ours.close()
-            _standby(theirs, kit)
+            _standby(pods, theirs, kit)
+        pods.close()
         theirs.close()
-        self.standbys.append(_Standby(pid, _host_pid(pid), ours))
-
-    def _keep_kit(self, kit: Kit) -> None:
-        """The kit of a next standby leader: forked now, unless the zygote has its standby leaders."""
-        if len(self.standbys) < STANDBY_LEADERS:
-            self._fork_standby(kit)
         _close_kit(kit)
+        if pid < 0:
+            return pid
+        host_pid = _host_pid(pid)
+        self.standbys[host_pid] = _Standby(pid, ours)
+        return host_pid
 
-    def _to_standby(self, request: _Request) -> tuple[int, int] | None:
-        """Give the pod of ``request`` to the oldest standby leader (built, or still building its base tree):
-        its pid and host pid, or ``None`` when there is none (the standby leaders died, or could not be
-        forked)."""
-        while self.standbys:
-            standby = self.standbys.pop(0)
-            try:
-                _send(standby.sock, request)
-            except OSError as error:  # it died, and was not reaped yet
-                log.warning("a standby leader of the pods is gone (%s)", error)
-                standby.sock.close()
-                continue
-            self._follow(standby.pid, standby.sock, request)
-            return standby.pid, standby.host_pid
-        return None
+    def _given(self, request: _Request) -> None:
+        """The runner gave the standby leader ``request.given`` (a host pid) its pod: follow it as the pod's
+        leader."""
+        done, pod_dir = request.fds
+        standby = self.standbys.pop(request.given, None)
+        if standby is None:
+            log.warning("the runner gave a pod to %d, which is no standby leader of the pods", request.given)
+            os.close(done)
+            os.close(pod_dir)
+            return
+        leader = _Leader(standby.sock, done, pod_dir, request.outputs)
+        if standby.ended is None:
+            self.leaders[standby.pid] = leader
+        else:  # it ended already
+            self._note(leader)
+            self._report(leader, standby.ended)
 
-    def _follow(self, pid: int, sock: socket.socket, request: _Request) -> None:
-        """Follow the leader ``pid`` of the pod of ``request`` until its status went out; close the rest of the
-        pod's descriptors (the leader has its own)."""
-        assert request.run is not None
-        fds = request.pod_fds()
-        self.leaders[pid] = _Leader(sock, fds.done, fds.pod_dir, list(request.run.outputs))
-        for fd in request.fds:
-            if fd not in (fds.done, fds.pod_dir):
-                os.close(fd)
-
-    def _fork_leader(self, request: _Request) -> tuple[int, int]:
-        """Fork a leader for the pod of ``request``: its pid and host pid, or minus the ``errno`` of a failed
-        fork (twice)."""
+    def _fork_leader(self, request: _Request) -> int:
+        """Fork a leader for the pod of ``request``: its host pid, or minus the ``errno`` of a failed fork."""
         run = request.run
         assert run is not None and run.sandbox is not None
         host_layout(run.host_mounts)  # once, here: the pods only replay it
@@ -598,17 +657,22 @@ class _Zygote:
         except OSError as error:
             for fd in [ours.detach(), theirs.detach(), *request.fds]:
                 os.close(fd)
-            return -(error.errno or 1), -(error.errno or 1)
+            return -(error.errno or 1)
         if pid == 0:
             ours.close()
             _leader(theirs, request)
         theirs.close()
-        self._follow(pid, ours, request)
-        return pid, _host_pid(pid)
+        fds = request.pod_fds()
+        self.leaders[pid] = _Leader(ours, fds.done, fds.pod_dir, list(run.outputs))
+        for fd in request.fds:  # the leader has its own
+            if fd not in (fds.done, fds.pod_dir):
+                os.close(fd)
+        return _host_pid(pid)
 
-    def _note(self, pid: int) -> None:
-        """The leader ``pid`` entered its pod's tree (its mount namespace attached), or failed before."""
-        leader = self.leaders[pid]
+    @staticmethod
+    def _note(leader: _Leader) -> None:
+        """Read the note of ``leader``: it entered its pod's tree (its mount namespace attached), or ended
+        before."""
         assert leader.sock is not None
         note, fds = messages.receive_note(leader.sock, len(ENTERED))
         if note == ENTERED and fds:
@@ -625,13 +689,12 @@ class _Zygote:
             waiting = select.poll()
             waiting.register(self.sock, select.POLLIN)
             waiting.register(self.wakeup_read, select.POLLIN)
-            socks = {leader.sock.fileno(): pid for pid, leader in self.leaders.items() if leader.sock is not None}
+            socks = {leader.sock.fileno(): leader for leader in self.leaders.values() if leader.sock is not None}
             for fd in socks:
                 waiting.register(fd, select.POLLIN)
             ready = {fd for fd, _ in waiting.poll()}
             for fd in ready & socks.keys():
-                if socks[fd] in self.leaders:
-                    self._note(socks[fd])
+                self._note(socks[fd])
             if self.wakeup_read in ready:
                 while True:
                     try:
@@ -644,27 +707,23 @@ class _Zygote:
                 return
 
     def serve_one(self) -> bool:
-        """Handle one message: start a pod's leader (the standby's, or a new one) and answer its host pid, or
-        (a kit) fork the next standby leader; ``False`` once the runner closed the socket."""
+        """Handle one message: fork a standby leader (a kit) or a pod's leader and answer its host pid, or
+        follow the pod the runner gave a standby leader; ``False`` once the runner closed the socket."""
         request = _receive(self.sock)
         if request is None:
             return False
-        if request.run is None:
-            assert request.kit is not None
-            self._keep_kit(request.kit)
+        if request.given:
+            self._given(request)
             return True
-        kit, request.kit = request.kit, None
-        started = self._to_standby(request) if kit is not None else None
-        if started is not None:
-            assert kit is not None
-            self._keep_kit(kit)
+        if request.run is None:
+            pid = self._fork_standby(request)
         else:
-            if kit is not None:  # no standby leader: a new leader builds the pod's tree with its kit
+            if request.kit is not None:  # no standby leader: a new leader builds the pod's tree with its kit
                 assert request.run.sandbox is not None
-                request.run.sandbox.lowers.update(kit.lowers)
-                request.fds += list(kit.lowers.values())
-            started = self._fork_leader(request)
-        self.sock.sendall(_PID.pack(started[1]))
+                request.run.sandbox.lowers.update(request.kit.lowers)
+                request.fds += list(request.kit.lowers.values())
+            pid = self._fork_leader(request)
+        self.sock.sendall(_PID.pack(pid))
         return True
 
 
