@@ -141,7 +141,7 @@ def test_questions_waiting_on_an_ended_zygote_fail_at_once(tmp_path):
     rather than after ANSWER_SECONDS; ending it twice is harmless."""
     stand_in = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    handle = Zygote(stand_in, ours, [], 0)
+    handle = Zygote(stand_in, ours, [], 0, tmp_path)
 
     async def ask_then_end() -> BaseException:
         waiting = asyncio.ensure_future(handle._ask(_Request(None, [])))
@@ -159,11 +159,11 @@ def test_questions_waiting_on_an_ended_zygote_fail_at_once(tmp_path):
     theirs.close()
 
 
-def test_a_zygote_whose_socket_hung_up_is_not_alive():
+def test_a_zygote_whose_socket_hung_up_is_not_alive(tmp_path):
     """Its process may not be reaped yet when the next pod comes: a hung-up socket already tells."""
     stand_in = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    handle = Zygote(stand_in, ours, [], 0)
+    handle = Zygote(stand_in, ours, [], 0, tmp_path)
     try:
         assert handle.alive()
         theirs.close()
@@ -196,7 +196,7 @@ def test_the_runner_leaves_at_most_a_few_questions_unanswered(tmp_path):
     questions wait for their answers, which come back to each pod in order."""
     stand_in = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    handle = Zygote(stand_in, ours, [], disk_bytes=1)  # no pod below fits a standby leader: no kit to make
+    handle = Zygote(stand_in, ours, [], 1, tmp_path)  # no pod below fits a standby leader: no kit to make
     (tmp_path / "pod").mkdir()
     run = PodRun(PodProcess({}, "/", tmp_path / "log"), tmp_path, SandboxPlan(disk_bytes=0))
     seen: list[int] = []

@@ -116,18 +116,22 @@ def pod_run(kind: str, body: dict[str, Any], env: dict[str, str], spec: dict[str
     volumes += engine_binds() + [events_bind()]
     pod_env = {**base_env(), **process.env, **env}
     cwd = body.get("workingDir") or (str(process.cwd) if process.cwd is not None else "/")
-    sandbox = SandboxPlan(_disk_bytes(body), volumes, stage_files(files, node_dir / "pod"), hostname=node_id[:63])
+    own_folder = bool(outputs) or any(pod_file.source is not None for pod_file in files)
+    if own_folder:
+        files = stage_files(files, node_dir / "pod")
+    sandbox = SandboxPlan(_disk_bytes(body), volumes, files, hostname=node_id[:63])
     if source is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS and not body.get("args"):
         pod = PodProcess(pod_env, cwd, log_path, source=source, script_path=SCRIPT_PATH)
     else:
         pod = PodProcess(pod_env, cwd, log_path, argv=process.argv)
-    return PodRun(pod, node_dir, sandbox, outputs, limits, image_build=image_build)
+    return PodRun(pod, node_dir, sandbox, outputs, limits, image_build=image_build, own_folder=own_folder)
 
 
 def _container_run(plan: ContainerPlan, body: dict[str, Any], env: dict[str, str], command: list[str],
                    args: list[str], source: str | None, volumes: list[VolumeBind], files: list[PodFile],
                    outputs: list[str], node_dir: Path, log_path: Path, limits: Limits) -> PodRun:
     """A real container: volumes, inputs, outputs and the script are bind-mounted from the node's folder."""
+    node_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     mounts = [(volume.host, volume.path, volume.read_only) for volume in volumes]
     fs = node_dir / "fs"
     host_paths: dict[str, str] = {}
@@ -155,6 +159,7 @@ def _unisolated_run(plan: Any, body: dict[str, Any], env: dict[str, str], comman
                     source: str | None, volumes: list[VolumeBind], files: list[PodFile], outputs: list[str],
                     node_dir: Path, log_path: Path, limits: Limits) -> PodRun:
     """``WORKFLOWS_ISOLATION=none``: the task runs on the host, with the real paths its template names."""
+    node_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # its working directory
     if volumes:
         raise PodSetupError(f"volume mounts ({', '.join(volume.path for volume in volumes)}) need the pod "
                             "sandbox, which WORKFLOWS_ISOLATION=none turns off")

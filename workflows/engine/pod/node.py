@@ -58,7 +58,6 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
     Cancelling the call kills the pod. Never raises for the pod's own failures:
     they are the returned phase and message.
     """
-    node_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     body = template[kind]
     try:
         run = pod_run(kind, body, env_values(body, node_id), spec, volume_dirs, (artifacts, raw), template,

@@ -101,11 +101,14 @@ class PodRun:
     image_build: Any = None
     """What to build before the pod runs: an application image's ``RUN`` lines (see :mod:`.build`)."""
     cgroup: PodCgroup | None = None
-
+    own_folder: bool = True
+    """Whether the sandboxed pod has a folder of its own (:attr:`pod_dir`: it has files to stage or outputs, or
+    it is an image build). A plain pod has none: no file is made on the host for it."""
 
     @property
     def pod_dir(self) -> Path:
-        """The sandboxed pod's own folder (its files, outputs and status), owned by the pod's root."""
+        """The sandboxed pod's own folder (its staged files, outputs, a build's layer), owned by the pod's
+        root."""
         return self.node_dir / "pod"
 
 

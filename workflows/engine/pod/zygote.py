@@ -195,6 +195,8 @@ class Zygote:
     """The host's mount points (see :func:`.sandbox.host_mount_points`)."""
     disk_bytes: int
     """The disk size of the pods its standby leaders are built for."""
+    folder: Path
+    """The zygote's working directory (see :func:`_standby_folder`)."""
     answers: collections.deque = dataclasses.field(default_factory=collections.deque)
     """Futures of the questions sent, oldest first, each answered by a pid."""
     received: bytearray = dataclasses.field(default_factory=bytearray)
@@ -243,7 +245,9 @@ class Zygote:
         if self.in_flight is None:
             self.in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         async with self.in_flight:
-            pod_dir = os.open(run.pod_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            # A pod without a folder of its own works from the zygote's (its root's), where it writes nothing.
+            folder = run.pod_dir if run.own_folder else self.folder
+            pod_dir = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
             kit_trees: list[int] = []
             try:
@@ -408,20 +412,21 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
     if _zygote is not None and _owner == os.getpid():
         _zygote.close("it died")
     _zygote = None
+    standby = _standby_folder(folder)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         launcher = subprocess.Popen(  # noqa: S603 - this interpreter, running this module
             [sys.executable, "-c", "from workflows.engine.pod.zygote import serve; serve()",
              str(theirs.fileno()), str(userns), str(os.getpid())],
             pass_fds=(theirs.fileno(), userns), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            cwd=_standby_folder(folder))
+            cwd=standby)
     except OSError as error:
         ours.close()
         raise ZygoteError(error.errno or 0, f"cannot start the pods' zygote: {error}") from error
     finally:
         theirs.close()
     ours.settimeout(ANSWER_SECONDS)
-    handle = Zygote(launcher, ours, mounts, disk_bytes)
+    handle = Zygote(launcher, ours, mounts, disk_bytes, standby)
     try:
         ready = messages.receive(ours)
     except (OSError, EOFError) as error:
