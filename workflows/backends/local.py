@@ -103,7 +103,8 @@ class LocalBackend(Backend):
         self.store.delete(name)
 
     def node_logs(self, name: str) -> dict[str, str]:
-        """Each pod's log so far, in the order the pods started."""
+        """Each started pod's log so far, in the order the pods started (empty for a pod that printed nothing:
+        its log file is made on its first output)."""
         workflow = self.get(name)
         logs_dir = self.store.workflow_dir(name) / "logs"
         result = {}
@@ -111,6 +112,8 @@ class LocalBackend(Backend):
             path = logs_dir / f"{node_id}.log"
             if node["type"] == "Pod" and path.is_file():
                 result[node_id] = path.read_text(errors="replace")
+            elif node["type"] == "Pod" and node.get("startedAt") and node["phase"] != "Pending":
+                result[node_id] = ""
         return result
 
     def watch(self, name: str, timeout: float | None) -> Iterator[dict[str, Any]]:

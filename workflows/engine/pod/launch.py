@@ -186,8 +186,10 @@ def _unisolated_run(plan: Any, body: dict[str, Any], env: dict[str, str], comman
     return PodRun(pod, node_dir, None, outputs, limits, host_paths={path: path for path in outputs})
 
 
+@functools.lru_cache(maxsize=64)
 def _open_to_others(path: str) -> bool:
-    """Whether any user may read ``path`` (and enter every folder above it)."""
+    """Whether any user may read ``path`` (and enter every folder above it); asked once per process, for the
+    engine's own folders."""
     current = path
     while True:
         mode = os.stat(current).st_mode
@@ -222,9 +224,15 @@ def events_bind() -> VolumeBind:
     tasks call ``notify_queue``, the built-in steps publish results and
     notifications. Nothing else of the engine's state is visible to a pod.
     """
-    folder = config.state_home() / EVENTS_FOLDER
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return VolumeBind(str(folder), str(folder))
+    folder = str(config.state_home() / EVENTS_FOLDER)
+    _made(folder)
+    return VolumeBind(folder, folder)
+
+
+@functools.lru_cache(maxsize=8)
+def _made(folder: str) -> None:
+    """Make ``folder`` (private), once per process."""
+    os.makedirs(folder, mode=0o700, exist_ok=True)
 
 
 def engine_binds() -> list[VolumeBind]:

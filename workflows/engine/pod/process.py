@@ -544,6 +544,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     pidfd = os.pidfd_open(pid) if fork_leader is None else None  # else the zygote reaps it
     reported = bytearray()
     status: dict = {}
+    log_files: list[Any] = []  # the node's log, opened on the pod's first output: a silent pod makes no file
 
     def close_stream(fd: int) -> None:
         loop.remove_reader(fd)
@@ -557,7 +558,9 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         if not data:
             close_stream(fd)
             return
-        log_file.write(data)
+        if not log_files:
+            log_files.append(open(run.process.log_path, "ab", buffering=0))  # noqa: SIM115 - closed below
+        log_files[0].write(data)
         if on_output is not None:
             on_output()
         if fd == out_read and len(stdout) < MAX_RESULT_BYTES:
@@ -595,7 +598,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         if not exited.done():
             exited.set_result(128 - code if code < 0 else code)
 
-    with open(run.process.log_path, "ab", buffering=0) as log_file:
+    try:
         loop.add_reader(out_read, drain, out_read)
         loop.add_reader(err_read, drain, err_read)
         loop.add_reader(done_read, report)
@@ -625,6 +628,9 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
             os.close(done_read)
             for fd in list(open_streams):
                 close_stream(fd)
+    finally:
+        for log_file in log_files:
+            log_file.close()
     if code == _LOST:
         return PodResult(None, bytes(stdout).decode(errors="replace"),
                          "the pod's leader ended without a status: the pods' zygote died")
