@@ -384,6 +384,24 @@ def test_a_pod_over_its_cpu_limit_is_throttled(sibling):
     assert node["outputs"]["result"] == "True"
 
 
+def test_sys_is_read_only_and_holds_the_hosts_cgroups_only_for_a_pod_with_limits():
+    """As root, the engine gives a pod ``/sys`` without the host's mounts below it (a dozen on a cgroup v1
+    host), but for a pod with a cgroup of its own, which reads its limits there; elsewhere /sys comes whole."""
+    script = "touch /sys/kernel/probe 2>/dev/null; echo $?; awk '$5 ~ \"^/sys/\"' /proc/self/mountinfo | wc -l"
+    plain = run(BashTask("plain", script))
+    limited = run(BashTask("limited", script, resources={"limits": {"memory": "64Mi"}}))
+    (plain_code, plain_below), (limited_code, limited_below) = (
+        node["outputs"]["result"].split() for node in (plain, limited))
+    assert plain_code != "0" and limited_code != "0"  # read-only
+    host_below = sum(1 for line in Path("/proc/self/mountinfo").read_text().splitlines()
+                     if line.split()[4].startswith("/sys/fs/cgroup"))
+    if os.geteuid() == 0:
+        assert plain_below == "0"
+        assert int(limited_below) == (host_below if probe() != "rlimit" else 0)
+    else:
+        assert int(plain_below) >= host_below
+
+
 def application(root: Path, name: str, dockerfile: str, files: dict[str, str]) -> None:
     """``<root>/<app>/tasks/<task>/`` with its Dockerfile and files (``name`` is ``<app>-<task>``)."""
     app, task = name.split("-", 1)

@@ -128,7 +128,10 @@ def host_lowers(plain: bool, trees: list[int]) -> dict[str, int]:
     """When the engine runs as root, the lower layers of a pod's tree taken from detached mounts (else none):
     id-mapped ones for :data:`OWNED_SYSTEM_FOLDERS` and, for a ``plain`` pod (no image layer, no build), a
     detached, non-recursive clone of the host's root mount, the lower layer of the one overlay its tree binds
-    the host's folders from (see :mod:`.sandbox`).
+    the host's folders from (see :mod:`.sandbox`); and a non-recursive clone of ``/sys``, the pod's
+    read-only ``/sys`` (the host's cgroup and tracing file systems below it are one more mount each to make
+    and tear down: a pod gets the cgroup ones only when it has a cgroup of its own, see
+    :attr:`.sandbox.SandboxPlan.cgroup_view`).
 
     Only a privileged process can clone the root mount without the mounts below it (in an unprivileged
     user namespace they are locked to it), so an ordinary user's pods keep one overlay per folder. The
@@ -147,6 +150,9 @@ def host_lowers(plain: bool, trees: list[int]) -> dict[str, int]:
     if plain:
         trees.append(syscalls.detached_tree("/", None, recursive=False))
         lowers["/"] = trees[-1]
+    if os.path.isdir("/sys") and not os.path.islink("/sys"):
+        trees.append(syscalls.detached_tree("/sys", None, recursive=False))
+        lowers["/sys"] = trees[-1]
     return lowers
 
 

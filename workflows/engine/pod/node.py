@@ -100,6 +100,8 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
                                        f"Linux >= 5.12): {error}")
         if run.limits.memory is not None or run.limits.cpu is not None:
             run.cgroup = create_cgroup(f"workflows-{node_id}", run.limits)
+            if run.sandbox is not None:
+                run.sandbox.cgroup_view = run.cgroup is not None
         result = await run_pod(run, on_start=on_start, on_output=on_output,
                                fork_leader=forker.fork_leader if forker is not None else None)
     finally:

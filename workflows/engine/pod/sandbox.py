@@ -15,7 +15,9 @@ The tree (bubblewrap's design, with a writable layer):
 - ``/tmp`` is the pod's own (on the same ``tmpfs``: a task filling it fills
   only its own layer), ``/proc`` is the pod's PID namespace's, ``/dev`` holds
   ``null``, ``zero``, ``full``, ``random``, ``urandom``, ``tty`` and a ``shm``;
-  ``/sys`` is the host's, read-only;
+  ``/sys`` is the host's, read-only (when the engine runs as root, without the host's mounts below it,
+  cgroups and tracing, but for a pod with a cgroup of its own: only root can take the one without the
+  others);
 - volumes are bind-mounted at their ``mountPath`` (read-only when the spec
   says ``readOnly``), input artifacts, the script and COPY sources are
   written into the layer, then the root is pivoted and the host's tree
@@ -85,9 +87,13 @@ class SandboxPlan:
     """The folder of an image's replayed ``RUN`` layer (host paths inside), stacked on the host's: its path,
     or a detached (id-mapped) mount of it."""
     lowers: dict[str, int] = field(default_factory=dict)
-    """Host folder → a detached (id-mapped) mount of it, to use as its overlay's lower layer."""
+    """Host folder → a detached (id-mapped) mount of it, to use as its overlay's lower layer; for ``/sys``, a
+    clone of the host's without the mounts below it, bound read-only."""
     capture: bool = False
     """Whether the pod's leader keeps what the pod changed (an image build, see :mod:`.build`)."""
+    cgroup_view: bool = False
+    """Whether the pod has a cgroup of its own (limits): it then sees the host's cgroup file systems, read-only,
+    under ``/sys/fs/cgroup``, where it reads its own cgroup's limits and statistics."""
 
     def inherited_fds(self) -> list[int]:
         """The open file descriptors the pod's processes need from the runner."""
@@ -288,6 +294,9 @@ class TreeBuilder:
             self._write(pod_file)
         if plan.hostname:
             syscalls.sethostname(plan.hostname)
+        cgroups = "/sys/fs/cgroup"
+        if plan.cgroup_view and "/sys" in self.plan.lowers and os.path.isdir(cgroups):  # else /sys has them
+            self._bind_read_only(cgroups, self.root + cgroups, True)
 
     def _host_overlays(self) -> None:
         """The host's tree as one overlay per folder (or binds, around the host's mounts)."""
@@ -325,7 +334,7 @@ class TreeBuilder:
         for entry in host_layout(self.mounts):
             if entry.kind == "mount":
                 self._bind_read_only(entry.path, self.root + entry.path, entry.value == "folder")
-            elif entry.path in self.plan.lowers:
+            elif entry.path in self.plan.lowers and entry.kind != "own":
                 self._overlay(entry.path, self.root + entry.path)
 
     def _system_folders(self) -> None:
@@ -343,7 +352,10 @@ class TreeBuilder:
         os.makedirs(os.path.join(dev, "pts"))
         os.makedirs(os.path.join(dev, "shm"), mode=0o1777)
         os.chmod(os.path.join(dev, "shm"), 0o1777)
-        if os.path.isdir("/sys"):
+        if "/sys" in self.plan.lowers:  # one mount rather than the host's dozen (cgroups, tracing...)
+            syscalls.attach_tree(self.plan.lowers["/sys"], os.path.join(root, "sys"))
+            syscalls.make_read_only_recursively(os.path.join(root, "sys"))
+        elif os.path.isdir("/sys"):
             self._bind_read_only("/sys", os.path.join(root, "sys"), True)
 
     def _inside(self, path: str) -> str:
