@@ -1,4 +1,4 @@
-"""Messages between the engine's own processes (the runner, its zygote, a pod's leader and init): a pickled
+"""Messages between the engine's own processes (the runner, its zygote, standby leaders): a pickled
 object with file descriptors attached, over a Unix stream socket.
 
 Framing: the length of the pickled object (8 bytes, network order) carries the descriptors
