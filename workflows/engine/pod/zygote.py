@@ -468,6 +468,7 @@ class _Leader:
     done: int
     """The zygote's copy of the pod's ``done`` pipe."""
     pod_dir: int
+    """The zygote's copy of the pod's folder (``O_PATH``), where a collector copies the outputs."""
     outputs: list[str]
     mount_ns: int = -1
     """The pod's mount namespace, kept past the leader's end: the outputs are read there, and its teardown
@@ -580,6 +581,8 @@ class _Zygote:
                 break
             leader = self.leaders.pop(pid, None)
             if leader is not None:
+                if leader.sock is not None:  # its note, if it sent one, is there: it ended
+                    self._note(leader)
                 code = os.waitstatus_to_exitcode(status)
                 self._report(leader, 128 - code if code < 0 else code)
             else:  # a standby leader whose pod the zygote does not know yet, or that died before its pod
