@@ -17,8 +17,8 @@
 
 When a PID namespace's first process ends, the kernel ends every other process
 in it: every process of a pod ends with the pod. The leader dies with the
-zygote (``PR_SET_PDEATHSIG``), the zygote with the runner, so a pod cannot
-outlive the runner. Under ``WORKFLOWS_ISOLATION=none`` the runner forks the
+zygote (``PR_SET_PDEATHSIG``), the zygote with its launcher and the launcher
+with the runner, so a pod cannot outlive the runner. Under ``WORKFLOWS_ISOLATION=none`` the runner forks the
 pod's process itself, which runs ``main`` on the host.
 
 The pod's stdout and stderr come back through pipes to the node's log file;
