@@ -384,6 +384,18 @@ def test_a_pod_over_its_cpu_limit_is_throttled(sibling):
     assert node["outputs"]["result"] == "True"
 
 
+def test_the_folder_the_runner_started_in_is_not_bound_into_pods(tmp_path, monkeypatch):
+    """``python -m`` puts the runner's working directory on ``sys.path``; under ``/tmp`` (which a pod's own
+    ``/tmp`` covers) it was bound into every pod as one of the engine's folders, with whatever it held — the
+    engine's state, when ``WORKFLOWS_HOME`` lay there — so that ``chown -R /tmp`` failed in the pod."""
+    (tmp_path / "marker").write_text("the caller's file")
+    monkeypatch.chdir(tmp_path)
+    node = run(BashTask("cwd", f"test -e {tmp_path}/marker && echo visible || echo hidden; "
+                               "chown -R 1000:1000 /tmp && echo chowned"))
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["result"] == "hidden\nchowned"
+
+
 def test_sys_is_read_only_and_holds_the_hosts_cgroups_only_for_a_pod_with_limits():
     """As root, the engine gives a pod ``/sys`` without the host's mounts below it (a dozen on a cgroup v1
     host), but for a pod with a cgroup of its own, which reads its limits there; elsewhere /sys comes whole."""

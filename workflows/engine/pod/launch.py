@@ -203,8 +203,19 @@ def _open_to_others(path: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _engine_folders() -> tuple[str, ...]:
-    candidates = [sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
-    candidates += [entry for entry in sys.path if entry and os.path.isdir(entry)]
+    """The folders of the engine's Python: its prefixes and interpreter, the folder holding this package (an
+    editable checkout's), and the entries of ``sys.path`` its loaded modules come from. Not every entry: ``python -m`` puts the working
+    directory the runner was started from there, which may hold anything (the engine's own state)."""
+    holding_this_package = str(Path(__file__).resolve().parents[3])  # <here>/workflows/engine/pod/launch.py
+    candidates = [sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                  holding_this_package]
+    loaded = {os.path.realpath(path) for module in list(sys.modules.values())
+              if isinstance(path := getattr(module, "__file__", None), str)}
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):
+            prefix = os.path.realpath(entry) + "/"
+            if any(path.startswith(prefix) for path in loaded):
+                candidates.append(entry)
     folders: list[str] = []
     for folder in sorted({os.path.realpath(candidate) for candidate in candidates}):
         if not any(folder == kept or folder.startswith(kept + "/") for kept in folders):
