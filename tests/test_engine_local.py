@@ -67,6 +67,21 @@ def test_pipeline_shares_a_directory_without_touching_the_real_path(local_backen
     assert workflow.raw["status"]["nodes"][workflow.name]["type"] == "Steps"
 
 
+def test_a_silent_pod_makes_no_log_file_and_logs_as_empty(local_backend):
+    """A pod's log file is made on its first output: a pod that prints nothing leaves none, and its log reads
+    as empty, as Argo's of a silent container."""
+    from workflows.backends import get_backend
+
+    workflow = PipelineOperation("quiet", [CommandBasedTask("silent", ["true"]),
+                                           BashTask("talks", "echo said")]).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    nodes = nodes_by_display(workflow)
+    logs = local_backend / "workflows" / workflow.name / "logs"
+    assert not (logs / f"{nodes['silent']['id']}.log").exists()
+    assert (logs / f"{nodes['talks']['id']}.log").read_text() == "said\n"
+    assert get_backend().node_logs(workflow.name) == {nodes["silent"]["id"]: "", nodes["talks"]["id"]: "said\n"}
+
+
 def test_failure_sets_phases_and_message():
     workflow = PipelineOperation("fail", [BashTask("ok", "echo fine"), BashTask("bad", "echo oops >&2; exit 3"),
                                           BashTask("never", "echo no")]).execute().wait(WAIT)
