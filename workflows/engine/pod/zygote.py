@@ -74,6 +74,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import gc
 import logging
 import os
@@ -86,7 +87,7 @@ import sys
 import traceback
 
 from pathlib import Path
-from typing import Any, Awaitable
+from typing import Any, Awaitable, Callable
 
 from ...errors import ZygoteError
 from . import messages, syscalls
@@ -122,7 +123,8 @@ class Kit:
 
 @dataclasses.dataclass
 class _Request:
-    """One message: a pod to start (``run``) and its descriptors, or (``run`` ``None``) a standby's ``kit``."""
+    """One message, with its descriptors: a pod to start (``run``); a standby leader to fork (``kit``); or the
+    news that the runner gave a standby leader its pod (``given``)."""
 
     run: PodRun | None
     fds: list[int]
@@ -501,41 +503,38 @@ def _host_pid(pid: int) -> int:
     raise OSError(0, f"no pid for the zygote's child {pid} in its pidfd's fdinfo")
 
 
+def _as_new_leader(lead: Callable[[], None]) -> None:
+    """In a process the zygote just forked into a new PID namespace: begin as a pod's leader, die with the
+    zygote, then ``lead``. Never returns, whatever ``lead`` does."""
+    try:
+        begin_leader()
+        syscalls.set_parent_death_signal(signal.SIGKILL)
+        lead()
+    except BaseException:  # noqa: BLE001 - a forked process must never return into the zygote's loop
+        traceback.print_exc()
+    finally:
+        os._exit(1)
+
+
 def _standby(pods: socket.socket, notes: socket.socket, kit: Kit) -> None:
-    """A standby leader (forked by the zygote, PID 1 of a new PID namespace): begin as a leader, build the base
-    tree from ``kit`` over the working directory, then wait for its pod (from the runner, on ``pods``) and lead
-    it (:func:`.process.lead_pod`; it tells the zygote on ``notes``). Never returns."""
-    code = 1
-    try:
-        begin_leader()
-        syscalls.set_parent_death_signal(signal.SIGKILL)
-        close_all_but([pods.fileno(), notes.fileno(), *kit.lowers.values()])
-        prepared = prepare_base(kit.base(), kit.mounts)
-        request = _receive(pods)
-        if request is None or request.run is None:  # the runner ended, or gave no pod
-            os._exit(0)
-        lead_pod(request.run, request.pod_fds(), prepared, notes)  # which closes ``pods``
-    except BaseException:  # noqa: BLE001 - a forked process must never return into the zygote's loop
-        traceback.print_exc()
-    finally:
-        os._exit(code)
+    """A standby leader: build the base tree from ``kit`` over the working directory, then wait for its pod
+    (from the runner, on ``pods``) and lead it (:func:`.process.lead_pod`; it tells the zygote on ``notes``).
+    """
+    close_all_but([pods.fileno(), notes.fileno(), *kit.lowers.values()])
+    prepared = prepare_base(kit.base(), kit.mounts)
+    request = _receive(pods)
+    if request is None or request.run is None:  # the runner ended, or gave no pod
+        os._exit(0)
+    lead_pod(request.run, request.pod_fds(), prepared, notes)  # which closes ``pods``
 
 
-def _leader(sock: socket.socket, request: _Request) -> None:
-    """A pod's leader forked with its pod (PID 1 of a new PID namespace): build all of the pod's tree and lead
-    it (:func:`.process.lead_pod`). Never returns."""
-    code = 1
-    try:
-        begin_leader()
-        syscalls.set_parent_death_signal(signal.SIGKILL)
-        run = request.run
-        assert run is not None and run.sandbox is not None
-        close_all_but([sock.fileno(), *request.fds, *run.sandbox.inherited_fds()])
-        lead_pod(run, request.pod_fds(), prepare_base(run.sandbox, run.host_mounts), sock)
-    except BaseException:  # noqa: BLE001 - a forked process must never return into the zygote's loop
-        traceback.print_exc()
-    finally:
-        os._exit(code)
+def _leader(notes: socket.socket, request: _Request) -> None:
+    """A pod's leader forked with its pod: build all of the pod's tree and lead it (:func:`.process.lead_pod`).
+    """
+    run = request.run
+    assert run is not None and run.sandbox is not None
+    close_all_but([notes.fileno(), *request.fds, *run.sandbox.inherited_fds()])
+    lead_pod(run, request.pod_fds(), prepare_base(run.sandbox, run.host_mounts), notes)
 
 
 def _close_kit(kit: Kit) -> None:
@@ -627,7 +626,7 @@ class _Zygote:
             pid = -(error.errno or 1)
         if pid == 0:
             ours.close()
-            _standby(pods, theirs, kit)
+            _as_new_leader(functools.partial(_standby, pods, theirs, kit))
         pods.close()
         theirs.close()
         _close_kit(kit)
@@ -668,7 +667,7 @@ class _Zygote:
             return -(error.errno or 1)
         if pid == 0:
             ours.close()
-            _leader(theirs, request)
+            _as_new_leader(functools.partial(_leader, theirs, request))
         theirs.close()
         fds = request.pod_fds()
         self.leaders[pid] = _Leader(ours, fds.done, fds.pod_dir, list(run.outputs))
