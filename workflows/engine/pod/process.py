@@ -335,7 +335,7 @@ def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.s
         os.dup2(fds.stdout, 1)
         os.dup2(fds.stderr, 2)
         close_all_but([fds.done, fds.pod_dir, *fds.cgroups, *run.sandbox.inherited_fds(), *prepared.fds(),
-                    zygote_sock.fileno()])
+                       zygote_sock.fileno()])
         builder = prepared.builder
         if builder is None:
             _report(fds.done, {**prepared.status, "exit_code": code})
@@ -353,14 +353,11 @@ def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.s
         messages.send_note(zygote_sock, ENTERED, [mount_ns])  # a zygote gone: this pod dies with it
         os.close(mount_ns)
         zygote_sock.close()
-        private = builder.held_fds()  # its plans' trees too
-        if not run.sandbox.capture:  # PID 1 becomes the pod's main process, as a container's command is
-            for fd in [*private, fds.done]:  # the pod's own processes must not reach the engine through these
-                os.close(fd)
-            _main(run, fds.cgroups, isolated=True)
-        main = os.fork()
+        # PID 1 becomes the pod's main process, as a container's command is; an image build forks it, to
+        # capture the layer after it
+        main = os.fork() if run.sandbox.capture else 0
         if main == 0:
-            for fd in [*private, fds.done]:
+            for fd in [*builder.held_fds(), fds.done]:  # the pod's processes must not reach the engine with these
                 os.close(fd)
             _main(run, fds.cgroups, isolated=True)
         for fd in fds.cgroups:
