@@ -22,7 +22,7 @@ from workflows import argo
 from workflows.engine.pod import messages
 from workflows.engine.pod.process import PodProcess, PodRun
 from workflows.engine.pod.sandbox import SandboxPlan
-from workflows.engine.pod.zygote import MAX_IN_FLIGHT, STANDBY_LEADERS, Zygote, _Request
+from workflows.engine.pod.zygote import MAX_IN_FLIGHT, STANDBY_LEADERS, Zygote, _Request, zygote
 from workflows.errors import ZygoteError
 from workflows.operations import PipelineOperation
 from workflows.tasks import BashTask, PythonTask
@@ -134,6 +134,18 @@ def test_a_dead_zygote_errs_its_pod_and_a_new_one_runs_the_next(workflows_home):
     assert "zygote" in pods["first"]["message"], pods["first"]["message"]
     assert pods["next"]["phase"] == "Succeeded", pods["next"].get("message")
     assert pods["next"]["outputs"]["result"] == "next"
+
+
+def test_a_zygote_that_cannot_start_says_why(tmp_path):
+    """Handed something that is no user namespace, the zygote's launcher cannot enter it: the runner hears
+    why (and fails the pod with it), rather than a bare end of file."""
+    not_a_namespace = os.open(os.devnull, os.O_RDONLY)
+    try:
+        with pytest.raises(ZygoteError) as raised:
+            zygote(not_a_namespace, tmp_path, [], 1 << 20)
+    finally:
+        os.close(not_a_namespace)
+    assert "cannot start the pods' zygote" in str(raised.value) and "setns" in str(raised.value)
 
 
 def test_questions_waiting_on_an_ended_zygote_fail_at_once(tmp_path):

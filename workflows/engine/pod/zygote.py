@@ -738,12 +738,12 @@ def _launch(sock: socket.socket, userns: int) -> None:
     """In the process the runner started: enter the pods' user namespace, then fork the zygote as the first
     process of a new PID namespace, and live as long as it does (the zygote dies with this process, this
     process with the runner)."""
-    enter_user_namespace(userns)
-    os.close(userns)
     try:
+        enter_user_namespace(userns)
+        os.close(userns)
         syscalls.unshare(syscalls.CLONE_NEWPID)
         zygote_pid = os.fork()
-    except OSError as error:
+    except OSError as error:  # said to the runner, which fails the pod with it
         messages.send(sock, refusal_message(error) if isinstance(error, syscalls.NamespacesRefused)
                       else f"cannot start the pods' zygote: {error}", [])
         os._exit(1)
@@ -751,9 +751,8 @@ def _launch(sock: socket.socket, userns: int) -> None:
         syscalls.set_parent_death_signal(signal.SIGKILL)  # a launcher already gone: this PID namespace's
         return                                             # first process waits on a socket nobody holds
     sock.close()
-    while True:
-        _, status = os.waitpid(zygote_pid, 0)
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    _, status = os.waitpid(zygote_pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
 def serve() -> None:
