@@ -193,9 +193,9 @@ def open_descriptors():
 
 
 def test_a_pods_processes_hold_no_descriptor_of_the_engine(workflows_home):
-    """A PythonTask runs in the pod's leader without ``exec``, so close-on-exec protects nothing: its socket to
-    the zygote, the ``done`` pipe, the tree's descriptors and ``/dev/null`` must be closed before (first pod on the zygote's first
-    standby leader, the next on a standby forked while the first ran)."""
+    """A PythonTask runs in the pod's leader without ``exec``, so close-on-exec protects nothing: its sockets to
+    the zygote and the runner, the ``done`` pipe, the tree's descriptors and ``/dev/null`` must be closed before
+    (first pod on the zygote's first standby leader, the next on a standby forked while the first ran)."""
     tasks = [PythonTask(f"fds{index}", open_descriptors) for index in range(2)]
     workflow = PipelineOperation("descriptors", tasks).execute().wait(WAIT)
     assert workflow.succeeded(), workflow.get_status_message()

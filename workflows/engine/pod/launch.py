@@ -204,8 +204,8 @@ def _open_to_others(path: str) -> bool:
 @functools.lru_cache(maxsize=1)
 def _engine_folders() -> tuple[str, ...]:
     """The folders of the engine's Python: its prefixes and interpreter, the folder holding this package (an
-    editable checkout's), and the entries of ``sys.path`` its loaded modules come from. Not every entry: ``python -m`` puts the working
-    directory the runner was started from there, which may hold anything (the engine's own state)."""
+    editable checkout's), and the entries of ``sys.path`` its loaded modules come from. Not every entry:
+    ``python -m`` puts the runner's working directory there, which may hold anything (the engine's state)."""
     holding_this_package = str(Path(__file__).resolve().parents[3])  # <here>/workflows/engine/pod/launch.py
     candidates = [sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
                   holding_this_package]
@@ -236,12 +236,12 @@ def events_bind() -> VolumeBind:
     notifications. Nothing else of the engine's state is visible to a pod.
     """
     folder = str(config.state_home() / EVENTS_FOLDER)
-    _made(folder)
+    _make_once(folder)
     return VolumeBind(folder, folder)
 
 
 @functools.lru_cache(maxsize=8)
-def _made(folder: str) -> None:
+def _make_once(folder: str) -> None:
     """Make ``folder`` (private), once per process."""
     os.makedirs(folder, mode=0o700, exist_ok=True)
 

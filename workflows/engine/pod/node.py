@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,9 +18,6 @@ from .process import refusal_message, run_pod
 from .sandbox import DEFAULT_DISK_BYTES, host_mount_points
 from .syscalls import NamespacesRefused
 from .zygote import Zygote, ZygoteError, zygote
-
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class PodEnd:
