@@ -112,7 +112,7 @@ class LocalBackend(Backend):
             path = logs_dir / f"{node_id}.log"
             if node["type"] == "Pod" and path.is_file():
                 result[node_id] = path.read_text(errors="replace")
-            elif node["type"] == "Pod" and node.get("startedAt") and node["phase"] != "Pending":
+            elif node["type"] == "Pod" and node["phase"] != "Pending":
                 result[node_id] = ""
         return result
 

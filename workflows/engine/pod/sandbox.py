@@ -334,7 +334,7 @@ class TreeBuilder:
         for entry in host_layout(self.mounts):
             if entry.kind == "mount":
                 self._bind_read_only(entry.path, self.root + entry.path, entry.value == "folder")
-            elif entry.path in self.plan.lowers and entry.kind != "own":
+            elif entry.kind == "layer" and entry.path in self.plan.lowers:  # /usr, /opt: the pod's own view
                 self._overlay(entry.path, self.root + entry.path)
 
     def _system_folders(self) -> None:
