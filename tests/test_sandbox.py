@@ -271,6 +271,46 @@ def test_a_pod_reaches_the_events_folder_and_nothing_else_of_the_state(local_bac
     assert node["outputs"]["result"].split("\n") == ["engine.sqlite hidden", "workflows hidden", "events seen"]
 
 
+@pytest.fixture
+def private_folders():
+    """Two folders outside /tmp only the test's user may enter (mode 0700), each holding a secret: when the
+    engine runs as root, the pods' root is someone else there."""
+    CANARIES.mkdir(exist_ok=True)
+    folders = [Path(tempfile.mkdtemp(dir=CANARIES)) for _ in range(2)]
+    for folder in folders:
+        (folder / "secret.txt").write_text("private\n")
+    yield folders
+    for folder in folders:
+        shutil.rmtree(folder)
+    if CANARIES.is_dir() and not any(CANARIES.iterdir()):
+        CANARIES.rmdir()
+
+
+def test_a_state_folder_and_an_artifact_path_inside_folders_pods_may_not_enter(private_folders, monkeypatch):
+    """The events folder is bound at its real path, and an input artifact written at the path its template
+    names, each through a folder closed to the pod's root: that folder is an empty one of the pod's own
+    there, as the host's closed top-level folders are, and its secret stays out of sight."""
+    from workflows import argo
+
+    home, elsewhere = private_folders
+    monkeypatch.setenv("WORKFLOWS_HOME", str(home / "state"))
+    artifact = elsewhere / "inputs" / "message.txt"
+    spec = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "closed-"},
+            "spec": {"entrypoint": "main", "templates": [{
+                "name": "main",
+                "inputs": {"artifacts": [{"name": "message", "path": str(artifact), "raw": {"data": "hello"}}]},
+                "container": {"image": "alpine:3.20", "command": ["sh", "-c"],
+                              "args": [f'cat {artifact}; echo; ls {home} {elsewhere}; ls "$WORKFLOWS_HOME"'],
+                              "env": [{"name": "WORKFLOWS_HOME", "value": str(home / "state")}]}}]}}
+    workflow = argo.submit_workflow(spec).wait(WAIT)
+    node = workflow.nodes[workflow.name]
+    assert node["phase"] == "Succeeded", node.get("message")
+    printed = node["outputs"]["result"].split("\n")
+    assert printed[0] == "hello"
+    assert ("secret.txt" in printed) is (os.geteuid() != 0)  # as root, the pods' root may not read them
+    assert "events" in printed
+
+
 def test_state_is_private_to_the_engines_user(local_backend):
     """Folders 0700 and files 0600, as kubectl keeps its config; what pods write inside is theirs."""
     op = PipelineOperation("private", [BashTask("hi", "echo hi > /mnt/shared/hi")], shared_directory=True)

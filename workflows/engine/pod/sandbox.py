@@ -20,17 +20,20 @@ The tree (bubblewrap's design, with a writable layer):
   others);
 - volumes are bind-mounted at their ``mountPath`` (read-only when the spec
   says ``readOnly``), input artifacts, the script and COPY sources are
-  written into the layer, then the root is pivoted and the host's tree
-  detached.
+  written into the layer (a host folder on their way that the pod's root
+  may not enter is an empty folder of the pod's own there), then the root
+  is pivoted and the host's tree detached.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import syscalls
@@ -382,8 +385,40 @@ class TreeBuilder:
             resolved.append(part)
         return os.path.join(self.root, *resolved)
 
+    def _open_up(self, target: str) -> bool:
+        """Cover the first folder on the way to ``target`` the pod's root may not enter (a host folder private
+        to someone else: the engine's state, a user's home) with an empty folder of the pod's own, as the
+        host's top-level ones are (see :data:`CLOSED`), so that a volume or a file can go there: whether there
+        was one. Its content goes into a built image like the layers' (:meth:`capture`)."""
+        path = self.root
+        for part in os.path.relpath(target, self.root).split("/"):
+            path = os.path.join(path, part)
+            if not os.path.isdir(path) or os.path.islink(path):
+                return False
+            if not os.access(path, os.X_OK):
+                self.count += 1
+                own = os.path.join(self.layers, str(self.count), "upper")
+                os.makedirs(own)
+                syscalls.mount(own, path, None, MS_BIND)
+                self.layered.append((self.count, path[len(self.root):]))
+                return True
+        return False
+
+    def _reaching(self, target: str, place: Callable[[], None]) -> None:
+        """``place()`` (which makes ``target``), again once a folder on its way the pod's root may not enter is
+        covered (:meth:`_open_up`)."""
+        try:
+            place()
+        except PermissionError:
+            if not self._open_up(target):
+                raise
+            place()
+
     def _volume(self, volume: VolumeBind) -> None:
         target = self._inside(volume.path)
+        self._reaching(target, functools.partial(self._mount_volume, volume, target))
+
+    def _mount_volume(self, volume: VolumeBind, target: str) -> None:
         if volume.tree is not None or os.path.isdir(volume.host):
             os.makedirs(target, exist_ok=True)
         else:
@@ -398,6 +433,9 @@ class TreeBuilder:
 
     def _write(self, pod_file: PodFile) -> None:
         target = self._inside(pod_file.path)
+        self._reaching(target, functools.partial(self._write_at, pod_file, target))
+
+    def _write_at(self, pod_file: PodFile, target: str) -> None:
         if target != self.root:  # ``ADD . /`` copies into the pod's root itself
             os.makedirs(os.path.dirname(target), exist_ok=True)
         if pod_file.text is not None:
