@@ -159,6 +159,11 @@ def expected_phases(relative: str) -> tuple[str, ...]:
     return ("Succeeded",)
 
 
+#: Relative path → how each node of the workflow that did not succeed ended (``name: phase: message``), what a
+#: wrong phase is explained with.
+NODE_ENDS: dict[str, list[str]] = {}
+
+
 def run_all(documents: list[tuple[str, dict]], timeout: float) -> dict[str, tuple[str, str]]:
     """Submit every document and wait for each from the moment it is submitted (a workflow with a short
     ``ttlStrategy`` is deleted soon after it ends); return relative path → (phase, message)."""
@@ -173,6 +178,8 @@ def run_all(documents: list[tuple[str, dict]], timeout: float) -> dict[str, tupl
             final = workflow.wait(max(1.0, deadline - time.monotonic()))
         except TimeoutError as error:
             return "Timeout", str(error)
+        NODE_ENDS[relative] = [f"{node['displayName']}: {node['phase']}: {node.get('message') or ''}"
+                               for node in final.nodes.values() if node["phase"] != "Succeeded"]
         return final.status, final.get_status_message() or ""
 
     with ThreadPoolExecutor(max_workers=max(1, len(documents))) as pool:
@@ -227,7 +234,8 @@ def parity_results(tmp_path_factory):
 def test_argo_workflows_end_in_the_phase_argo_expects(parity_results):
     wrong = {relative: result for relative, result in parity_results.items()
              if result[0] not in expected_phases(relative)}
-    assert not wrong, "\n".join(f"{relative}: {phase}: {message} (expected {expected_phases(relative)})"
+    assert not wrong, "\n".join(f"{relative}: {phase}: {message} (expected {expected_phases(relative)}); "
+                                f"nodes: {NODE_ENDS.get(relative)}"
                                 for relative, (phase, message) in sorted(wrong.items()))
     assert len(parity_results) >= 60, f"only {len(parity_results)} Argo workflows ran"
 
