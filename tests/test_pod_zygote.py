@@ -239,3 +239,29 @@ def test_the_runner_leaves_at_most_a_few_questions_unanswered(tmp_path):
         handle.close()
         theirs.close()
     assert len(seen) == 10 and max(seen) <= MAX_IN_FLIGHT
+
+
+def heavy_modules_loaded():
+    """A PythonTask's body: which modules the zygote should not carry are loaded in the pod's process."""
+    import sys
+
+    print(sorted(name for name in ("logging", "typing", "subprocess", "traceback", "platform", "threading")
+                 if name in sys.modules))
+
+
+def test_the_zygote_carries_no_module_its_pods_do_not_need(workflows_home):
+    """Each pod's leader is a fork of the zygote, whose heap is copied and torn down for every pod: a PythonTask,
+    which runs in that fork, finds none of the modules the zygote leaves to the runner's side."""
+    workflow = PipelineOperation("lean", [PythonTask("modules", heavy_modules_loaded)]).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert [node["outputs"]["result"] for node in workflow.nodes.values() if node["type"] == "Pod"] == ["[]"]
+
+
+def test_a_lazy_logger_logs_through_logging_once_used(caplog):
+    from workflows.engine.pod.lazy_logging import LazyLogger
+
+    log = LazyLogger("workflows.engine.pod.test")
+    with caplog.at_level("WARNING", logger="workflows.engine.pod.test"):
+        log.warning("the zygote says %s", "hello")
+    assert [(record.name, record.getMessage()) for record in caplog.records] == [
+        ("workflows.engine.pod.test", "the zygote says hello")]

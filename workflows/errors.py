@@ -60,7 +60,10 @@ from elsewhere (``workflows.argo.WorkflowNotFound``,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pods' zygotes import this module and stay lean (see engine/pod/lazy_logging.py)
+    from typing import Any
 
 #: HTTP statuses worth another try: too many requests, and the server's own failures.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -23,7 +23,10 @@ The package's names load on first use (PEP 562): the zygote imports only what a 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the zygote, which imports this package, stays lean (see .lazy_logging)
+    from typing import Any
 
 __all__ = ["PodEnd", "PodSetupError", "isolation", "kill_group", "run_pod_node", "unisolated_warning"]
 

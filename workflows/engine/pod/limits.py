@@ -20,7 +20,6 @@ The pod's main process joins the cgroup between fork and exec
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import resource
 import time
@@ -28,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...quantity import quantity_value
+from .lazy_logging import LazyLogger
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: Microseconds of one CFS period (the kernel's default).

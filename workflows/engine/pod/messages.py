@@ -12,7 +12,10 @@ import errno
 import pickle
 import socket
 import struct
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the zygote stays lean (see .lazy_logging)
+    from typing import Any
 
 _LENGTH = struct.Struct("!Q")
 #: The most descriptors a message carries (the kernel's SCM_MAX_FD is 253).

@@ -32,7 +32,6 @@ from __future__ import annotations
 import builtins
 import gc
 import json
-import logging
 import os
 import select
 import shutil
@@ -40,18 +39,21 @@ import signal
 import socket
 import sys
 import time
-import traceback
 import types
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import messages, syscalls
+from .lazy_logging import LazyLogger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 from .limits import Limits, PodCgroup, apply_rlimit
 from .sandbox import SandboxPlan, TreeBuilder, build_base
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 
 #: Argo keeps at most this much of stdout as ``outputs.result``.
 MAX_RESULT_BYTES = 256 * 1024
@@ -167,8 +169,10 @@ def _run_python(process: PodProcess) -> int:
     gc.enable()  # a zygote's child inherits a disabled collector (see .zygote); the script gets python's own
     os.environ.clear()
     os.environ.update(process.env)
-    logging.root.handlers.clear()
-    logging.root.setLevel(logging.WARNING)
+    logging = sys.modules.get("logging")
+    if logging is not None:  # forked from the runner (the zygote has none): Python's defaults for the script
+        logging.root.handlers.clear()
+        logging.root.setLevel(logging.WARNING)
     main = types.ModuleType("__main__")
     main.__file__ = process.script_path
     main.__builtins__ = builtins
@@ -185,7 +189,7 @@ def _run_python(process: PodProcess) -> int:
         else:
             print(exit_request.code, file=sys.stderr)
     except BaseException:  # noqa: BLE001 - the child reports whatever its script raised, like python does
-        traceback.print_exc()
+        print_exception()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -222,7 +226,7 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
             except OSError as error:
                 os.write(2, f"cannot run {argv[0]!r}: {error.strerror}\n".encode())
     except BaseException:  # noqa: BLE001 - whatever happens, this forked process must not return
-        traceback.print_exc()
+        print_exception()
     finally:
         os._exit(code)
 
@@ -251,6 +255,14 @@ def _collect(outputs: list[str]) -> dict:
         except OSError as error:
             errors[path] = f"cannot read {error.filename or path}: {error.strerror}"
     return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
+
+
+def print_exception() -> None:
+    """Print the exception being handled to standard error, as a forked process ends on it (:mod:`traceback`
+    imported then: the zygote stays lean, see :mod:`.lazy_logging`)."""
+    import traceback  # noqa: PLC0415
+
+    traceback.print_exc()
 
 
 def close_all_but(keep: list[int]) -> None:
@@ -376,7 +388,7 @@ def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.s
                                    "exit_code": SANDBOX_FAILED})
                 code = SANDBOX_FAILED
     except BaseException:  # noqa: BLE001 - the pod's leader never returns into the zygote
-        traceback.print_exc()
+        print_exception()
     finally:
         os._exit(code)
 
@@ -416,7 +428,7 @@ def _host_leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> N
         os.chdir(run.node_dir)
         _main(run, run.cgroup.join_fds() if run.cgroup is not None else [], isolated=False)
     except BaseException:  # noqa: BLE001 - the pod's process never returns into the runner
-        traceback.print_exc()
+        print_exception()
     finally:
         os._exit(code)
 

@@ -11,7 +11,6 @@ import ctypes
 import errno
 import functools
 import os
-import platform
 import struct
 
 from ...errors import NamespacesRefused, SandboxSyscallError
@@ -115,9 +114,9 @@ def umount(target: str, flags: int = 0) -> None:
 
 def pivot_root(new_root: str, put_old: str) -> None:
     """``pivot_root(2)`` (no libc wrapper: through ``syscall``)."""
-    number = _SYS_PIVOT_ROOT.get(platform.machine())
+    number = _SYS_PIVOT_ROOT.get(os.uname().machine)
     if number is None:
-        raise SandboxSyscallError(0, f"pivot_root: unsupported architecture {platform.machine()}")
+        raise SandboxSyscallError(0, f"pivot_root: unsupported architecture {os.uname().machine}")
     _check(_libc().syscall(number, _path(new_root), _path(put_old)), f"pivot_root {new_root}")
 
 
@@ -217,7 +216,7 @@ class _FilterProgram(ctypes.Structure):
 @functools.lru_cache(maxsize=1)
 def _chown_filter() -> tuple[_FilterProgram, ctypes.Array] | None:
     """The pods' seccomp filter as a BPF program (built once per process; a zygote builds it before it forks)."""
-    arch = _CHOWN_CALLS.get(platform.machine())
+    arch = _CHOWN_CALLS.get(os.uname().machine)
     if arch is None:
         return None
     audit_arch, numbers = arch
@@ -226,7 +225,7 @@ def _chown_filter() -> tuple[_FilterProgram, ctypes.Array] | None:
     program = [_bpf(ld_w_abs, 0, 0, 4), _bpf(jeq_k, 1, 0, audit_arch), _bpf(ret_k, 0, 0, allow),
                _bpf(ld_w_abs, 0, 0, 0)]
     answers = [(number, errno_zero) for number in numbers]
-    answers += [(number, errno_zero | errno.ENOSYS) for number in _KEYRING_CALLS[platform.machine()]]
+    answers += [(number, errno_zero | errno.ENOSYS) for number in _KEYRING_CALLS[os.uname().machine]]
     for number, answer in answers:  # this call: that answer; else the next test
         program += [_bpf(jeq_k, 0, 1, number), _bpf(ret_k, 0, 0, answer)]
     program.append(_bpf(ret_k, 0, 0, allow))
