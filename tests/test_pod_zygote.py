@@ -265,3 +265,53 @@ def test_a_lazy_logger_logs_through_logging_once_used(caplog):
         log.warning("the zygote says %s", "hello")
     assert [(record.name, record.getMessage()) for record in caplog.records] == [
         ("workflows.engine.pod.test", "the zygote says hello")]
+
+
+LATE_NEWS_SITECUSTOMIZE = '''
+import os
+import select
+import time
+
+from workflows.engine.pod import zygote
+
+_send = zygote.Zygote._send
+
+
+def _late(self, request):
+    """Tell the zygote of a handed pod only once that pod's leader ended (or after 20 s), and the zygote had
+    time to reap it; say which."""
+    if request.given:
+        ended = select.poll()
+        ended.register(os.pidfd_open(request.given), select.POLLIN)
+        with open(os.environ["LATE_NEWS_FILE"], "a") as record:
+            record.write("ended first\\n" if ended.poll(20_000) else "still running\\n")
+        time.sleep(0.3)
+    _send(self, request)
+
+
+zygote.Zygote._send = _late
+'''
+
+
+def test_a_pod_that_ends_before_the_zygote_hears_of_it_still_reports_its_end(tmp_path, monkeypatch,
+                                                                                workflows_home):
+    """The runner hands a plain pod to its standby leader first and tells the zygote after: a quick pod may be
+    over (reaped by the zygote as a standby it knew nothing more of) when that news comes. Its status and its
+    outputs must still reach the runner. The runner here (a real subprocess) sends the news only once the
+    pod's leader ended."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(LATE_NEWS_SITECUSTOMIZE)
+    record = tmp_path / "late-news.txt"
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), str(Path(__file__).resolve().parents[1])]))
+    monkeypatch.setenv("LATE_NEWS_FILE", str(record))
+    spec = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "quick-"},
+            "spec": {"entrypoint": "main", "templates": [{
+                "name": "main",
+                "container": {"image": "alpine:3.20", "command": ["sh", "-c"], "args": ["echo done > /tmp/said"]},
+                "outputs": {"parameters": [{"name": "said", "valueFrom": {"path": "/tmp/said"}}]}}]}}
+    workflow = argo.submit_workflow(spec).wait(WAIT)
+    node = workflow.nodes[workflow.name]
+    assert node["phase"] == "Succeeded", node.get("message")
+    assert node["outputs"]["parameters"][0]["value"] == "done"
+    assert record.read_text() == "ended first\n"
