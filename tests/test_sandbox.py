@@ -328,17 +328,24 @@ def test_state_is_private_to_the_engines_user(local_backend):
 REFUSING_SITECUSTOMIZE = '''
 import ctypes
 import errno
+import os
 from workflows.engine.pod import syscalls
 
+REFUSED = int(os.environ.get("REFUSED_UNSHARE_FLAGS", "-1"))
+
+
 class RefusingLibc:
-    """The C library, except that unshare(2) fails as with user.max_user_namespaces=0."""
+    """The C library, except that unshare(2) of the namespaces in REFUSED_UNSHARE_FLAGS (all by default) fails
+    as with user.max_user_namespaces=0."""
 
     def __init__(self, libc):
         self.libc = libc
 
     def unshare(self, flags):
-        ctypes.set_errno(errno.ENOSPC)
-        return -1
+        if flags & REFUSED:
+            ctypes.set_errno(errno.ENOSPC)
+            return -1
+        return self.libc.unshare(flags)
 
     def __getattr__(self, name):
         return getattr(self.libc, name)
@@ -348,16 +355,23 @@ syscalls._libc = lambda: RefusingLibc(_real)
 '''
 
 
-def test_a_refused_sandbox_fails_the_node_with_what_to_enable(tmp_path, monkeypatch, canary):
-    """The kernel's refusal is simulated at the system call, in the runner (a real subprocess)."""
+@pytest.mark.parametrize("refused", ["every namespace", "PID namespaces"])
+def test_a_refused_sandbox_fails_the_node_with_what_to_enable(tmp_path, monkeypatch, canary, refused):
+    """The kernel's refusal is simulated at the system call, in the runner and the zygote's launcher (real
+    subprocesses): of every namespace (the runner's first), or of PID namespaces only (the launcher's)."""
+    from workflows.engine.pod.syscalls import CLONE_NEWPID
+
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(REFUSING_SITECUSTOMIZE)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), str(ROOT)]))
+    if refused == "PID namespaces":
+        monkeypatch.setenv("REFUSED_UNSHARE_FLAGS", str(CLONE_NEWPID))
     node = run(BashTask("refused", 'rm -rf "$CANARY"', CANARY=str(canary)))
     assert node["phase"] == "Error"
     assert "kernel.unprivileged_userns_clone" in node["message"] and "user.max_user_namespaces" in node["message"]
     assert "WORKFLOWS_CONTAINER_RUNTIME" in node["message"]
+    assert node["message"].startswith("the kernel refused the pod's sandbox")  # the message alone, no errno
 
 
 def isolation_report():

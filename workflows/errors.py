@@ -396,3 +396,7 @@ class BrokerError(WorkflowsError):
 
 class ZygoteError(WorkflowsError, OSError):
     """The zygote (the process that forks a runner's pods) could not be started or did not answer."""
+
+    def __str__(self) -> str:
+        """The message alone: it names the system's error where there was one (a pod's node shows it)."""
+        return self.strerror if self.strerror is not None else super().__str__()
