@@ -46,12 +46,12 @@ from pathlib import Path
 
 from . import messages, syscalls
 from .lazy_logging import LazyLogger
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 from .limits import Limits, PodCgroup, apply_rlimit
 from .sandbox import SandboxPlan, TreeBuilder, build_base
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the zygote, which imports this module, stays lean (see .lazy_logging)
+    from typing import Any
 
 log = LazyLogger(__name__)
 

@@ -393,7 +393,7 @@ class TreeBuilder:
         path = self.root
         for part in os.path.relpath(target, self.root).split("/"):
             path = os.path.join(path, part)
-            if not os.path.isdir(path) or os.path.islink(path):
+            if not os.path.isdir(path):  # resolved by _inside: no symbolic link on the way
                 return False
             if not os.access(path, os.X_OK):
                 self.count += 1

@@ -7,10 +7,9 @@ interpreter holds the whole engine (SQLite, expressions, asyncio...); the zygote
 imports only what a pod's processes run (:mod:`.process`, :mod:`.sandbox`, :mod:`.syscalls`,
 :mod:`.limits`), so the pod's leader and the ``exec`` of the pod's command each cost a fraction. What only
 the runner's side or a rare failure needs is imported when used (:mod:`subprocess`, :mod:`typing`,
-:mod:`logging` through :mod:`.lazy_logging`): 8.4 MB of heap instead of 9.8, about 0.4 ms less per pod of a
-pipeline (``bench/README.md``). It also
-enters the pods' user namespace once, instead of once per pod. A PythonTask still runs in a forked, warm
-interpreter (the zygote's), not a fresh ``python``.
+:mod:`logging` through :mod:`.lazy_logging`): 1.5 MB less heap to copy and tear down for each pod
+(``bench/README.md``). It also enters the pods' user namespace once, instead of once per pod. A PythonTask
+still runs in a forked, warm interpreter (the zygote's), not a fresh ``python``.
 
 Processes. The runner starts a launcher, which enters the pods' user namespace and a new PID namespace, then
 forks the zygote as that namespace's first process, and lives as long as it (each dies with its parent: the
@@ -85,9 +84,8 @@ import signal
 import socket
 import struct
 import sys
-
-from pathlib import Path
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from ...errors import ZygoteError
 from . import messages, syscalls
