@@ -711,7 +711,7 @@ def test_stop_ends_streams_runs_processes_and_threads(tmp_path):
     leftover = [thread for thread in set(threading.enumerate()) - before
                 if thread.name.startswith(("fake-", "Thread-"))]
     assert leftover == []
-    assert _gone(runner) and _gone(pod_group)
+    assert _gone(runner) and _gone(pod_group.pgid)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
     cluster.stop()  # a second stop does nothing

@@ -12,7 +12,7 @@ from typing import Any
 from .. import config
 from ..argo import WorkflowException, WorkflowNotFound
 from ..engine.bells import workflow_bell
-from ..engine.pod import kill_group
+from ..engine.processgroups import kill_recorded_group
 from ..engine.resume import ResumeRequests, supplied_outputs
 from ..engine.runner import spawn_runner
 from ..engine.store import Store
@@ -98,8 +98,8 @@ class LocalBackend(Backend):
         if self.store.request_stop(name, "terminate"):
             self._signal_runner(name)
             wait_for_runner(self.store, name)
-        for pgid in self.store.running_process_groups(name):
-            kill_group(pgid)
+        for group in self.store.running_process_groups(name):
+            kill_recorded_group(group)
         self.store.delete(name)
 
     def node_logs(self, name: str) -> dict[str, str]:

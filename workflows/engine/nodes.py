@@ -8,6 +8,7 @@ from ..timestamps import timestamp
 from ..vocabulary import FULFILLED_PHASES
 
 if TYPE_CHECKING:
+    from .processgroups import ProcessGroup
     from .store import Store
 
 
@@ -26,7 +27,7 @@ class NodeTable:
         self.store = store
         self.workflow = workflow
         self.nodes: dict[str, dict[str, Any]] = {}
-        self.pgids: dict[str, int | None] = {}
+        self.groups: dict[str, ProcessGroup | None] = {}
         self._order: dict[str, int] = {}
         self._dirty: set[str] = set()
 
@@ -74,16 +75,16 @@ class NodeTable:
         self._dirty.add(node_id)
         return node
 
-    def set_pgid(self, node_id: str, pgid: int | None) -> None:
+    def set_group(self, node_id: str, group: ProcessGroup | None) -> None:
         """Record (or clear) the process group of a running pod, so a dead runner's pods can be killed."""
-        self.pgids[node_id] = pgid
+        self.groups[node_id] = group
         self._dirty.add(node_id)
 
     def flush(self) -> bool:
         """Write the changed nodes in one transaction; return whether there were any."""
         if not self._dirty:
             return False
-        changed = {node_id: (self._order[node_id], self.nodes[node_id], self.pgids.get(node_id))
+        changed = {node_id: (self._order[node_id], self.nodes[node_id], self.groups.get(node_id))
                    for node_id in self._dirty}
         self._dirty.clear()
         self.store.write_nodes(self.workflow, changed)

@@ -18,6 +18,7 @@ from ..vocabulary import FAILED_OR_ERROR
 from .containerset import MAIN, container_template, sidecar_template
 from .lang.templating import TemplateError, substitute
 from .pod import PodEnd, run_pod_node
+from .processgroups import process_group
 from .scope import Scope
 
 if TYPE_CHECKING:
@@ -64,12 +65,12 @@ async def run_pod(execution: WorkflowExecution, template: dict[str, Any], kind: 
                 run_pod_node(kind, resolved, execution.spec, execution.volume_dirs, artifacts, raw, node_id,
                              execution.directory / "nodes" / node_id, execution.logs / f"{node_id}.log",
                              execution.directory / "artifacts",
-                             on_start=lambda pid: nodes.set_pgid(node_id, pid), on_output=execution.mark_printed),
+                             on_start=lambda pid: nodes.set_group(node_id, process_group(pid)), on_output=execution.mark_printed),
                 pod_timeout(resolved))
         except asyncio.TimeoutError:
             return nodes.update(node_id, phase="Failed", message=DEADLINE_MESSAGE)
         finally:
-            nodes.set_pgid(node_id, None)
+            nodes.set_group(node_id, None)
             for sidecar in sidecars:  # Argo kills the sidecars once the main container has ended
                 sidecar.cancel()
             await asyncio.gather(*sidecars, return_exceptions=True)
@@ -148,9 +149,9 @@ async def run_container_set(execution: WorkflowExecution, template: dict[str, An
             ends[container_name] = await run_pod_node(
                 "container", container_template(resolved, container), execution.spec, volume_dirs, artifacts, raw,
                 child_id, node_dir / "containers" / container_name, execution.logs / f"{child_id}.log",
-                execution.directory / "artifacts", on_start=lambda pid: nodes.set_pgid(child_id, pid),
+                execution.directory / "artifacts", on_start=lambda pid: nodes.set_group(child_id, process_group(pid)),
                 on_output=execution.mark_printed)
-            nodes.set_pgid(child_id, None)
+            nodes.set_group(child_id, None)
         end = ends[container_name]
         nodes.update(child["id"], phase=end.phase, message=end.message, outputs=end.outputs)
         finished[container_name].set()

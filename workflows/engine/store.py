@@ -30,6 +30,7 @@ from typing import Any
 from .. import config
 from ..timestamps import timestamp
 from ..vocabulary import COMPLETED_PHASES
+from .processgroups import ProcessGroup
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS workflows (
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS nodes (
     seq INTEGER NOT NULL,
     data TEXT NOT NULL,
     pgid INTEGER,
+    pgid_start TEXT,
     PRIMARY KEY (workflow, id)
 );
 """
@@ -83,6 +85,18 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database made by an older version to the current schema (columns added since); a write
+        lock is taken only then."""
+        def missing() -> bool:
+            return "pgid_start" not in {row[1] for row in self.db.execute("PRAGMA table_info(nodes)")}
+
+        if missing():
+            with self.transaction() as db:
+                if missing():  # another process may have added it meanwhile
+                    db.execute("ALTER TABLE nodes ADD COLUMN pgid_start TEXT")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -217,18 +231,21 @@ class Store:
                 (phase, message, started_at, finished_at, expires, json.dumps(outputs) if outputs else None, name),
             )
 
-    def write_nodes(self, name: str, nodes: dict[str, tuple[int, dict[str, Any], int | None]]) -> None:
-        """Insert or replace nodes: id → ``(seq, node, pgid)``."""
+    def write_nodes(self, name: str, nodes: dict[str, tuple[int, dict[str, Any], ProcessGroup | None]]) -> None:
+        """Insert or replace nodes: id → ``(seq, node, the process group of its running pod)``."""
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO nodes (workflow, id, seq, data, pgid) VALUES (?, ?, ?, ?, ?)",
-                [(name, node_id, seq, json.dumps(node), pgid) for node_id, (seq, node, pgid) in nodes.items()],
+                "INSERT OR REPLACE INTO nodes (workflow, id, seq, data, pgid, pgid_start) VALUES (?, ?, ?, ?, ?, ?)",
+                [(name, node_id, seq, json.dumps(node), group.pgid if group else None, group.start if group else None)
+                 for node_id, (seq, node, group) in nodes.items()],
             )
 
-    def running_process_groups(self, name: str) -> list[int]:
-        """Process groups of the workflow's pods that may still run."""
-        return [pgid for (pgid,) in self.db.execute(
-            "SELECT pgid FROM nodes WHERE workflow = ? AND pgid IS NOT NULL", (name,))]
+    def running_process_groups(self, name: str) -> list[ProcessGroup]:
+        """Process groups of the workflow's pods that may still run (a record without its leader's start, from
+        an older version, cannot be told from an id given to another process since: it is left out)."""
+        return [ProcessGroup(pgid, start) for pgid, start in self.db.execute(
+            "SELECT pgid, pgid_start FROM nodes WHERE workflow = ? AND pgid IS NOT NULL AND pgid_start IS NOT NULL",
+            (name,))]
 
     def request_stop(self, name: str, how: str) -> bool:
         """Ask the runner to stop (``stop``: run exit handlers) or terminate; False if not running."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..timestamps import timestamp
 from .bells import workflow_bell
-from .pod import kill_group
+from .processgroups import kill_recorded_group
 from ..vocabulary import COMPLETED_PHASES, FULFILLED_PHASES
 from .store import Store
 
@@ -55,8 +55,8 @@ def bury(store: Store, name: str) -> bool:
         fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a live runner; the runner records the end before it lets go
         if store.phase(name) in (None, *COMPLETED_PHASES):
             return False
-        for pgid in store.running_process_groups(name):
-            kill_group(pgid)
+        for group in store.running_process_groups(name):
+            kill_recorded_group(group)
         workflow = store.read(name)
         nodes = {
             node_id: (index, {**node, "phase": "Error", "message": RUNNER_DIED,

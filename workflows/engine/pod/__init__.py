@@ -28,10 +28,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # the zygote, which imports this package, stays lean (see .lazy_logging)
     from typing import Any
 
-__all__ = ["PodEnd", "PodSetupError", "isolation", "kill_group", "run_pod_node", "unisolated_warning"]
+__all__ = ["PodEnd", "PodSetupError", "isolation", "run_pod_node", "unisolated_warning"]
 
 _HOMES = {"PodEnd": ".node", "run_pod_node": ".node", "unisolated_warning": ".node", "PodSetupError": ".inputs",
-          "isolation": ".launch", "kill_group": ".process"}
+          "isolation": ".launch"}
 
 
 def __getattr__(name: str) -> Any:

@@ -44,6 +44,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..processgroups import kill_group
 from . import messages, syscalls
 from .lazy_logging import LazyLogger
 from .limits import Limits, PodCgroup, apply_rlimit
@@ -434,14 +435,6 @@ def _host_leader(run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> N
 
 
 # --------------------------------------------------------------------------- in the runner
-
-
-def kill_group(pgid: int, signum: int = signal.SIGKILL) -> None:
-    """Signal a pod's whole process group; a group that is already gone is fine."""
-    try:
-        os.killpg(pgid, signum)
-    except ProcessLookupError:
-        pass
 
 
 #: After the leader exits, how long the output pipes may stay open (held by escaped children).

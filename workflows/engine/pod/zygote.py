@@ -88,11 +88,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from ...errors import ZygoteError
+from ..processgroups import kill_group
 from . import messages, syscalls
 from .lazy_logging import LazyLogger
 from .identity import host_lowers, pod_root_ids
 from .process import (ENTERED, PodFds, PodRun, begin_leader, close_all_but, copy_declared_outputs,
-                      enter_user_namespace, kill_group, lead_pod, prepare_base, print_exception, refusal_message)
+                      enter_user_namespace, lead_pod, prepare_base, print_exception, refusal_message)
 from .sandbox import SandboxPlan, host_layout
 
 TYPE_CHECKING = False
