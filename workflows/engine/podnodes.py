@@ -65,7 +65,8 @@ async def run_pod(execution: WorkflowExecution, template: dict[str, Any], kind: 
                 run_pod_node(kind, resolved, execution.spec, execution.volume_dirs, artifacts, raw, node_id,
                              execution.directory / "nodes" / node_id, execution.logs / f"{node_id}.log",
                              execution.directory / "artifacts",
-                             on_start=lambda pid: nodes.set_group(node_id, process_group(pid)), on_output=execution.mark_printed),
+                             on_start=lambda pid: nodes.set_group(node_id, process_group(pid)),
+                             on_output=execution.mark_printed),
                 pod_timeout(resolved))
         except asyncio.TimeoutError:
             return nodes.update(node_id, phase="Failed", message=DEADLINE_MESSAGE)
