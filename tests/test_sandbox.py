@@ -687,24 +687,33 @@ def open_folder_under_tmp():
 
 
 def test_an_engine_running_from_a_virtualenv_under_tmp_gives_pods_its_python(open_folder_under_tmp, local_backend):
-    """The pods' private /tmp must not hide the engine's own interpreter (a virtualenv under /tmp)."""
+    """The pods' private /tmp must not hide the engine's own interpreter (a virtualenv under /tmp, the library
+    installed in it), and the engine binds only that: not the folder holding the virtualenv, where the runner
+    was started (``python -m`` puts it on ``sys.path``), with whatever else it holds."""
     import site
     import sysconfig
 
     venv = open_folder_under_tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     purelib = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
-    # this interpreter's packages (the library and what it needs) seen from the new environment
-    (purelib / "host.pth").write_text("\n".join([str(ROOT), *site.getsitepackages()]) + "\n")
+    shutil.copytree(ROOT / "workflows", purelib / "workflows", ignore=shutil.ignore_patterns("__pycache__"))
+    # what the library needs, from this interpreter's packages
+    (purelib / "host.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    (open_folder_under_tmp / "marker").write_text("the caller's file")
+    command = (f'python -c "import sys, workflows; print(sys.prefix, workflows.__file__)"; '
+               f'test -e {open_folder_under_tmp}/marker && echo visible || echo hidden; '
+               'chown -R 1000:1000 /tmp && echo chowned')
     script = ("from workflows.operations import SingleTaskOperation\n"
               "from workflows.tasks import BashTask\n"
-              "wf = SingleTaskOperation('venv', BashTask('py', 'python -c \"import sys; print(sys.prefix)\"'))"
-              ".execute().wait(120)\n"
+              f"wf = SingleTaskOperation('venv', BashTask('py', {command!r})).execute().wait(120)\n"
               "print(wf.status, wf.nodes[wf.name]['outputs'].get('result'))\n")
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     result = subprocess.run([str(venv / "bin" / "python"), "-c", script], capture_output=True, text=True,
-                            timeout=WAIT, env={**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"})
+                            timeout=WAIT, cwd=open_folder_under_tmp,
+                            env={**environment, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["Succeeded", str(venv)]
+    assert result.stdout.split() == ["Succeeded", str(venv), str(purelib / "workflows" / "__init__.py"), "hidden",
+                                     "chowned"]
 
 
 def test_installing_this_library_through_a_build_argument_is_recognised():

@@ -201,21 +201,33 @@ def _open_to_others(path: str) -> bool:
         current = parent
 
 
+def _import_roots() -> set[str]:
+    """The folders the loaded modules were imported from: each module's file, less the path its dotted name
+    makes (``.../site-packages`` for ``.../site-packages/workflows/engine/pod/launch.py``), or the file's own
+    folder for a module whose name does not match its path (an alias)."""
+    roots = set()
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if name == "__main__" or not isinstance(path, str):
+            continue
+        path = os.path.realpath(path)
+        root = os.path.dirname(path)
+        for _ in range(name.count(".") + (1 if os.path.basename(path).startswith("__init__.") else 0)):
+            root = os.path.dirname(root)
+        named = os.path.join(root, *name.split("."))
+        roots.add(root if path.startswith((named + ".", named + "/__init__.")) else os.path.dirname(path))
+    return roots
+
+
 @functools.lru_cache(maxsize=1)
 def _engine_folders() -> tuple[str, ...]:
     """The folders of the engine's Python: its prefixes and interpreter, the folder holding this package (an
-    editable checkout's), and the entries of ``sys.path`` its loaded modules come from. Not every entry:
-    ``python -m`` puts the runner's working directory there, which may hold anything (the engine's state)."""
+    editable checkout's), and the folders its loaded modules were imported from. Not every entry of
+    ``sys.path``: ``python -m`` puts the runner's working directory there, which may hold anything (the
+    engine's state, the folder of the virtualenv it runs from)."""
     holding_this_package = str(Path(__file__).resolve().parents[3])  # <here>/workflows/engine/pod/launch.py
     candidates = [sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  holding_this_package]
-    loaded = {os.path.realpath(path) for module in list(sys.modules.values())
-              if isinstance(path := getattr(module, "__file__", None), str)}
-    for entry in sys.path:
-        if entry and os.path.isdir(entry):
-            prefix = os.path.realpath(entry) + "/"
-            if any(path.startswith(prefix) for path in loaded):
-                candidates.append(entry)
+                  holding_this_package, *_import_roots()]
     folders: list[str] = []
     for folder in sorted({os.path.realpath(candidate) for candidate in candidates}):
         if not any(folder == kept or folder.startswith(kept + "/") for kept in folders):
