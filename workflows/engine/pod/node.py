@@ -19,6 +19,7 @@ from .sandbox import DEFAULT_DISK_BYTES, host_mount_points
 from .syscalls import NamespacesRefused
 from .zygote import Zygote, ZygoteError, zygote
 
+
 @dataclass
 class PodEnd:
     """How a pod node ended: its phase, message and outputs."""

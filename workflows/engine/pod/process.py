@@ -258,6 +258,12 @@ def _collect(outputs: list[str]) -> dict:
     return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
 
 
+def shell_exit_code(status: int) -> int:
+    """A wait status as a shell (and Kubernetes) reports it: the exit code, or 128 + the killing signal."""
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
 def print_exception() -> None:
     """Print the exception being handled to standard error, as a forked process ends on it (:mod:`traceback`
     imported then: the zygote stays lean, see :mod:`.lazy_logging`)."""
@@ -378,8 +384,7 @@ def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.s
         while True:  # PID 1 reaps every orphan of its namespace
             pid, status = os.wait()
             if pid == main:
-                code = os.waitstatus_to_exitcode(status)
-                code = 128 - code if code < 0 else code
+                code = shell_exit_code(status)
                 break
         if code == 0:
             try:
@@ -596,9 +601,8 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         kill_group(pid)  # before reaping: until then the group's id cannot be reused
         _, status = os.waitpid(pid, 0)
         os.close(pidfd)
-        code = os.waitstatus_to_exitcode(status)
         if not exited.done():
-            exited.set_result(128 - code if code < 0 else code)
+            exited.set_result(shell_exit_code(status))
 
     try:
         loop.add_reader(out_read, drain, out_read)

@@ -90,10 +90,11 @@ from pathlib import Path
 from ...errors import ZygoteError
 from ..processgroups import kill_group
 from . import messages, syscalls
-from .lazy_logging import LazyLogger
 from .identity import host_lowers, pod_root_ids
+from .lazy_logging import LazyLogger
 from .process import (ENTERED, PodFds, PodRun, begin_leader, close_all_but, copy_declared_outputs,
-                      enter_user_namespace, lead_pod, prepare_base, print_exception, refusal_message)
+                      enter_user_namespace, lead_pod, prepare_base, print_exception, refusal_message,
+                      shell_exit_code)
 from .sandbox import SandboxPlan, host_layout
 
 TYPE_CHECKING = False
@@ -589,13 +590,11 @@ class _Zygote:
             if leader is not None:
                 if leader.sock is not None:  # its note, if it sent one, is there: it ended
                     self._note(leader)
-                code = os.waitstatus_to_exitcode(status)
-                self._report(leader, 128 - code if code < 0 else code)
+                self._report(leader, shell_exit_code(status))
             else:  # a standby leader whose pod the zygote does not know yet, or that died before its pod
                 for standby in self.standbys.values():
                     if standby.pid == pid:
-                        code = os.waitstatus_to_exitcode(status)
-                        standby.ended = 128 - code if code < 0 else code
+                        standby.ended = shell_exit_code(status)
 
     def _report(self, leader: _Leader, code: int) -> None:
         """The pod of ``leader`` ended with ``code``: its status (with its outputs) to its ``done`` pipe."""
