@@ -22,7 +22,12 @@ from workflows import argo
 from workflows.engine.pod import messages
 from workflows.engine.pod.process import PodProcess, PodRun
 from workflows.engine.pod.sandbox import SandboxPlan
-from workflows.engine.pod.zygote import MAX_IN_FLIGHT, STANDBY_LEADERS, Zygote, _Request, zygote
+from workflows.engine.pod import zygote as zygote_module
+from workflows.engine.pod.identity import pod_userns
+from workflows.engine.pod.sandbox import host_mount_points
+from workflows.engine.pod.zygote import (MAX_IN_FLIGHT, STANDBY_FOLDER, STANDBY_LEADERS, Zygote, _Request,
+                                         start_zygote_early, zygote)
+from workflows.engine.runner import _may_run_pods
 from workflows.errors import ZygoteError
 from workflows.operations import PipelineOperation
 from workflows.tasks import BashTask, PythonTask
@@ -315,3 +320,72 @@ def test_a_pod_that_ends_before_the_zygote_hears_of_it_still_reports_its_end(tmp
     assert node["phase"] == "Succeeded", node.get("message")
     assert node["outputs"]["parameters"][0]["value"] == "done"
     assert record.read_text() == "ended first\n"
+
+
+@pytest.fixture
+def fresh_zygote_state(monkeypatch):
+    """This test process as a runner with no zygote yet; whatever zygote the test starts is ended after it."""
+    monkeypatch.setattr(zygote_module, "_zygote", None)
+    monkeypatch.setattr(zygote_module, "_early", None)
+    yield
+    if zygote_module._early is not None:
+        zygote_module._early.sock.close()
+        zygote_module._early.process.kill()
+        zygote_module._early.process.wait()
+    if zygote_module._zygote is not None and zygote_module._owner == os.getpid():
+        zygote_module._zygote.close()
+
+
+def _zygote_in_a_loop(folder: Path, mounts: list[str]) -> Zygote:
+    """:func:`zygote` as a runner's first pod calls it, in the runner's event loop (which reads its answers)."""
+    async def first_pod() -> Zygote:
+        return zygote(pod_userns(), folder, mounts, 1 << 20)
+
+    return asyncio.run(first_pod())
+
+
+def test_a_zygote_started_early_is_the_one_the_first_pod_gets(tmp_path, fresh_zygote_state):
+    """A runner starts its zygote before loading its engine (``start_zygote_early``): the first pod adopts that
+    process, ready, with its standby leaders, rather than starting another."""
+    start_zygote_early(tmp_path)
+    early = zygote_module._early
+    assert early is not None and early.process.poll() is None
+    handle = _zygote_in_a_loop(tmp_path, host_mount_points())
+    assert handle.process is early.process and handle.alive()
+    assert zygote_module._early is None and len(handle.standbys) == STANDBY_LEADERS
+
+
+def test_a_zygote_started_early_for_another_folder_is_ended(tmp_path, fresh_zygote_state):
+    """The early zygote works from its folder: a first pod of another folder ends it and gets a new one."""
+    start_zygote_early(tmp_path / "one")
+    early = zygote_module._early
+    assert early is not None
+    handle = _zygote_in_a_loop(tmp_path / "other", host_mounts := host_mount_points())
+    assert handle.process is not early.process and early.process.poll() is not None
+    assert handle.folder == tmp_path / "other" / STANDBY_FOLDER and host_mounts == handle.mounts
+
+
+def test_no_zygote_is_started_early_for_unisolated_pods(tmp_path, fresh_zygote_state, monkeypatch):
+    """``WORKFLOWS_ISOLATION=none`` (or a value that is not understood, which the pods then report): nothing."""
+    for value in ("none", "nonsense"):
+        monkeypatch.setenv("WORKFLOWS_ISOLATION", value)
+        start_zygote_early(tmp_path)
+        assert zygote_module._early is None
+
+
+@pytest.mark.parametrize(("templates", "extra", "expected"), [
+    ([{"name": "main", "suspend": {}}], {}, False),
+    ([{"name": "main", "steps": [[{"name": "wait", "template": "pause"}]]}, {"name": "pause", "suspend": {}}],
+     {}, False),
+    ([{"name": "main", "script": {"image": "python:3.12", "source": "pass"}}], {}, True),
+    ([{"name": "main", "container": {"image": "alpine"}}], {}, True),
+    ([{"name": "main", "containerSet": {"containers": [{"name": "a", "image": "alpine"}]}}], {}, True),
+    ([{"name": "main", "steps": [[{"name": "ref", "templateRef": {"name": "t", "template": "x"}}]]}], {}, True),
+    ([{"name": "main", "dag": {"tasks": [{"name": "ref", "templateRef": {"name": "t", "template": "x"}}]}}], {},
+     True),
+    ([], {"workflowTemplateRef": {"name": "stored"}}, True),
+])
+def test_a_runner_starts_a_zygote_early_only_for_workflows_that_may_run_pods(templates, extra, expected):
+    """Templates stored elsewhere may hold pods: those workflows get their zygote early too."""
+    assert _may_run_pods({"spec": {"entrypoint": "main", "templates": templates, **extra}}) is expected
+    assert _may_run_pods(None) is False

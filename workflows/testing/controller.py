@@ -20,7 +20,7 @@ from typing import Any, Callable
 from ..argo import WorkflowNotFound
 from ..backends.local import LocalBackend
 from ..engine.nodes import fnv1a32
-from ..engine.runner import STOP_MESSAGE, TERMINATE_MESSAGE
+from ..engine.run import STOP_MESSAGE, TERMINATE_MESSAGE
 from ..engine.store import Store
 from ..vocabulary import COMPLETED_PHASES
 from ..errors import WorkflowsError

@@ -4,6 +4,7 @@ The engine calls :func:`run_pod_node` and nothing else; how a pod is isolated
 is this package's business:
 
 - :mod:`.node` — :func:`run_pod_node`, from a resolved template to the node's phase and outputs;
+- :mod:`.isolation` — whether pods run isolated (``WORKFLOWS_ISOLATION``);
 - :mod:`.launch` — from a resolved template to the pod to run (image plan, env, volumes, files);
 - :mod:`.sandbox` — the pod's file tree (overlay of the host, own ``/tmp``, ``/proc``, ``/dev``, volumes);
 - :mod:`.process` — a pod's leader (its PID 1, which becomes its main process), the outputs' collector, the
@@ -28,10 +29,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # the zygote, which imports this package, stays lean (see .lazy_logging)
     from typing import Any
 
-__all__ = ["PodEnd", "PodSetupError", "isolation", "run_pod_node", "unisolated_warning"]
+__all__ = ["PodEnd", "PodSetupError", "isolation", "run_pod_node", "start_zygote_early", "unisolated_warning"]
 
-_HOMES = {"PodEnd": ".node", "run_pod_node": ".node", "unisolated_warning": ".node", "PodSetupError": ".inputs",
-          "isolation": ".launch"}
+_HOMES = {"PodEnd": ".node", "run_pod_node": ".node", "unisolated_warning": ".isolation",
+          "PodSetupError": ".inputs", "isolation": ".isolation", "start_zygote_early": ".zygote"}
 
 
 def __getattr__(name: str) -> Any:

@@ -19,6 +19,7 @@ from .build import image_layer
 from .dockerfile import DockerfileError
 from .images import ApplicationPlan, ContainerPlan, ImageError, UnavailablePlan, how_to_run
 from .inputs import PodSetupError, base_env, input_files, volume_binds
+from .isolation import isolation
 from .limits import Limits
 from .outputs import copy_path, declared_paths
 from .process import ForkLeader, PodProcess, PodRun
@@ -47,14 +48,6 @@ class ImageBuild:
         """The image's layer folder, built if needed (its pod's leader forked by ``fork_leader``), and a shared
         lock on it (close it once the pod ended); raises :class:`~.build.BuildFailed`."""
         return await image_layer(self.plan, self.copies, self.volumes, self.disk_bytes, stage_files, fork_leader)
-
-
-def isolation() -> str:
-    """``WORKFLOWS_ISOLATION``: ``"sandbox"`` (the default) or ``"none"`` (tasks run unisolated on the host)."""
-    value = os.environ.get("WORKFLOWS_ISOLATION", "").strip().lower() or "sandbox"
-    if value not in ("sandbox", "none"):
-        raise PodSetupError(f"WORKFLOWS_ISOLATION={value!r}: expected 'sandbox' (the default) or 'none'")
-    return value
 
 
 def _disk_bytes(body: dict[str, Any]) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 from .build import BuildFailed
 from .identity import host_lowers, needs_idmapped_volumes, pod_userns, pods_own_tree, use_idmapped_volumes
 from .inputs import PodSetupError, env_values
-from .launch import isolation, pod_run
+from .launch import pod_run
 from .limits import create_cgroup
 from .outputs import collect_outputs
 from .process import refusal_message, run_pod
@@ -27,18 +27,6 @@ class PodEnd:
     phase: str
     message: str | None = None
     outputs: dict[str, Any] | None = None
-
-
-def unisolated_warning() -> str | None:
-    """The warning to log at the start of every workflow when pods run unisolated, else ``None``."""
-    try:
-        mode = isolation()
-    except PodSetupError as error:
-        return str(error)
-    if mode == "none":
-        return ("WORKFLOWS_ISOLATION=none: pods run UNISOLATED on this machine, with the runner's privileges; "
-                "a task can read, change or delete any file the runner's user can")
-    return None
 
 
 def _close(fds: list[int]) -> None:
