@@ -29,6 +29,7 @@ that is this process's child is reaped through a pidfd, the zygote reaps its own
 
 from __future__ import annotations
 
+import _signal
 import builtins
 import gc
 import json
@@ -85,6 +86,11 @@ class PodProcess:
     source: str | None = None
     script_path: str | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled for a pod's leader (:mod:`.messages`) without ``log_path``, which only the runner reads:
+        rebuilding a ``Path`` in the forked leader would cost it more than the rest of its message."""
+        return {key: value for key, value in self.__dict__.items() if key != "log_path"}
+
 
 @dataclass
 class PodRun:
@@ -107,6 +113,11 @@ class PodRun:
     own_folder: bool = True
     """Whether the sandboxed pod has a folder of its own (:attr:`pod_dir`: it has files to stage or outputs, or
     it is an image build). A plain pod has none: no file is made on the host for it."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled for a pod's leader (:mod:`.messages`) without ``node_dir``, which only the runner reads (see
+        :meth:`PodProcess.__getstate__`)."""
+        return {key: value for key, value in self.__dict__.items() if key != "node_dir"}
 
     @property
     def pod_dir(self) -> Path:
@@ -156,10 +167,12 @@ def enter_user_namespace(userns: int) -> None:
 
 
 def _reset_child_state() -> None:
-    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
-    signal.set_wakeup_fd(-1)
-    signal.pthread_sigmask(signal.SIG_SETMASK, set())  # the zygote blocks SIGCHLD while it forks
+    # _signal, the C module under signal: signal's wrappers convert numbers to enums, whose pages a forked
+    # leader would copy (0.1 ms of its start)
+    for signum in (_signal.SIGCHLD, _signal.SIGTERM, _signal.SIGINT, _signal.SIGPIPE, _signal.SIGHUP):
+        _signal.signal(signum, _signal.SIG_DFL)
+    _signal.set_wakeup_fd(-1)
+    _signal.pthread_sigmask(_signal.SIG_SETMASK, ())  # the zygote blocks SIGCHLD while it forks
     events = sys.modules.get("asyncio.events")
     if events is not None:  # forked from the runner: the child is not inside its event loop
         events._set_running_loop(None)

@@ -828,6 +828,9 @@ def serve() -> None:
     _launch(sock, userns)
     server = _Zygote(sock)
     syscalls.warm_up()  # what every pod needs, built once here rather than in each of them
+    # Each pod's process gets its own environment (a PythonTask's os.environ is its pod's alone): an empty one
+    # here spares every PythonTask unsetting the runner's variables one by one (0.2 ms of its start)
+    os.environ.clear()
     # Forks share the zygote's pages until one side writes; a collection writes to every object it scans.
     # The zygote's own objects are never collected (frozen), and its short-lived requests make no cycles.
     gc.disable()
