@@ -615,3 +615,45 @@ def test_task_code_reads_its_workflow_name_and_shared_directory():
     name, shared = workflow.nodes[workflow.name]["outputs"]["result"].split()
     assert name == workflow.name  # the workflow's name, not the pod's
     assert shared == "/mnt/data"  # the real mount path: the volume is mounted there in the pod's sandbox
+
+
+def annotated_function_types():
+    """A PythonTask's body: annotations are evaluated, as in a file run by python (no engine's ``__future__``)."""
+    def scale(value: int, factor: float = 2.0) -> float:
+        return value * factor
+
+    print(scale.__annotations__ == {"value": int, "factor": float, "return": float})
+
+
+def test_a_python_script_is_compiled_as_python_compiles_its_file():
+    """The engine's modules postpone annotations (``from __future__ import annotations``); a script compiled by
+    the engine must not inherit that: ``__annotations__`` hold types, not strings."""
+    workflow = SingleTaskOperation("annotations", PythonTask("types", annotated_function_types)).execute()
+    workflow = workflow.wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert [node["outputs"]["result"] for node in workflow.nodes.values() if node["type"] == "Pod"] == ["True"]
+
+
+def test_a_script_that_does_not_compile_fails_its_pod_as_python_does():
+    """Source the runner cannot compile goes to the pod as it is: python's SyntaxError report, exit code 1."""
+    workflow = run_yaml("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: broken-script-}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            script:
+              image: python:3.12
+              command: [python]
+              source: |
+                print("before")
+                def broken(:
+                    pass
+    """)
+    assert workflow.status == "Failed"
+    pod = next(node for node in workflow.nodes.values() if node["type"] == "Pod")
+    assert pod["message"] == "Error (exit code 1)"
+    log = argo.get_workflow_logs(workflow.name)
+    assert "SyntaxError" in log and "before" not in log and "line 2" in log

@@ -114,7 +114,7 @@ def pod_run(kind: str, body: dict[str, Any], env: dict[str, str], spec: dict[str
         files = stage_files(files, node_dir / "pod")
     sandbox = SandboxPlan(_disk_bytes(body), volumes, files, hostname=node_id[:63])
     if source is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS and not body.get("args"):
-        pod = PodProcess(pod_env, cwd, log_path, source=source, script_path=SCRIPT_PATH)
+        pod = PodProcess.python(pod_env, cwd, log_path, source, SCRIPT_PATH)
     else:
         pod = PodProcess(pod_env, cwd, log_path, argv=process.argv)
     return PodRun(pod, node_dir, sandbox, outputs, limits, image_build=image_build, own_folder=own_folder)
@@ -173,7 +173,7 @@ def _unisolated_run(plan: Any, body: dict[str, Any], env: dict[str, str], comman
     pod_env = {**base_env(), **process.env, **env}
     cwd = body.get("workingDir") or str(process.cwd or node_dir)
     if source is not None and set(body.get("command") or ["sh"]) in PYTHON_COMMANDS and not body.get("args"):
-        pod = PodProcess(pod_env, cwd, log_path, source=source, script_path=str(node_dir / "script"))
+        pod = PodProcess.python(pod_env, cwd, log_path, source, str(node_dir / "script"))
     else:
         pod = PodProcess(pod_env, cwd, log_path, argv=process.argv)
     return PodRun(pod, node_dir, None, outputs, limits, host_paths={path: path for path in outputs})
