@@ -20,7 +20,7 @@ import pytest
 from processes import alive, command, descendants, kill, parent, runner_pid, start_time
 from workflows import argo
 from workflows.engine.pod import messages
-from workflows.engine.pod.process import PodProcess, PodRun
+from workflows.engine.pod.process import KILL_WAIT_SECONDS, PodProcess, PodRun, run_pod
 from workflows.engine.pod.sandbox import SandboxPlan
 from workflows.engine.pod import zygote as zygote_module
 from workflows.engine.pod.identity import pod_userns
@@ -389,3 +389,38 @@ def test_a_runner_starts_a_zygote_early_only_for_workflows_that_may_run_pods(tem
     """Templates stored elsewhere may hold pods: those workflows get their zygote early too."""
     assert _may_run_pods({"spec": {"entrypoint": "main", "templates": templates, **extra}}) is expected
     assert _may_run_pods(None) is False
+
+
+def test_a_cancelled_pod_awaits_its_end_without_holding_up_the_runner(tmp_path):
+    """A cancelled pod is killed and its end awaited (the zygote reports it once it reaped the leader), for at
+    most KILL_WAIT_SECONDS: the runner's event loop, and its other pods, go on meanwhile."""
+    started: list[subprocess.Popen] = []
+
+    async def fork_leader(run, stdout_fd, stderr_fd, done_fd) -> int:
+        started.append(subprocess.Popen(["sleep", "60"], start_new_session=True))  # the leader: killed
+        # the zygote's stand-in, slow to report: holds the done pipe for 0.8 s
+        started.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.8)"], pass_fds=(done_fd,)))
+        return started[0].pid
+
+    run = PodRun(PodProcess({}, "/", tmp_path / "log"), tmp_path, SandboxPlan(disk_bytes=0))
+
+    async def cancel_while_ticking() -> tuple[float, int]:
+        pod = asyncio.ensure_future(run_pod(run, fork_leader=fork_leader))
+        await asyncio.sleep(0.2)
+        pod.cancel()
+        begun, ticks = time.monotonic(), 0
+        while not pod.done():
+            await asyncio.sleep(0.01)
+            ticks += 1
+        with pytest.raises(asyncio.CancelledError):
+            pod.result()
+        return time.monotonic() - begun, ticks
+
+    try:
+        waited, ticks = asyncio.run(asyncio.wait_for(cancel_while_ticking(), WAIT))
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+    assert started[0].returncode == -9  # the leader was killed at once
+    assert 0.3 < waited < KILL_WAIT_SECONDS and ticks >= 10  # its end was awaited, and the loop went on

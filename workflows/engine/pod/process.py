@@ -35,12 +35,10 @@ import gc
 import json
 import marshal
 import os
-import select
 import shutil
 import signal
 import socket
 import sys
-import time
 import types
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -508,23 +506,25 @@ def _result(run: PodRun, exit_code: int, stdout: bytes, status: dict) -> PodResu
                      output_skipped=status.get("output_skipped") or {})
 
 
-def _readable(fd: int, seconds: float) -> bool:
-    """Whether ``fd`` becomes readable within ``seconds`` (``poll``: any descriptor number, unlike ``select``)."""
-    waiting = select.poll()
-    waiting.register(fd, select.POLLIN)
-    return bool(waiting.poll(seconds * 1000))
+async def _end_of(fd: int, seconds: float) -> None:
+    """Until the ``done`` pipe ``fd`` reaches its end (the zygote reaped the leader), at most ``seconds``: the
+    runner's other pods go on meanwhile."""
+    import asyncio  # noqa: PLC0415 - the runner's side only: the zygote, which imports this module, stays lean
 
+    loop = asyncio.get_running_loop()
+    ended = loop.create_future()
 
-def _wait_for_end(fd: int, seconds: float) -> None:
-    """Block until the ``done`` pipe ``fd`` reaches its end (the zygote reaped the leader), at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not _readable(fd, remaining):
-            log.warning("the pod's leader was not reaped %.0fs after it was killed", seconds)
-            return
-        if not os.read(fd, _READ_SIZE):
-            return
+    def drain() -> None:
+        if not os.read(fd, _READ_SIZE) and not ended.done():
+            ended.set_result(None)
+
+    loop.add_reader(fd, drain)
+    try:
+        await asyncio.wait_for(ended, seconds)
+    except asyncio.TimeoutError:
+        log.warning("the pod's leader was not reaped %.0fs after it was killed", seconds)
+    finally:
+        loop.remove_reader(fd)
 
 
 def _close_all(*fds: int) -> None:
@@ -657,7 +657,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
                     os.close(pidfd)
                 else:
                     loop.remove_reader(done_read)
-                    _wait_for_end(done_read, KILL_WAIT_SECONDS)
+                    await _end_of(done_read, KILL_WAIT_SECONDS)
             raise
         finally:
             loop.remove_reader(done_read)
