@@ -274,7 +274,7 @@ def test_a_lazy_logger_logs_through_logging_once_used(caplog):
 
 LATE_NEWS_SITECUSTOMIZE = '''
 import os
-import select
+import signal
 import time
 
 from workflows.engine.pod import zygote
@@ -282,15 +282,24 @@ from workflows.engine.pod import zygote
 _send = zygote.Zygote._send
 
 
+def _reaped(pidfd, seconds):
+    """Whether the process of ``pidfd`` is reaped within ``seconds`` (a zombie still takes signal 0)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            signal.pidfd_send_signal(pidfd, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.001)
+    return False
+
+
 def _late(self, request):
-    """Tell the zygote of a handed pod only once that pod's leader ended (or after 20 s), and the zygote had
-    time to reap it; say which."""
+    """Tell the zygote of a handed pod only once that pod's leader ended and the zygote reaped it (or after 20
+    s); say which."""
     if request.given:
-        ended = select.poll()
-        ended.register(os.pidfd_open(request.given), select.POLLIN)
         with open(os.environ["LATE_NEWS_FILE"], "a") as record:
-            record.write("ended first\\n" if ended.poll(20_000) else "still running\\n")
-        time.sleep(0.3)
+            record.write("reaped first\\n" if _reaped(os.pidfd_open(request.given), 20) else "still there\\n")
     _send(self, request)
 
 
@@ -303,7 +312,7 @@ def test_a_pod_that_ends_before_the_zygote_hears_of_it_still_reports_its_end(tmp
     """The runner hands a plain pod to its standby leader first and tells the zygote after: a quick pod may be
     over (reaped by the zygote as a standby it knew nothing more of) when that news comes. Its status and its
     outputs must still reach the runner. The runner here (a real subprocess) sends the news only once the
-    pod's leader ended."""
+    pod's leader ended and the zygote reaped it."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(LATE_NEWS_SITECUSTOMIZE)
@@ -319,7 +328,7 @@ def test_a_pod_that_ends_before_the_zygote_hears_of_it_still_reports_its_end(tmp
     node = workflow.nodes[workflow.name]
     assert node["phase"] == "Succeeded", node.get("message")
     assert node["outputs"]["parameters"][0]["value"] == "done"
-    assert record.read_text() == "ended first\n"
+    assert record.read_text() == "reaped first\n"
 
 
 @pytest.fixture
