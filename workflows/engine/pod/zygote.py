@@ -409,8 +409,9 @@ def _standby_folder(folder: Path) -> Path:
 
 
 @dataclasses.dataclass
-class _Launch:
-    """A zygote started ahead of its first use (:func:`start_zygote_early`), not yet known to be ready."""
+class _StartedZygote:
+    """A zygote's process as started, not yet known to be ready: by the first pod, or ahead of it
+    (:func:`start_zygote_early`)."""
 
     process: subprocess.Popen
     sock: socket.socket
@@ -419,10 +420,10 @@ class _Launch:
     owner: int
 
 
-_early: _Launch | None = None
+_early: _StartedZygote | None = None
 
 
-def _launch_zygote(userns: int, folder: Path) -> _Launch:
+def _launch_zygote(userns: int, folder: Path) -> _StartedZygote:
     """Start the zygote's process in the user namespace ``userns``, its working directory in ``folder``; do not
     wait for it. Raises :class:`ZygoteError`."""
     import subprocess  # noqa: PLC0415 - the runner's side only: the zygote stays lean
@@ -440,7 +441,7 @@ def _launch_zygote(userns: int, folder: Path) -> _Launch:
         raise ZygoteError(error.errno or 0, f"cannot start the pods' zygote: {error}") from error
     finally:
         theirs.close()
-    return _Launch(launcher, ours, standby, userns, os.getpid())
+    return _StartedZygote(launcher, ours, standby, userns, os.getpid())
 
 
 def start_zygote_early(folder: Path) -> None:
@@ -459,7 +460,7 @@ def start_zygote_early(folder: Path) -> None:
         log.debug("the pods' zygote was not started early: %s", error)
 
 
-def _adopt_early(userns: int, folder: Path) -> _Launch:
+def _adopt_early(userns: int, folder: Path) -> _StartedZygote:
     """The zygote started early when it was started by this process for ``userns`` and ``folder`` and still
     runs, else a new one."""
     global _early
