@@ -4,7 +4,8 @@
   time per task from submission to the end, against ``subprocess.run(["true"])`` per task (target:
   within 5 ms of it); the pipeline again with ``WORKFLOWS_ISOLATION=none``, to show what the sandbox costs;
 - 200 PythonTasks as a pipeline, in their sandboxes, against a fresh ``python -c pass`` per task
-  (target: at least 3× faster than that floor, while each task still gets its own process).
+  (target: at least 3× faster than that floor, while each task still gets its own process); and a one-PythonTask
+  workflow (median of 3), to tell a pipeline step's own cost from the workflow's start and end.
 
 State goes to a temporary ``WORKFLOWS_HOME``. The package's bytecode is brought up to date first (see
 ``up_to_date_bytecode.py``): runners and zygotes start from it, as on users' machines.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,8 +82,13 @@ def main() -> None:
     for label, per_task, floor in rows:
         print(f"| {label} | {per_task * 1e3:.2f} | {floor * 1e3:.2f} | {(per_task - floor) * 1e3:+.2f} | "
               f"{per_task / floor:.2f} |")
-    print(f"\nPythonTask: {floor_python / rows[2][1]:.2f}× faster than `python -c pass`; "
-          f"load average {load_before} before, {' / '.join(f'{value:.1f}' for value in os.getloadavg())} after")
+    one_pod = statistics.median(engine(PipelineOperation(f"one{turn}", [PythonTask("p", noop)], **options))
+                                for turn in range(3))
+    step = (rows[2][1] * args.python_tasks - one_pod) / (args.python_tasks - 1)
+    print(f"\nPythonTask: {floor_python / rows[2][1]:.2f}× faster than `python -c pass`; a one-PythonTask workflow "
+          f"takes {one_pod * 1e3:.0f} ms, submission to end, and each further pipeline step {step * 1e3:.2f} ms "
+          f"({floor_python / step:.2f}× faster than `python -c pass`); load average {load_before} before, "
+          f"{' / '.join(f'{value:.1f}' for value in os.getloadavg())} after")
 
 
 if __name__ == "__main__":
