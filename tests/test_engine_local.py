@@ -657,3 +657,26 @@ def test_a_script_that_does_not_compile_fails_its_pod_as_python_does():
     assert pod["message"] == "Error (exit code 1)"
     log = argo.get_workflow_logs(workflow.name)
     assert "SyntaxError" in log and "before" not in log and "line 2" in log
+
+
+def test_a_workflows_folder_where_the_submitter_works_does_not_replace_the_library(tmp_path, workflows_home):
+    """``python -m`` puts the working directory first on ``sys.path``: a user's own ``workflows`` folder there
+    must not be imported by the runner in the library's stead (it would run that code, or fail)."""
+    project = tmp_path / "project"
+    (project / "workflows").mkdir(parents=True)
+    imported = tmp_path / "decoy-imported"
+    (project / "workflows" / "__init__.py").write_text(
+        f"open({str(imported)!r}, 'w').close()\nraise SystemExit('the decoy package was imported')\n")
+    submitter = tmp_path / "submit.py"  # its own folder first on sys.path: it imports the library
+    submitter.write_text(textwrap.dedent("""
+        from workflows.operations import SingleTaskOperation
+        from workflows.tasks import BashTask
+
+        workflow = SingleTaskOperation("cwd", BashTask("hello", "echo hi")).execute().wait(60)
+        print(workflow.status, workflow.nodes[workflow.name]["outputs"]["result"])
+    """))
+    done = subprocess.run([sys.executable, str(submitter)], cwd=project, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["Succeeded", "hi"]
+    assert not imported.exists()

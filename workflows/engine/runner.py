@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .bootstrap import python_command
 from .pod import start_zygote_early
 from .store import Store, private_file
 from .watchdog import start_watchdog
@@ -47,7 +48,8 @@ def spawn_runner(store: Store, name: str) -> int:
         private_file(store.runner_file(name, "pid"))
         with open(store.runner_file(name, "log"), "ab") as runner_log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "workflows.engine.runner", name, str(store.root)],
+                python_command("from workflows.engine.runner import main; sys.exit(main(sys.argv[1:]))",
+                               name, str(store.root)),
                 stdin=subprocess.DEVNULL, stdout=runner_log, stderr=runner_log, start_new_session=True,
                 pass_fds=(fd,), env={**os.environ, LOCK_FD_ENV: str(fd)},
             )
@@ -76,7 +78,8 @@ def _may_run_pods(manifest: dict[str, Any] | None) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m workflows.engine.runner NAME STATE_DIR``: run one workflow (started by :func:`spawn_runner`)."""
+    """Run the workflow ``NAME`` of the store at ``STATE_DIR`` (``argv``), as :func:`spawn_runner` starts it (or
+    ``python -m workflows.engine.runner NAME STATE_DIR``)."""
     name, root = argv
     os.umask(0o077)  # everything the runner and its pods' leaders create in the state folder is private
     lock_fd = int(os.environ.pop(LOCK_FD_ENV))

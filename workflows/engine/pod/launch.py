@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import config
+from ..bootstrap import PACKAGE_ROOT
 from ...events.embedded import FOLDER as EVENTS_FOLDER
 from ...quantity import quantity_value
 from .build import image_layer
@@ -216,11 +217,10 @@ def _import_roots() -> set[str]:
 def _engine_folders() -> tuple[str, ...]:
     """The folders of the engine's Python: its prefixes and interpreter, the folder holding this package (an
     editable checkout's), and the folders its loaded modules were imported from. Not every entry of
-    ``sys.path``: ``python -m`` puts the runner's working directory there, which may hold anything (the
+    ``sys.path``: a user's ``python -m`` puts the working directory there, which may hold anything (the
     engine's state, the folder of the virtualenv it runs from)."""
-    holding_this_package = str(Path(__file__).resolve().parents[3])  # <here>/workflows/engine/pod/launch.py
     candidates = [sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  holding_this_package, *_import_roots()]
+                  PACKAGE_ROOT, *_import_roots()]
     folders: list[str] = []
     for folder in sorted({os.path.realpath(candidate) for candidate in candidates}):
         if not any(folder == kept or folder.startswith(kept + "/") for kept in folders):

@@ -88,6 +88,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from ...errors import PodSetupError, ZygoteError
+from ..bootstrap import python_command
 from ..processgroups import kill_group
 from . import messages, syscalls
 from .identity import host_lowers, pod_root_ids, pod_userns
@@ -432,8 +433,8 @@ def _launch_zygote(userns: int, folder: Path) -> _StartedZygote:
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         launcher = subprocess.Popen(  # noqa: S603 - this interpreter, running this module
-            [sys.executable, "-c", "from workflows.engine.pod.zygote import serve; serve()",
-             str(theirs.fileno()), str(userns), str(os.getpid())],
+            python_command("from workflows.engine.pod.zygote import serve; serve()",
+                           str(theirs.fileno()), str(userns), str(os.getpid())),
             pass_fds=(theirs.fileno(), userns), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             cwd=standby)
     except OSError as error:
