@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ... import config
-from ..bootstrap import PACKAGE_ROOT
 from ...events.embedded import FOLDER as EVENTS_FOLDER
 from ...quantity import quantity_value
+from ..bootstrap import PACKAGE_ROOT
 from .build import image_layer
 from .dockerfile import DockerfileError
 from .images import ApplicationPlan, ContainerPlan, ImageError, UnavailablePlan, how_to_run
