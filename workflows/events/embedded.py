@@ -70,7 +70,6 @@ def _topic_directory(topic: str) -> str:
     return f"{topic[:32]}-{hashlib.sha256(topic.encode()).hexdigest()[:16]}"
 
 
-
 def _journal_mode_wal(connection: sqlite3.Connection) -> str:
     """Ask for WAL mode; the journal mode the database then has. SQLite answers "database is locked" at once,
     without waiting on its busy handler, when processes open a new database together and one of them must
@@ -85,6 +84,7 @@ def _journal_mode_wal(connection: sqlite3.Connection) -> str:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.05)
+
 
 class EmbeddedBackend(EventBackend):
     """Events in ``<home>/events/events.sqlite``; one instance per state directory and process."""
