@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workflows import argo
-from workflows.engine.containerset import containerset_problems
+from workflows.engine.containerset import containerset_problems, on_set_volume
 from workflows.engine.support import UnsupportedWorkflow
 
 WAIT = 120
@@ -44,6 +44,43 @@ def test_containers_run_after_their_dependencies_and_share_the_workspace():
     assert pod["outputs"]["result"] == "a\nb"  # main's standard output
     assert pod["outputs"]["parameters"][0]["value"] == "a\nb\nmain"
     assert {nodes(done)[name]["type"] for name in "abc"} == {"Container"}
+
+
+def test_outputs_on_the_set_volumes_are_read_once_every_container_ended():
+    # Argo's wait container reads them after all the set's containers; ``main`` is done long before ``slow``
+    slow = "sleep 0.5; echo from-slow > /workspace/out; mkdir /workspace/dir; echo x > /workspace/dir/f"
+    manifest = container_set([
+        container("slow", slow),
+        container("main", "echo own > /tmp/own; echo main"),
+    ], outputs={"parameters": [{"name": "shared", "valueFrom": {"path": "/workspace/out"}, "globalName": "g"},
+                               {"name": "own", "valueFrom": {"path": "/tmp/own"}}],
+                "artifacts": [{"name": "dir", "path": "/workspace/dir"}, {"name": "own", "path": "/tmp/own"}]})
+    done = argo.submit_workflow(manifest).wait(WAIT)
+    assert done.status == "Succeeded", done.get_status_message()
+    outputs = nodes(done)[done.name]["outputs"]
+    assert outputs["result"] == "main"
+    assert outputs["exitCode"] == "0"
+    assert [(parameter["name"], parameter["value"]) for parameter in outputs["parameters"]] == [
+        ("shared", "from-slow"), ("own", "own")]
+    assert [artifact["name"] for artifact in outputs["artifacts"]] == ["dir", "own"]
+    assert done.raw["status"]["outputs"]["parameters"] == [{"name": "g", "value": "from-slow"}]
+
+
+def test_an_output_on_the_set_volumes_that_no_container_wrote_errors_the_pod():
+    manifest = container_set([container("main", "true")],
+                             outputs={"parameters": [{"name": "out", "valueFrom": {"path": "/workspace/out"}}]})
+    done = argo.submit_workflow(manifest).wait(WAIT)
+    assert done.status == "Error"
+    assert done.get_status_message() == "output parameter 'out': '/workspace/out' was not written"
+    assert nodes(done)["main"]["phase"] == "Succeeded"
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/workspace", True), ("/workspace/out", True), ("/workspace/a/b", True), ("/workspace2/out", False),
+    ("/tmp/out", False), ("/", False)])
+def test_which_output_paths_are_on_the_set_volumes(path, expected):
+    template = {"containerSet": {"volumeMounts": [{"name": "w", "mountPath": "/workspace/"}], "containers": []}}
+    assert on_set_volume(template, path) is expected
 
 
 def test_a_failing_container_fails_the_pod_and_its_dependents_do_not_run():

@@ -13,9 +13,10 @@ import asyncio
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Awaitable
 
+from ..config import default_image
 from ..durations import duration_seconds
 from ..vocabulary import FAILED_OR_ERROR
-from .containerset import MAIN, container_template, sidecar_template
+from .containerset import MAIN, collector_template, container_template, merged_outputs, sidecar_template
 from .lang.templating import TemplateError, substitute
 from .pod import PodEnd, run_pod_node
 from .processgroups import process_group
@@ -80,13 +81,18 @@ async def run_pod(execution: WorkflowExecution, template: dict[str, Any], kind: 
                        and future.result().phase == "Error"), None)
         if broken is not None:  # a sidecar that could not even start (its exit status does not count)
             end = PodEnd("Error", f"sidecar: {broken.message}", end.outputs)
-    for parameter in (end.outputs or {}).get("parameters") or []:
+    _publish_globals(execution, end.outputs)
+    return nodes.update(node_id, phase=end.phase, message=end.message, outputs=end.outputs)
+
+
+def _publish_globals(execution: WorkflowExecution, outputs: dict[str, Any] | None) -> None:
+    """A pod's output parameters and artifacts with a ``globalName`` become the workflow's."""
+    for parameter in (outputs or {}).get("parameters") or []:
         if parameter.get("globalName"):
             execution.publish_parameter(parameter["globalName"], parameter["value"])
-    for artifact in (end.outputs or {}).get("artifacts") or []:
+    for artifact in (outputs or {}).get("artifacts") or []:
         if artifact.get("globalName"):
             execution.globals[f"workflow.outputs.artifacts.{artifact['globalName']}"] = artifact["path"]
-    return nodes.update(node_id, phase=end.phase, message=end.message, outputs=end.outputs)
 
 
 def _companion(execution: WorkflowExecution, template: dict[str, Any], kind: str, node_id: str,
@@ -157,21 +163,35 @@ async def run_container_set(execution: WorkflowExecution, template: dict[str, An
         nodes.update(child["id"], phase=end.phase, message=end.message, outputs=end.outputs)
         finished[container_name].set()
 
+    async def run_set() -> PodEnd:
+        await asyncio.gather(*(run(container) for container in containers))
+        failed = next(((container_name, end) for container_name, end in ends.items()
+                       if end.phase in FAILED_OR_ERROR), None)
+        if failed is not None:
+            container_name, end = failed
+            return PodEnd(end.phase, f"container {container_name}: {end.message}")
+        outputs = (ends.get(MAIN) or PodEnd("Succeeded")).outputs or {}
+        collector = collector_template(resolved, default_image())
+        if collector is None:
+            return PodEnd("Succeeded", None, outputs)
+        collected = await run_pod_node(  # as Argo's wait container, once every container ended
+            "script", collector, execution.spec, volume_dirs, {}, {}, node_id, node_dir / "wait",
+            execution.logs / f"{node_id}.wait.log", execution.directory / "artifacts",
+            on_start=lambda pid: nodes.set_group(node_id, process_group(pid)), on_output=execution.mark_printed)
+        nodes.set_group(node_id, None)
+        merged = merged_outputs(resolved, outputs, collected.outputs or {})
+        return PodEnd(collected.phase, collected.message, merged)
+
     async with AsyncExitStack() as stack:
         if execution.pod_slots is not None:
             await stack.enter_async_context(execution.pod_slots)
         nodes.update(node_id, phase="Running")
         try:
-            await asyncio.wait_for(asyncio.gather(*(run(container) for container in containers)),
-                                   pod_timeout(resolved))
+            end = await asyncio.wait_for(run_set(), pod_timeout(resolved))
         except asyncio.TimeoutError:
             return nodes.update(node_id, phase="Failed", message=DEADLINE_MESSAGE)
-    failed = next(((container_name, end) for container_name, end in ends.items()
-                   if end.phase in FAILED_OR_ERROR), None)
-    if failed is not None:
-        container_name, end = failed
-        return nodes.update(node_id, phase=end.phase, message=f"container {container_name}: {end.message}")
-    return nodes.update(node_id, phase="Succeeded", outputs=(ends.get(MAIN) or PodEnd("Succeeded")).outputs)
+    _publish_globals(execution, end.outputs)
+    return nodes.update(node_id, phase=end.phase, message=end.message, outputs=end.outputs)
 
 
 def pod_timeout(template: dict[str, Any]) -> float | None:
