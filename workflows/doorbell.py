@@ -29,7 +29,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import secrets
 import selectors
 import shutil
 import socket
@@ -127,7 +126,7 @@ class Doorbell:
 
     def _register(self) -> tuple[Waiter, str, str | None]:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # only its owner's processes may ring
-        entry = str(self.directory / f"{os.getpid()}-{secrets.token_hex(8)}")
+        entry = str(self.directory / f"{os.getpid()}-{os.urandom(8).hex()}")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         short_dir = None
         try:

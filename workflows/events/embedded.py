@@ -19,7 +19,6 @@ A deleted topic that is produced to again starts over at offset 0.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import threading
@@ -67,6 +66,8 @@ def _topic_directory(topic: str) -> str:
     """A short directory name for a topic's doorbell (topics may be 249 characters long)."""
     if len(topic) <= 48:
         return topic
+    import hashlib  # noqa: PLC0415 - OpenSSL, 2 ms: only for long topic names
+
     return f"{topic[:32]}-{hashlib.sha256(topic.encode()).hexdigest()[:16]}"
 
 

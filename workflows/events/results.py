@@ -14,8 +14,8 @@ The workflow's on-exit notification may go to the same topic (when
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from typing import Any
 
 from .client import DEFAULT_CONSUME_TIMEOUT, EventClient, check_timeout, is_exit_notification
@@ -37,7 +37,7 @@ class ResultQueue:
 
     def __init__(self, topic: str, group_id: str | None = None) -> None:
         self.client = EventClient(topic)
-        self.group_id: str = group_id or f"{topic}-waiter-{uuid.uuid4().hex[:16]}"
+        self.group_id: str = group_id or f"{topic}-waiter-{os.urandom(8).hex()}"
         """The waiter's consumer group: unique, so no other consumer takes its messages."""
         self.exit_status: str | None = None
         """The status of the workflow's on-exit notification, once one was read from the topic."""

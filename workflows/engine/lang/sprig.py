@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import hashlib
 import math
 import os.path
 import posixpath
 import re
-import uuid
 import zlib
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
@@ -114,6 +112,18 @@ def _string(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"sprig.{name}: expected a string argument, got {go_sprint(value)!r}")
     return value
+
+
+def _hex_digest(algorithm: str, text: str) -> str:
+    import hashlib  # noqa: PLC0415 - OpenSSL, 2 ms: only when an expression asks for a digest
+
+    return hashlib.new(algorithm, text.encode()).hexdigest()
+
+
+def _uuid4() -> str:
+    import uuid  # noqa: PLC0415 - with platform, 2 ms: only when an expression asks for one
+
+    return str(uuid.uuid4())
 
 
 def _b64dec(text: str) -> str:
@@ -488,11 +498,11 @@ SPRIG: dict[str, Callable[..., Any]] = {
     "b64dec": _b64dec,
     "b32enc": lambda s: base64.b32encode(_string(s, "b32enc").encode()).decode("ascii"),
     "b32dec": _b32dec,
-    "sha1sum": lambda s: hashlib.sha1(s.encode()).hexdigest(),
-    "sha256sum": lambda s: hashlib.sha256(s.encode()).hexdigest(),
-    "sha512sum": lambda s: hashlib.sha512(s.encode()).hexdigest(),
+    "sha1sum": lambda s: _hex_digest("sha1", s),
+    "sha256sum": lambda s: _hex_digest("sha256", s),
+    "sha512sum": lambda s: _hex_digest("sha512", s),
     "adler32sum": lambda s: str(zlib.adler32(s.encode())),
-    "uuidv4": lambda: str(uuid.uuid4()),
+    "uuidv4": _uuid4,
     "fromJson": _from_json,
     "toJson": _to_json,
     "toPrettyJson": _to_pretty_json,

@@ -28,7 +28,6 @@ import hashlib
 import logging
 import os
 import re
-import secrets
 import shlex
 import shutil
 from pathlib import Path
@@ -170,7 +169,7 @@ async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list
 async def _build(plan: ApplicationPlan, files: list[PodFile], volumes: list, disk_bytes: int, stage,
                  images: Path, key: str, fork_leader: ForkLeader) -> None:
     """Replay the image's ``RUN`` lines into ``images/<key>``, then remove the Dockerfile's older layers."""
-    build_dir = images / f"{key}.build-{secrets.token_hex(4)}"
+    build_dir = images / f"{key}.build-{os.urandom(4).hex()}"
     build_dir.mkdir(mode=0o700)
     try:
         log_path = build_dir / "build.log"

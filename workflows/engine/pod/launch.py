@@ -16,7 +16,6 @@ from ... import config
 from ...events.embedded import FOLDER as EVENTS_FOLDER
 from ...quantity import quantity_value
 from ..bootstrap import PACKAGE_ROOT
-from .build import image_layer
 from .dockerfile import DockerfileError
 from .images import ApplicationPlan, ContainerPlan, ImageError, UnavailablePlan, how_to_run
 from .inputs import PodSetupError, base_env, input_files, volume_binds
@@ -48,6 +47,8 @@ class ImageBuild:
     async def layer(self, fork_leader: ForkLeader) -> tuple[Path, int]:
         """The image's layer folder, built if needed (its pod's leader forked by ``fork_leader``), and a shared
         lock on it (close it once the pod ended); raises :class:`~.build.BuildFailed`."""
+        from .build import image_layer  # noqa: PLC0415 - only application images with RUN lines need it
+
         return await image_layer(self.plan, self.copies, self.volumes, self.disk_bytes, stage_files, fork_leader)
 
 

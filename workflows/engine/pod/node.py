@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import BuildFailed
+from ...errors import BuildFailed
 from .identity import host_lowers, needs_idmapped_volumes, pod_userns, pods_own_tree, use_idmapped_volumes
 from .inputs import PodSetupError, env_values
 from .launch import pod_run
