@@ -34,8 +34,6 @@ from workflows.tasks import BashTask, PythonTask
 from workflows.vocabulary import COMPLETED_PHASES
 
 WAIT = 120
-#: In the command line of the zygote's launcher, the zygote and their forks until they ``exec``.
-ZYGOTE_COMMAND = "zygote import serve"
 
 def test_each_pod_of_a_pipeline_gets_a_tree_of_its_own(workflows_home):
     tasks = [BashTask(f"p{index}", f"touch /tmp/mark-{index} /mark-{index}; "
@@ -60,12 +58,13 @@ def _leads_a_pid_namespace(pid: int) -> bool:
 
 def _standby_leaders(zygote: int) -> dict[int, str]:
     """The zygote's standby leaders, once forked: its children that lead a PID namespace (a pod's; not an
-    outputs' collector) and still run the zygote's interpreter (a pod's leader has become its pod's command,
-    ``sh`` here)."""
+    outputs' collector) and still run the zygote's interpreter, its command line (a pod's leader has become
+    its pod's command, ``sh`` here)."""
     deadline = time.monotonic() + WAIT
+    zygote_command = command(zygote)
     while True:
         idle = {pid: start for pid, start in descendants(zygote).items()
-                if parent(pid) == zygote and ZYGOTE_COMMAND in command(pid) and _leads_a_pid_namespace(pid)}
+                if parent(pid) == zygote and command(pid) == zygote_command and _leads_a_pid_namespace(pid)}
         if len(idle) == STANDBY_LEADERS:
             return idle
         assert time.monotonic() < deadline, f"no standby leaders under the zygote {zygote} after {WAIT} s"
@@ -84,10 +83,12 @@ def _first_pod_at_its_gate(home, workflow) -> tuple[int, object]:
         gate = fifos[0] if fifos else None
         assert gate is not None or time.monotonic() < deadline, "the first pod never made its gate"
         time.sleep(0.02)
-    launchers = [pid for pid in descendants(runner) if ZYGOTE_COMMAND in command(pid) and parent(pid) == runner]
-    assert len(launchers) == 1, launchers
-    zygotes = [pid for pid in descendants(launchers[0]) if parent(pid) == launchers[0]]
-    assert len(zygotes) == 1, zygotes  # the first process of the pods' PID namespaces
+    # the zygote: the first process of the pods' PID namespaces, the only child of the runner's child that
+    # launched it
+    processes = descendants(runner)
+    children = [pid for pid in processes if parent(pid) == runner]
+    zygotes = [pid for pid in processes if parent(pid) in children and _leads_a_pid_namespace(pid)]
+    assert len(zygotes) == 1, zygotes
     return zygotes[0], gate
 
 

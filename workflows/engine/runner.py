@@ -6,29 +6,31 @@ workflow's ``runner.lock`` for its whole life (the submitter takes the lock
 and hands the locked file to the runner); see :mod:`.watchdog` for what
 happens when it dies.
 
-The run itself is :mod:`.run`'s, imported once the runner has started its pods'
-zygote (:func:`.pod.start_zygote_early`): the zygote's interpreter starts on
-another core while the runner imports the engine.
+The runner's first act, for a workflow that may run sandboxed pods, is to fork
+its pods' zygote (:func:`.pod.zygote.start_zygote_early`), having imported only
+what the zygote needs: the zygote gets ready on another core while the runner
+imports the engine, and :mod:`.run` runs the workflow. This module's own
+imports are light for that reason.
 """
 
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from .bootstrap import python_command
-from .pod import start_zygote_early
-from .store import Store, private_file
-from .watchdog import start_watchdog
 
-log = logging.getLogger("workflows.engine.runner")
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the zygote is forked from the runner before these are imported (see the docstring)
+    import subprocess
+    from typing import Any
 
+    from .store import Store
+
+LOGGER_NAME = "workflows.engine.runner"
 LOCK_FD_ENV = "WORKFLOWS_RUNNER_LOCK_FD"
 #: The template types whose nodes run sandboxed pods here (Argo's ``resource`` and ``data`` run in the runner).
 SANDBOXED_TYPES = ("container", "script", "containerSet")
@@ -37,7 +39,13 @@ _spawned: list[subprocess.Popen] = []
 
 
 def spawn_runner(store: Store, name: str) -> int:
-    """Start the runner of a stored workflow, detached; return its pid."""
+    """Start the runner of a stored workflow, detached; return its pid. For a workflow that may run sandboxed
+    pods, the runner is told their folder, to start their zygote first thing."""
+    import subprocess  # noqa: PLC0415 - light for the runner (see the module's docstring)
+
+    from .store import private_file  # noqa: PLC0415
+
+    pods = [str(store.workflow_dir(name) / "nodes")] if _may_run_pods(store.manifest(name)) else []
     _spawned[:] = [process for process in _spawned if process.poll() is None]
     fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR, 0o600)
     # SIGTERM (a stop) stays blocked, hence pending, until the runner can handle it.
@@ -49,7 +57,7 @@ def spawn_runner(store: Store, name: str) -> int:
         with open(store.runner_file(name, "log"), "ab") as runner_log:
             process = subprocess.Popen(
                 python_command("from workflows.engine.runner import main; sys.exit(main(sys.argv[1:]))",
-                               name, str(store.root)),
+                               name, str(store.root), *pods),
                 stdin=subprocess.DEVNULL, stdout=runner_log, stderr=runner_log, start_new_session=True,
                 pass_fds=(fd,), env={**os.environ, LOCK_FD_ENV: str(fd)},
             )
@@ -78,23 +86,31 @@ def _may_run_pods(manifest: dict[str, Any] | None) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """Run the workflow ``NAME`` of the store at ``STATE_DIR`` (``argv``), as :func:`spawn_runner` starts it (or
-    ``python -m workflows.engine.runner NAME STATE_DIR``)."""
-    name, root = argv
+    """Run the workflow ``NAME`` of the store at ``STATE_DIR`` (``argv``), as :func:`spawn_runner` starts it,
+    with ``PODS_FOLDER`` when it may run sandboxed pods (or ``python -m workflows.engine.runner NAME
+    STATE_DIR``, whose zygote starts with its first pod)."""
+    name, root, *pods = argv
     os.umask(0o077)  # everything the runner and its pods' leaders create in the state folder is private
+    if pods:
+        from .pod.zygote import start_zygote_early  # noqa: PLC0415 - all the runner has imported when it forks
+
+        start_zygote_early(Path(pods[0]))
+    # the engine loads while the zygote gets ready (see the module's docstring)
+    from .watchdog import start_watchdog  # noqa: PLC0415
+
     lock_fd = int(os.environ.pop(LOCK_FD_ENV))
     os.set_inheritable(lock_fd, False)  # pods must not hold the runner's lock
     start_watchdog(Path(root), name, lock_fd)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    store = Store(Path(root))
-    if _may_run_pods(store.manifest(name)):
-        start_zygote_early(store.workflow_dir(name) / "nodes")
-    import asyncio  # noqa: PLC0415 - the engine loads while the zygote starts (see the module's docstring)
+    import asyncio  # noqa: PLC0415
+    import logging  # noqa: PLC0415
 
     from .run import run_workflow  # noqa: PLC0415
+    from .store import Store  # noqa: PLC0415
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store = Store(Path(root))
     phase = asyncio.run(run_workflow(store, name, spawn_runner))
-    log.info("workflow %s finished: %s", name, phase)
+    logging.getLogger(LOGGER_NAME).info("workflow %s finished: %s", name, phase)
     store.close()
     os.close(lock_fd)
     return 0

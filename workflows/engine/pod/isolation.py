@@ -1,5 +1,5 @@
 """Whether pods run isolated: ``WORKFLOWS_ISOLATION``, read when used (a module of its own, light enough for the
-runner to read it before its heavy imports, see :func:`.zygote.start_early`)."""
+runner to read it before its heavy imports, see :func:`.zygote.start_zygote_early`)."""
 
 from __future__ import annotations
 

@@ -3,18 +3,19 @@ pod's leader, each the first process (PID 1) of a new PID namespace.
 
 Why: a pod's cost is mostly forks and exits of a Python process, and those cost in proportion to the memory
 the process maps (its page tables are copied at fork and torn down at exit and ``exec``). The runner's
-interpreter holds the whole engine (SQLite, expressions, asyncio...); the zygote is a fresh interpreter that
-imports only what a pod's processes run (:mod:`.process`, :mod:`.sandbox`, :mod:`.syscalls`,
+interpreter holds the whole engine (SQLite, expressions, asyncio...); the zygote is an interpreter that
+imported only what a pod's processes run (:mod:`.process`, :mod:`.sandbox`, :mod:`.syscalls`,
 :mod:`.limits`), so the pod's leader and the ``exec`` of the pod's command each cost a fraction. What only
 the runner's side or a rare failure needs is imported when used (:mod:`subprocess`, :mod:`typing`,
 :mod:`logging` through :mod:`.lazy_logging`): 1.5 MB less heap to copy and tear down for each pod
 (``bench/README.md``). It also enters the pods' user namespace once, instead of once per pod. A PythonTask
 still runs in a forked, warm interpreter (the zygote's), not a fresh ``python``.
 
-Processes. The runner starts a launcher (first thing, see :func:`start_zygote_early`), which enters the pods'
-user namespace and a new PID namespace, then forks the zygote as that namespace's first process, and lives as
-long as it (each dies with its parent: the launcher with the runner, the zygote with the launcher, every pod
-with the zygote, whose PID namespace holds them all). For each pod, the zygote creates a new PID namespace
+Processes. The runner forks a launcher first thing, before it imports the engine (:func:`start_zygote_early`;
+a process that did not starts a fresh ``python``), which enters the pods' user namespace and a new PID
+namespace, then forks the zygote as that namespace's first process, and lives as long as it (each dies with
+its parent: the launcher with the runner, the zygote with the launcher, every pod with the zygote, whose PID
+namespace holds them all). For each pod, the zygote creates a new PID namespace
 and forks the pod's leader into it as its first process: the leader builds the pod's tree and becomes the
 pod's main process (:func:`.process.lead_pod`), so that one fork makes a pod, and the pod's end (its PID
 1's) is the end of all its processes. The zygote can leave its own PID namespace's children for a new one and
@@ -199,7 +200,7 @@ class _StandbyHandle:
 class Zygote:
     """The runner's handle on its zygote process."""
 
-    process: subprocess.Popen
+    process: subprocess.Popen | ForkedLauncher
     sock: socket.socket
     mounts: list[str]
     """The host's mount points (see :func:`.sandbox.host_mount_points`)."""
@@ -409,12 +410,41 @@ def _standby_folder(folder: Path) -> Path:
     return standby
 
 
+class ForkedLauncher:
+    """The zygote's launcher as forked by this process (:func:`start_zygote_early`), handled as
+    :class:`subprocess.Popen` handles a process it started."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        """Its exit code once it ended (reaped), else None."""
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        """Send it ``SIGKILL`` (nothing once reaped)."""
+        if self.returncode is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self) -> int:
+        """Until it ended; its exit code."""
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
 @dataclasses.dataclass
 class _StartedZygote:
     """A zygote's process as started, not yet known to be ready: by the first pod, or ahead of it
     (:func:`start_zygote_early`)."""
 
-    process: subprocess.Popen
+    process: subprocess.Popen | ForkedLauncher
     sock: socket.socket
     standby: Path
     userns: int
@@ -445,18 +475,49 @@ def _launch_zygote(userns: int, folder: Path) -> _StartedZygote:
     return _StartedZygote(launcher, ours, standby, userns, os.getpid())
 
 
+def _fork_zygote(userns: int, folder: Path) -> _StartedZygote:
+    """Fork the zygote's launcher from this process, which must hold no more than the zygote needs (a runner
+    that imported only this module); do not wait for it. Raises ``OSError``."""
+    standby = _standby_folder(folder)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    runner = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        raise
+    if pid == 0:  # the launcher: never returns into the runner's code
+        try:
+            ours.close()
+            sock_fd = theirs.detach()
+            close_all_but([sock_fd, userns])  # as exec would: the runner's lock, the user namespace's holder...
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 0)
+            os.dup2(devnull, 1)
+            os.close(devnull)
+            os.chdir(standby)
+            _serve(sock_fd, userns, runner)
+        finally:
+            os._exit(1)
+    theirs.close()
+    return _StartedZygote(ForkedLauncher(pid), ours, standby, userns, runner)
+
+
 def start_zygote_early(folder: Path) -> None:
     """Start this process's zygote now, for pods of ``folder`` (see :func:`zygote`), without waiting for it.
 
-    A runner calls this before its own heavy imports: the zygote's interpreter starts on another core
-    meanwhile (about 50 ms, a quarter of a small workflow's run), and the first pod adopts it. Nothing happens
-    when pods run unisolated; a zygote that cannot start is left for the first pod to report.
+    A runner calls this first thing, having imported only this module: its launcher is forked from the runner
+    as it is then, as lean as the zygote must be, so the zygote needs no interpreter of its own (about 50 ms
+    of CPU saved), and gets ready on another core while the runner imports the engine. The first pod adopts
+    it. Nothing happens when pods run unisolated; a zygote that cannot start is left for the first pod to
+    report.
     """
     global _early
     try:
         if isolation() != "sandbox":
             return
-        _early = _launch_zygote(pod_userns(), folder)
+        _early = _fork_zygote(pod_userns(), folder)
     except (PodSetupError, OSError) as error:  # NamespacesRefused and ZygoteError are OSErrors
         log.debug("the pods' zygote was not started early: %s", error)
 
@@ -819,10 +880,14 @@ def _launch(sock: socket.socket, userns: int) -> None:
 
 
 def serve() -> None:
-    """The zygote's main (``python -c ... SOCKET USERNS RUNNER_PID``): enter the pods' user namespace and a PID
-    namespace of its own, then fork a leader for each request until the runner closes the socket. Dies with
-    the runner."""
-    sock_fd, userns, runner = (int(value) for value in sys.argv[1:4])
+    """The zygote's main when started by :func:`_launch_zygote` (``python -c ... SOCKET USERNS RUNNER_PID``)."""
+    _serve(*(int(value) for value in sys.argv[1:4]))
+
+
+def _serve(sock_fd: int, userns: int, runner: int) -> None:
+    """In the launcher the runner started: enter the pods' user namespace and a PID namespace of its own, then
+    fork a leader for each request on the socket ``sock_fd`` until the runner closes it. Dies with the runner.
+    Never returns."""
     syscalls.set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != runner:  # the runner died before the death signal was armed
         os._exit(1)
