@@ -96,6 +96,24 @@ def _first_pod_at_its_gate(home, workflow) -> tuple[int, object]:
 GATE_SCRIPT = "mkfifo /mnt/shared/gate && read line < /mnt/shared/gate && echo $line"
 
 
+def test_the_runner_forks_its_zygote_instead_of_starting_a_python_for_it(workflows_home):
+    """The runner forks the zygote's launcher first thing (``start_zygote_early``): the zygote runs the runner's
+    command line, not an interpreter started for it."""
+    workflow = PipelineOperation("forked", [BashTask("first", GATE_SCRIPT)], shared_directory=True).execute()
+    try:
+        zygote, gate = _first_pod_at_its_gate(workflows_home, workflow)
+        runner = runner_pid(workflows_home, workflow.name, WAIT)
+        assert command(zygote) == command(runner)
+        assert "workflows.engine.runner import main" in command(zygote)
+        with open(gate, "w") as opened:
+            opened.write("opened\n")
+        workflow.wait(WAIT)
+        assert workflow.succeeded(), workflow.get_status_message()
+    finally:  # a failed check must not leave the first pod waiting at its gate for ever
+        if workflow.refresh().status not in COMPLETED_PHASES:
+            argo.delete_workflow(workflow.name)
+
+
 def test_pods_run_when_their_standby_leaders_died(workflows_home):
     later = [BashTask(f"later{index}", f"echo later {index} $(hostname)") for index in range(2)]
     workflow = PipelineOperation("orphaned", [BashTask("first", GATE_SCRIPT), *later],
