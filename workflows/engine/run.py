@@ -22,6 +22,7 @@ from .pod import unisolated_warning
 from .store import Store
 from .submission import submit
 
+#: The run logs as the runner (``runner.log``), whose work it is.
 log = logging.getLogger("workflows.engine.runner")
 
 FLUSH_SECONDS = 0.05

@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # the zygote is forked from the runner before these are impor
 
     from .store import Store
 
-LOGGER_NAME = "workflows.engine.runner"
 LOCK_FD_ENV = "WORKFLOWS_RUNNER_LOCK_FD"
 #: The template types whose nodes run sandboxed pods here (Argo's ``resource`` and ``data`` run in the runner).
 SANDBOXED_TYPES = ("container", "script", "containerSet")
@@ -104,13 +103,13 @@ def main(argv: list[str]) -> int:
     import asyncio  # noqa: PLC0415
     import logging  # noqa: PLC0415
 
-    from .run import run_workflow  # noqa: PLC0415
+    from .run import log, run_workflow  # noqa: PLC0415
     from .store import Store  # noqa: PLC0415
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = Store(Path(root))
     phase = asyncio.run(run_workflow(store, name, spawn_runner))
-    logging.getLogger(LOGGER_NAME).info("workflow %s finished: %s", name, phase)
+    log.info("workflow %s finished: %s", name, phase)
     store.close()
     os.close(lock_fd)
     return 0
