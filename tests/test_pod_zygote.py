@@ -13,6 +13,8 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -96,43 +98,50 @@ def _first_pod_at_its_gate(home, workflow) -> tuple[int, object]:
 GATE_SCRIPT = "mkfifo /mnt/shared/gate && read line < /mnt/shared/gate && echo $line"
 
 
+@contextmanager
+def _first_pod_held(home, workflow) -> Iterator[tuple[int, object]]:
+    """:func:`_first_pod_at_its_gate`, and on the way out a workflow still unfinished deleted: a failed check
+    must not leave the first pod waiting at its gate for ever."""
+    try:
+        yield _first_pod_at_its_gate(home, workflow)
+    finally:
+        if workflow.refresh().status not in COMPLETED_PHASES:
+            argo.delete_workflow(workflow.name)
+
+
+def _open(gate) -> None:
+    """Let the first pod through its gate (it prints what it reads there)."""
+    with open(gate, "w") as opened:
+        opened.write("opened\n")
+
+
 def test_the_runner_forks_its_zygote_instead_of_starting_a_python_for_it(workflows_home):
     """The runner forks the zygote's launcher first thing (``start_zygote_early``): the zygote runs the runner's
     command line, not an interpreter started for it."""
     workflow = PipelineOperation("forked", [BashTask("first", GATE_SCRIPT)], shared_directory=True).execute()
-    try:
-        zygote, gate = _first_pod_at_its_gate(workflows_home, workflow)
+    with _first_pod_held(workflows_home, workflow) as (zygote, gate):
         runner = runner_pid(workflows_home, workflow.name, WAIT)
         assert command(zygote) == command(runner)
         assert "workflows.engine.runner import main" in command(zygote)
-        with open(gate, "w") as opened:
-            opened.write("opened\n")
+        _open(gate)
         workflow.wait(WAIT)
         assert workflow.succeeded(), workflow.get_status_message()
-    finally:  # a failed check must not leave the first pod waiting at its gate for ever
-        if workflow.refresh().status not in COMPLETED_PHASES:
-            argo.delete_workflow(workflow.name)
 
 
 def test_pods_run_when_their_standby_leaders_died(workflows_home):
     later = [BashTask(f"later{index}", f"echo later {index} $(hostname)") for index in range(2)]
     workflow = PipelineOperation("orphaned", [BashTask("first", GATE_SCRIPT), *later],
                                  shared_directory=True).execute()
-    try:
-        zygote, gate = _first_pod_at_its_gate(workflows_home, workflow)
+    with _first_pod_held(workflows_home, workflow) as (zygote, gate):
         standbys = _standby_leaders(zygote)
         kill(standbys)
         deadline = time.monotonic() + WAIT
         while alive(standbys):  # dead, its socket closed, before the next pod asks for it
             assert time.monotonic() < deadline, f"the standby leaders {standbys} outlived SIGKILL"
             time.sleep(0.02)
-        with open(gate, "w") as opened:  # lets the first pod end; the next pods find no standby leader
-            opened.write("opened\n")
+        _open(gate)  # lets the first pod end; the next pods find no standby leader
         workflow.wait(WAIT)
         assert workflow.succeeded(), workflow.get_status_message()
-    finally:  # a failed check must not leave the first pod waiting at its gate for ever
-        if workflow.refresh().status not in COMPLETED_PHASES:
-            argo.delete_workflow(workflow.name)
     pods = {node["displayName"]: node for node in workflow.nodes.values() if node["type"] == "Pod"}
     assert pods["first"]["outputs"]["result"] == "opened"
     for index in range(2):
@@ -146,13 +155,9 @@ def test_a_dead_zygote_errs_its_pod_and_a_new_one_runs_the_next(workflows_home):
     steps = next(template for template in spec["spec"]["templates"] if "steps" in template)
     steps["steps"][0][0]["continueOn"] = {"error": True, "failed": True}  # the next step runs all the same
     workflow = argo.submit_workflow(spec)
-    try:
-        zygote, _ = _first_pod_at_its_gate(workflows_home, workflow)
+    with _first_pod_held(workflows_home, workflow) as (zygote, _):
         kill({zygote: start_time(zygote)})
         workflow.wait(WAIT)
-    finally:
-        if workflow.refresh().status not in COMPLETED_PHASES:
-            argo.delete_workflow(workflow.name)
     pods = {node["displayName"]: node for node in workflow.nodes.values() if node["type"] == "Pod"}
     assert pods["first"]["phase"] == "Error"
     assert "zygote" in pods["first"]["message"], pods["first"]["message"]
