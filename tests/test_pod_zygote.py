@@ -406,22 +406,17 @@ def test_no_zygote_is_started_early_for_unisolated_pods(tmp_path, fresh_zygote_s
         assert zygote_module._early is None
 
 
-@pytest.mark.parametrize(("templates", "extra", "expected"), [
-    ([{"name": "main", "suspend": {}}], {}, False),
-    ([{"name": "main", "steps": [[{"name": "wait", "template": "pause"}]]}, {"name": "pause", "suspend": {}}],
-     {}, False),
-    ([{"name": "main", "script": {"image": "python:3.12", "source": "pass"}}], {}, True),
-    ([{"name": "main", "container": {"image": "alpine"}}], {}, True),
-    ([{"name": "main", "containerSet": {"containers": [{"name": "a", "image": "alpine"}]}}], {}, True),
-    ([{"name": "main", "steps": [[{"name": "ref", "templateRef": {"name": "t", "template": "x"}}]]}], {}, True),
-    ([{"name": "main", "dag": {"tasks": [{"name": "ref", "templateRef": {"name": "t", "template": "x"}}]}}], {},
-     True),
-    ([], {"workflowTemplateRef": {"name": "stored"}}, True),
+@pytest.mark.parametrize(("templates", "expected"), [
+    ([{"name": "main", "suspend": {}}], False),
+    ([{"name": "main", "steps": [[{"name": "wait", "template": "pause"}]]}, {"name": "pause", "suspend": {}}], False),
+    ([{"name": "main", "script": {"image": "python:3.12", "source": "pass"}}], True),
+    ([{"name": "main", "container": {"image": "alpine"}}], True),
+    ([{"name": "main", "containerSet": {"containers": [{"name": "a", "image": "alpine"}]}}], True),
+    ([{"name": "main", "http": {"url": "http://localhost"}}, {"name": "r", "resource": {"action": "get"}}], False),
 ])
-def test_a_runner_starts_a_zygote_early_only_for_workflows_that_may_run_pods(templates, extra, expected):
-    """Templates stored elsewhere may hold pods: those workflows get their zygote early too."""
-    assert _may_run_pods({"spec": {"entrypoint": "main", "templates": templates, **extra}}) is expected
-    assert _may_run_pods(None) is False
+def test_a_runner_starts_a_zygote_early_only_for_workflows_that_may_run_pods(templates, expected):
+    """Decided on the stored manifest, whose WorkflowTemplate references are resolved (their pods inlined)."""
+    assert _may_run_pods({"spec": {"entrypoint": "main", "templates": templates}}) is expected
 
 
 def test_a_cancelled_pod_awaits_its_end_without_holding_up_the_runner(tmp_path):

@@ -6,7 +6,9 @@ import pytest
 import yaml
 
 from workflows.cli import main
+from workflows.engine.runner import _may_run_pods
 from workflows.engine.store import Store
+from workflows.engine.submission import submit
 from workflows.engine.templatestore import TemplateStore
 from workflows.templaterefs import (
     BadTemplateDocument, TemplateLibrary, TemplateNotFound, join_specs, resolve_references,
@@ -100,6 +102,18 @@ def test_the_store_keeps_kinds_apart_and_replaces_on_apply(workflows_home):
     assert TemplateStore(Store()).get("WorkflowTemplate", "print")["spec"]["entrypoint"] == "other"
     assert store.delete("WorkflowTemplate", "print") and not store.delete("WorkflowTemplate", "print")
     assert store.get("WorkflowTemplate", "print") is None
+
+
+def test_a_runner_is_started_with_the_references_resolved(workflows_home):
+    """The runner is handed the stored manifest, references resolved: a ``workflowTemplateRef`` whose template
+    holds a pod is seen to run pods (its zygote is started first thing, see workflows.engine.runner)."""
+    store = Store()
+    TemplateStore(store).put(PRINT)
+    started: list[dict] = []
+    stored = submit(store, workflow({"workflowTemplateRef": {"name": "print"}}),
+                    lambda _, manifest: started.append(manifest))
+    assert started == [stored]
+    assert "workflowTemplateRef" not in stored["spec"] and _may_run_pods(stored)
 
 
 def write_yaml(path, *documents) -> str:

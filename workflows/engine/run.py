@@ -54,7 +54,7 @@ async def _flush_forever(execution: WorkflowExecution, bell) -> None:
             bell.ring()
 
 
-async def run_workflow(store: Store, name: str, start_runner: Callable[[Store, str], int]) -> str:
+async def run_workflow(store: Store, name: str, start_runner: Callable[[Store, dict[str, Any]], int]) -> str:
     """Execute the workflow to its end (main templates, then the exit handler); return its final phase.
     ``start_runner`` starts the runner of a workflow this one submits (a ``resource`` template's)."""
     execution = WorkflowExecution(store, name, submit=functools.partial(submit, start=start_runner))

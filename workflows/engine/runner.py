@@ -37,14 +37,15 @@ SANDBOXED_TYPES = ("container", "script", "containerSet")
 _spawned: list[subprocess.Popen] = []
 
 
-def spawn_runner(store: Store, name: str) -> int:
-    """Start the runner of a stored workflow, detached; return its pid. For a workflow that may run sandboxed
-    pods, the runner is told their folder, to start their zygote first thing."""
+def spawn_runner(store: Store, manifest: dict[str, Any]) -> int:
+    """Start the runner of a stored workflow (its ``manifest`` as stored, named), detached; return its pid. For a
+    workflow that may run sandboxed pods, the runner is told their folder, to start their zygote first thing."""
     import subprocess  # noqa: PLC0415 - light for the runner (see the module's docstring)
 
     from .store import private_file  # noqa: PLC0415
 
-    pods = [str(store.workflow_dir(name) / "nodes")] if _may_run_pods(store.manifest(name)) else []
+    name = manifest["metadata"]["name"]
+    pods = [str(store.workflow_dir(name) / "nodes")] if _may_run_pods(manifest) else []
     _spawned[:] = [process for process in _spawned if process.poll() is None]
     fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR, 0o600)
     # SIGTERM (a stop) stays blocked, hence pending, until the runner can handle it.
@@ -68,20 +69,11 @@ def spawn_runner(store: Store, name: str) -> int:
     return process.pid
 
 
-def _may_run_pods(manifest: dict[str, Any] | None) -> bool:
-    """Whether the workflow ``manifest`` may run sandboxed pods: one of its templates is of
-    :data:`SANDBOXED_TYPES`, or it refers to templates stored elsewhere."""
-    spec = (manifest or {}).get("spec") or {}
-    if spec.get("workflowTemplateRef"):
-        return True
-    for template in spec.get("templates") or []:
-        if any(kind in template for kind in SANDBOXED_TYPES):
-            return True
-        steps = [step for group in template.get("steps") or [] for step in group or []]
-        tasks = (template.get("dag") or {}).get("tasks") or []
-        if any("templateRef" in node for node in [*steps, *tasks]):
-            return True
-    return False
+def _may_run_pods(manifest: dict[str, Any]) -> bool:
+    """Whether the stored workflow ``manifest`` (its WorkflowTemplate references resolved at submission, see
+    :mod:`.submission`) may run sandboxed pods: one of its templates is of :data:`SANDBOXED_TYPES`."""
+    templates = (manifest.get("spec") or {}).get("templates") or []
+    return any(kind in template for template in templates for kind in SANDBOXED_TYPES)
 
 
 def main(argv: list[str]) -> int:

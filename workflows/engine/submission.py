@@ -12,8 +12,9 @@ from .support import check_supported
 from .templatestore import TemplateStore
 
 
-def submit(store: Store, manifest: dict[str, Any], start: Callable[[Store, str], Any]) -> dict[str, Any]:
-    """Store ``manifest`` (resolved) and start its runner with ``start(store, name)``
+def submit(store: Store, manifest: dict[str, Any], start: Callable[[Store, dict[str, Any]], Any]
+           ) -> dict[str, Any]:
+    """Store ``manifest`` (resolved) and start its runner with ``start(store, stored manifest)``
     (:func:`workflows.engine.runner.spawn_runner`); return the stored manifest, named.
 
     Raises :class:`workflows.templaterefs.TemplateNotFound` for a reference the
@@ -23,5 +24,5 @@ def submit(store: Store, manifest: dict[str, Any], start: Callable[[Store, str],
     manifest = resolve_references(manifest, TemplateStore(store))
     check_supported(manifest)
     stored = store.create(manifest)
-    start(store, stored["metadata"]["name"])
+    start(store, stored)
     return stored
