@@ -11,15 +11,15 @@ the runner's side or a rare failure needs is imported when used (:mod:`subproces
 (``bench/README.md``). It also enters the pods' user namespace once, instead of once per pod. A PythonTask
 still runs in a forked, warm interpreter (the zygote's), not a fresh ``python``.
 
-Processes. The runner forks a launcher first thing, before it imports the engine (:func:`start_zygote_early`;
-a process that did not starts a fresh ``python``), which enters the pods' user namespace and a new PID
-namespace, then forks the zygote as that namespace's first process, and lives as long as it (each dies with
-its parent: the launcher with the runner, the zygote with the launcher, every pod with the zygote, whose PID
-namespace holds them all). For each pod, the zygote creates a new PID namespace
-and forks the pod's leader into it as its first process: the leader builds the pod's tree and becomes the
-pod's main process (:func:`.process.lead_pod`), so that one fork makes a pod, and the pod's end (its PID
-1's) is the end of all its processes. The zygote can leave its own PID namespace's children for a new one and
-come back (``setns``) because it owns that namespace, which it could not do in the host's.
+Processes. The runner forks a launcher first thing, before it imports the engine (:func:`start_zygote_early`; a
+process that did not starts a fresh ``python``), which enters the pods' user namespace and a new PID namespace,
+then forks the zygote as that namespace's first process, and lives as long as it (each dies with its parent: the
+launcher with the runner, the zygote with the launcher, every pod with the zygote, whose PID namespace holds
+them all). For each pod, the zygote creates a new PID namespace and forks the pod's leader into it as its first
+process: the leader builds the pod's tree and becomes the pod's main process (:func:`.process.lead_pod`), so
+that one fork makes a pod, and the pod's end (its PID 1's) is the end of all its processes. The zygote can leave
+its own PID namespace's children for a new one and come back (``setns``) because it owns that namespace, which
+it could not do in the host's.
 
 Protocol (Unix stream sockets). Each message is the length of a pickled :class:`_Request`, with descriptors
 attached, then the request. To the zygote, the runner sends
