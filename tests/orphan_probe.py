@@ -1,8 +1,9 @@
-"""Run one Bash task on the local engine; report which processes it left behind, from this process's own tree.
+"""Run one Bash task (or PythonTask) on the local engine; report which processes it left behind, from this
+process's own tree.
 
-``python orphan_probe.py SCRIPT ARGUMENT...`` (run by ``tests/test_sandbox.py`` as a process of its own, with
-the test's ``WORKFLOWS_*`` settings): this process becomes a child subreaper, runs ``SCRIPT`` as a one-task
-workflow and waits for it, then prints, as JSON, the pod node's ``phase``, ``message`` and ``result`` and
+``python orphan_probe.py [--python] SCRIPT ARGUMENT...`` (run by ``tests/test_sandbox.py`` as a process of its
+own, with the test's ``WORKFLOWS_*`` settings): this process becomes a child subreaper, runs ``SCRIPT`` (Bash, or
+with ``--python`` Python, which a PythonTask runs) as a one-task workflow and waits for it, then prints, as JSON, the pod node's ``phase``, ``message`` and ``result`` and
 ``left``: the pids of its live descendants whose command line is exactly ``ARGUMENT...``. Those are then
 killed, and reaped when adopted here (they are this process's descendants: nothing else is touched).
 
@@ -26,15 +27,24 @@ from processes import arguments, descendants, kill
 
 from workflows.engine.pod.syscalls import set_child_subreaper
 from workflows.operations import SingleTaskOperation
-from workflows.tasks import BashTask
+from workflows.tasks import BashTask, PythonTask
 
 WAIT = 120
 
 
-def main(script: str, leftover: list[str]) -> dict:
-    """Run ``script``; return the pod node's phase, message and result, and the pids left running ``leftover``."""
+def run_probe_script() -> None:
+    """The PythonTask's body: the Python script given to the probe (in its environment)."""
+    import os
+
+    exec(os.environ["probe_script"], {"__name__": "__main__"})
+
+
+def main(script: str, leftover: list[str], python: bool = False) -> dict:
+    """Run ``script`` (Bash, or Python when ``python``); return the pod node's phase, message and result, and the
+    pids left running ``leftover``."""
     set_child_subreaper()
-    workflow = SingleTaskOperation("escape", BashTask("escape", script)).execute().wait(WAIT)
+    task = PythonTask("escape", run_probe_script, probe_script=script) if python else BashTask("escape", script)
+    workflow = SingleTaskOperation("escape", task).execute().wait(WAIT)
     node = workflow.nodes[workflow.name]
     left = {pid: start for pid, start in descendants(os.getpid()).items() if arguments(pid) == leftover}
     kill(left)
@@ -48,4 +58,7 @@ def main(script: str, leftover: list[str]) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2:])))
+    if sys.argv[1] == "--python":
+        print(json.dumps(main(sys.argv[2], sys.argv[3:], python=True)))
+    else:
+        print(json.dumps(main(sys.argv[1], sys.argv[2:])))

@@ -176,12 +176,12 @@ def test_pods_have_no_kernel_keyrings():
 ORPHAN_PROBE = Path(__file__).resolve().parent / "orphan_probe.py"
 
 
-def orphans_left(script: str, leftover: list[str]) -> dict:
-    """Run ``script`` as a one-task workflow from a process of its own, which adopts every orphan the engine's
-    processes leave (a child subreaper; see ``tests/orphan_probe.py``); return the pod node's phase, message and
-    result, and ``left``: the processes of that tree still running the command line ``leftover`` after the pod
-    ended (killed by the probe once counted)."""
-    probe = subprocess.run([sys.executable, str(ORPHAN_PROBE), script, *leftover],
+def orphans_left(script: str, leftover: list[str], python: bool = False) -> dict:
+    """Run ``script`` (Bash, or Python in a PythonTask) as a one-task workflow from a process of its own, which
+    adopts every orphan the engine's processes leave (a child subreaper; see ``tests/orphan_probe.py``); return
+    the pod node's phase, message and result, and ``left``: the processes of that tree still running the command
+    line ``leftover`` after the pod ended (killed by the probe once counted)."""
+    probe = subprocess.run([sys.executable, str(ORPHAN_PROBE), *(["--python"] if python else []), script, *leftover],
                            capture_output=True, text=True, timeout=4 * WAIT)
     assert probe.returncode == 0, probe.stderr
     return json.loads(probe.stdout)
@@ -196,6 +196,19 @@ ESCAPES = ("(sleep {token} &); nohup sleep {token} & coproc setsid sh -c 'echo u
 def test_no_process_outlives_its_pods_main_process(sibling):
     token = f"1000.{secrets.randbelow(10**9):09d}"  # a unique sleep duration, to know the processes again
     found = orphans_left(ESCAPES.format(token=token), ["sleep", token])
+    assert found["phase"] == "Succeeded", found["message"]
+    assert found["result"] == "left"
+    assert found["left"] == []
+
+
+#: The escapes above from a PythonTask, whose script ends while they run (the script runs in its pod's PID 1:
+#: see ``workflows.engine.pod.process.lead_pod``).
+PYTHON_ESCAPES = "import subprocess; subprocess.run(['bash', '-c', {escapes!r}], check=True)"
+
+
+def test_no_process_outlives_its_python_tasks_script(sibling):
+    token = f"1000.{secrets.randbelow(10**9):09d}"
+    found = orphans_left(PYTHON_ESCAPES.format(escapes=ESCAPES.format(token=token)), ["sleep", token], python=True)
     assert found["phase"] == "Succeeded", found["message"]
     assert found["result"] == "left"
     assert found["left"] == []
