@@ -634,6 +634,24 @@ def test_a_python_script_is_compiled_as_python_compiles_its_file():
     assert [node["outputs"]["result"] for node in workflow.nodes.values() if node["type"] == "Pod"] == ["True"]
 
 
+def test_the_runner_compiles_a_script_once_for_all_the_pods_running_it():
+    """The pods of a loop, or of a pipeline of one function, run the same script: the runner compiles it once
+    (as ``python`` compiles that file); a script that does not compile is left for its pod to report."""
+    import marshal
+    import secrets
+
+    from workflows.engine.pod import process
+
+    source = f"print({secrets.token_hex(8)!r})\n"  # new to the runner's cache
+    first = process.PodProcess.python({}, "/", Path("log"), source, "/argo/staging/script")
+    hits = process._compiled.cache_info().hits
+    again = process.PodProcess.python({"OTHER": "pod"}, "/", Path("log"), source, "/argo/staging/script")
+    assert process._compiled.cache_info().hits == hits + 1
+    assert again.code == first.code
+    assert marshal.loads(first.code).co_filename == "/argo/staging/script"
+    assert process.PodProcess.python({}, "/", Path("log"), "def broken(:\n", "/argo/staging/script").code is None
+
+
 def test_a_script_that_does_not_compile_fails_its_pod_as_python_does():
     """Source the runner cannot compile goes to the pod as it is: python's SyntaxError report, exit code 1."""
     workflow = run_yaml("""

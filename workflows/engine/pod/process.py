@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import _signal
 import builtins
+import functools
 import gc
 import json
 import marshal
@@ -93,16 +94,22 @@ class PodProcess:
         engine's ``__future__`` flags): the pod's forked interpreter then only loads the code, 0.2 ms sooner
         than compiling it among the zygote's shared pages. Source that does not compile is left for the pod,
         which reports the error as python does."""
-        try:
-            code = marshal.dumps(compile(source, script_path, "exec", dont_inherit=True))
-        except (SyntaxError, ValueError, RecursionError):
-            code = None
-        return cls(env, cwd, log_path, source=source, script_path=script_path, code=code)
+        return cls(env, cwd, log_path, source=source, script_path=script_path, code=_compiled(source, script_path))
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled for a pod's leader (:mod:`.messages`) without ``log_path``, which only the runner reads:
         rebuilding a ``Path`` in the forked leader would cost it more than the rest of its message."""
         return {key: value for key, value in self.__dict__.items() if key != "log_path"}
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(source: str, script_path: str) -> bytes | None:
+    """``source`` compiled as ``python script_path`` compiles it, marshalled; ``None`` when it does not compile.
+    Cached: the pods of a loop, or of a pipeline of one function, run the same script (0.1 ms each)."""
+    try:
+        return marshal.dumps(compile(source, script_path, "exec", dont_inherit=True))
+    except (SyntaxError, ValueError, RecursionError):
+        return None
 
 
 @dataclass
