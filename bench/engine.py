@@ -7,6 +7,11 @@
   (target: at least 3× faster than that floor, while each task still gets its own process); and a one-PythonTask
   workflow (median of 3), to tell a pipeline step's own cost from the workflow's start and end.
 
+Each row also gives the CPU time per task: of the engine's processes (the runner and all it started, each
+reaped by its parent up to the runner, which this process reaps: see ``workflows.engine.pod.zygote.end_zygote``),
+and of each direct spawn's process. On a machine whose speed drifts, CPU is the steadier measure; on 2 cores it
+also bounds what a pipeline can do.
+
 State goes to a temporary ``WORKFLOWS_HOME``. The package's bytecode is brought up to date first (see
 ``up_to_date_bytecode.py``): runners and zygotes start from it, as on users' machines.
 
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,21 +37,42 @@ def noop() -> None:
     assert total == 4950
 
 
-def direct(argv: list[str], count: int) -> float:
-    """Seconds per spawn of ``argv``, run ``count`` times one after the other."""
+def children_cpu() -> float:
+    """CPU seconds of this process's reaped children (and of theirs, reaped in turn)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def direct(argv: list[str], count: int) -> tuple[float, float]:
+    """Seconds per spawn of ``argv``, run ``count`` times one after the other, and the CPU seconds of each."""
+    cpu = children_cpu()
     start = time.perf_counter()
     for _ in range(count):
         subprocess.run(argv, check=True)
-    return (time.perf_counter() - start) / count
+    return (time.perf_counter() - start) / count, (children_cpu() - cpu) / count
 
 
-def engine(operation) -> float:
-    """Seconds per task of ``operation`` on the local backend, submission to end."""
+def reap_runners() -> None:
+    """Wait for this process's children, the runners it submitted workflows to (each ends just after recording
+    its workflow's end, once it reaped what it started)."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def engine(operation) -> tuple[float, float]:
+    """Seconds per task of ``operation`` on the local backend, submission to end, and the CPU seconds per task of
+    the engine's processes."""
+    cpu = children_cpu()
     start = time.perf_counter()
     workflow = operation.execute() if hasattr(operation, "wait") else operation.submit().wait()
     elapsed = time.perf_counter() - start
     assert workflow.succeeded(), workflow.get_status_message()
-    return elapsed / len(operation.task_list())
+    reap_runners()
+    tasks = len(operation.task_list())
+    return elapsed / tasks, (children_cpu() - cpu) / tasks
 
 
 def main() -> None:
@@ -77,17 +103,21 @@ def main() -> None:
     rows.append((f"{args.tasks:,} × `true`, pipeline, unisolated",
                  engine(PipelineOperation("pipe-none", no_ops, **options)), floor_true))
     del os.environ["WORKFLOWS_ISOLATION"]
-    print("| workload | engine (ms/task) | direct spawn (ms/task) | difference (ms) | engine / direct |")
-    print("|---|---|---|---|---|")
-    for label, per_task, floor in rows:
+    print("| workload | engine (ms/task) | direct spawn (ms/task) | difference (ms) | engine / direct "
+          "| engine CPU (ms/task) | direct spawn's CPU (ms) |")
+    print("|---|---|---|---|---|---|---|")
+    for label, (per_task, cpu), (floor, floor_cpu) in rows:
         print(f"| {label} | {per_task * 1e3:.2f} | {floor * 1e3:.2f} | {(per_task - floor) * 1e3:+.2f} | "
-              f"{per_task / floor:.2f} |")
-    one_pod = statistics.median(engine(PipelineOperation(f"one{turn}", [PythonTask("p", noop)], **options))
-                                for turn in range(3))
-    step = (rows[2][1] * args.python_tasks - one_pod) / (args.python_tasks - 1)
-    print(f"\nPythonTask: {floor_python / rows[2][1]:.2f}× faster than `python -c pass`; a one-PythonTask workflow "
-          f"takes {one_pod * 1e3:.0f} ms, submission to end, and each further pipeline step {step * 1e3:.2f} ms "
-          f"({floor_python / step:.2f}× faster than `python -c pass`); load average {load_before} before, "
+              f"{per_task / floor:.2f} | {cpu * 1e3:.2f} | {floor_cpu * 1e3:.2f} |")
+    one_pod = sorted(engine(PipelineOperation(f"one{turn}", [PythonTask("p", noop)], **options))
+                     for turn in range(3))[1]
+    (pipeline, pipeline_cpu), python = rows[2][1], floor_python[0]
+    step = (pipeline * args.python_tasks - one_pod[0]) / (args.python_tasks - 1)
+    step_cpu = (pipeline_cpu * args.python_tasks - one_pod[1]) / (args.python_tasks - 1)
+    print(f"\nPythonTask: {python / pipeline:.2f}× faster than `python -c pass`; a one-PythonTask workflow "
+          f"takes {one_pod[0] * 1e3:.0f} ms, submission to end ({one_pod[1] * 1e3:.0f} ms of CPU), and each further "
+          f"pipeline step {step * 1e3:.2f} ms ({step_cpu * 1e3:.2f} ms of CPU; {python / step:.2f}× faster than "
+          f"`python -c pass`); load average {load_before} before, "
           f"{' / '.join(f'{value:.1f}' for value in os.getloadavg())} after")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import socket
 import stat
 import struct
@@ -126,6 +127,32 @@ def test_the_runner_forks_its_zygote_instead_of_starting_a_python_for_it(workflo
         _open(gate)
         workflow.wait(WAIT)
         assert workflow.succeeded(), workflow.get_status_message()
+
+
+def burn_cpu():
+    """A PythonTask's body: 0.3 s of CPU."""
+    import time
+
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+
+
+def test_a_runner_reaps_its_pods_processes_before_it_ends(workflows_home):
+    """At its end, the runner closes its zygote's socket and waits: the zygote ends (its PID namespace with it),
+    its launcher reaps it, the runner its launcher. No process of the pods is left for the system to reap, and
+    the CPU time the pods used adds up in the runner's own children's: here, whoever reaps the runner sees the
+    two pods' 0.6 s (a zygote killed unreaped, as the runner's watchdog once kept its socket open, loses it)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workflow = PipelineOperation("burn", [PythonTask("a", burn_cpu), PythonTask("b", burn_cpu)]).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    runner = runner_pid(workflows_home, workflow.name, WAIT)
+    started = time.monotonic()
+    os.waitpid(runner, 0)  # the runner is this process's child (the submitter's)
+    assert time.monotonic() - started < zygote_module.END_SECONDS  # the zygote ended, it was not killed
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    assert children >= 0.6, f"the pods' CPU did not reach the runner's children's: {children:.3f} s"
 
 
 def test_pods_run_when_their_standby_leaders_died(workflows_home):

@@ -91,16 +91,18 @@ def main(argv: list[str]) -> int:
 
     lock_fd = int(os.environ.pop(LOCK_FD_ENV))
     os.set_inheritable(lock_fd, False)  # pods must not hold the runner's lock
-    start_watchdog(Path(root), name, lock_fd)
+    start_watchdog(Path(root), name)
     import asyncio  # noqa: PLC0415
     import logging  # noqa: PLC0415
 
+    from .pod.zygote import end_zygote  # noqa: PLC0415
     from .run import log, run_workflow  # noqa: PLC0415
     from .store import Store  # noqa: PLC0415
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = Store(Path(root))
     phase = asyncio.run(run_workflow(store, name, spawn_runner))
+    end_zygote()  # its pods' processes reaped up to the runner, whose CPU time then counts theirs
     log.info("workflow %s finished: %s", name, phase)
     store.close()
     os.close(lock_fd)

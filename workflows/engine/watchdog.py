@@ -73,14 +73,16 @@ def bury(store: Store, name: str) -> bool:
     return True
 
 
-def start_watchdog(store_root: Path, name: str, lock_fd: int) -> None:
+def start_watchdog(store_root: Path, name: str) -> None:
     """Fork the watchdog of this runner (call it in the runner, before any work); returns in the runner."""
     if os.fork() != 0:
         return
     code = 0
     try:
         os.setsid()
-        os.close(lock_fd)  # the watchdog must not keep the runner's lock alive
+        # the runner's descriptors, which the watchdog must not keep alive: its lock, and its pods' zygote's
+        # socket (started before, see .runner), whose end would not reach the zygote while a copy is open
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         store = Store(store_root)
         wait_for_runner(store, name)
         bury(store, name)

@@ -19,7 +19,8 @@ them all). For each pod, the zygote creates a new PID namespace and forks the po
 process: the leader builds the pod's tree and becomes the pod's main process (:func:`.process.lead_pod`), so
 that one fork makes a pod, and the pod's end (its PID 1's) is the end of all its processes. The zygote can leave
 its own PID namespace's children for a new one and come back (``setns``) because it owns that namespace, which
-it could not do in the host's.
+it could not do in the host's. At its end, the runner closes the zygote's socket and reaps what follows
+(:func:`end_zygote`): every process of the pods is reaped by its parent, up to the runner.
 
 Protocol (Unix stream sockets). Each message is the length of a pickled :class:`_Request`, with descriptors
 attached, then the request. To the zygote, the runner sends
@@ -114,6 +115,8 @@ ANSWER_SECONDS = 60.0
 MAX_IN_FLIGHT = 4
 #: The zygote's first message once it can fork pods (else: why it cannot, as text).
 READY = "ready"
+#: How long a runner at its end gives its zygote to end on its own (see :func:`end_zygote`) before killing it.
+END_SECONDS = 5.0
 
 
 @dataclasses.dataclass
@@ -368,9 +371,10 @@ class Zygote:
         hangup.register(self.sock, select.POLLHUP)
         return not any(events & (select.POLLHUP | select.POLLERR) for _, events in hangup.poll(0))
 
-    def close(self, why: str = "it was ended") -> None:
+    def close(self, why: str = "it was ended", grace: float = 0.0) -> None:
         """End the zygote (its pods' leaders die with it) and reap it; the questions still waiting fail with
-        ``why``. Again on an ended zygote: nothing more."""
+        ``why``. Its socket closed, the zygote ends on its own: it is given ``grace`` seconds for that (see
+        :func:`end_zygote`), then killed. Again on an ended zygote: nothing more."""
         if self.sock.fileno() >= 0 and self.loop is not None:
             self.loop.remove_reader(self.sock.fileno())
         while self.answers:
@@ -380,8 +384,45 @@ class Zygote:
         self.sock.close()
         while self.standbys:
             self.standbys.popleft().sock.close()
-        self.process.kill()
-        self.process.wait()
+        _end(self.process, grace)
+
+
+def _end(process: subprocess.Popen | ForkedLauncher, grace: float) -> None:
+    """Reap the zygote's launcher ``process`` once it exits, which it does once its zygote did; killed (its
+    zygote and pods with it) when it has not within ``grace`` seconds."""
+    if process.poll() is not None:
+        return
+    exited = False
+    if grace > 0:
+        pidfd = os.pidfd_open(process.pid)  # not reaped yet: still this pid's
+        try:
+            exited = bool(select.select([pidfd], [], [], grace)[0])
+        finally:
+            os.close(pidfd)
+        if not exited:
+            log.warning("the pods' zygote did not end %.0f s after its runner closed its socket: killed", grace)
+    if not exited:
+        process.kill()
+    process.wait()
+
+
+def end_zygote() -> None:
+    """At the runner's end: end this process's zygote (or the one started early, never adopted) and reap it.
+
+    Its socket closed, the zygote returns; its PID namespace ends with it (the standby leader, and any pod's
+    process left, killed and reaped by the kernel for it), then its launcher, which reaps it, exits. So every
+    pod's process is reaped up to this process: none is left a zombie for the system to reap, and the CPU time
+    they used adds up in this process's children's (``getrusage(RUSAGE_CHILDREN)`` of whoever reaps the runner:
+    ``bench/engine.py`` reads it). A zygote that has not ended within :data:`END_SECONDS` is killed.
+    """
+    global _zygote, _early
+    if _zygote is not None and _owner == os.getpid():
+        _zygote.close("the runner ended", grace=END_SECONDS)
+    _zygote = None
+    early, _early = _early, None
+    if early is not None and early.owner == os.getpid():
+        early.sock.close()
+        _end(early.process, END_SECONDS)
 
 
 def _kill_named_leader(answer) -> None:
