@@ -3,9 +3,10 @@ process's own tree.
 
 ``python orphan_probe.py [--python] SCRIPT ARGUMENT...`` (run by ``tests/test_sandbox.py`` as a process of its
 own, with the test's ``WORKFLOWS_*`` settings): this process becomes a child subreaper, runs ``SCRIPT`` (Bash, or
-with ``--python`` Python, which a PythonTask runs) as a one-task workflow and waits for it, then prints, as JSON, the pod node's ``phase``, ``message`` and ``result`` and
-``left``: the pids of its live descendants whose command line is exactly ``ARGUMENT...``. Those are then
-killed, and reaped when adopted here (they are this process's descendants: nothing else is touched).
+with ``--python`` Python, which a PythonTask runs) as a one-task workflow and waits for it, then prints, as
+JSON, the pod node's ``phase``, ``message`` and ``result`` and ``left``: the pids of its live descendants whose
+command line is exactly ``ARGUMENT...``. Those are then killed, and reaped when adopted here (they are this
+process's descendants: nothing else is touched).
 
 Why the tree sees every escape: the workflow's runner is this process's child, and everything the engine starts
 descends from it. A process whose parent dies is re-parented to the nearest child subreaper among its ancestors

@@ -155,6 +155,27 @@ def test_a_runner_reaps_its_pods_processes_before_it_ends(workflows_home):
     assert children >= 0.6, f"the pods' CPU did not reach the runner's children's: {children:.3f} s"
 
 
+def test_a_zygote_ended_once_its_runners_loop_closed_drops_its_unanswered_questions(tmp_path):
+    """At the runner's end (``end_zygote``) its event loop is closed: a question still unanswered (a cancelled
+    pod's, whose leader ends with the zygote) is dropped, not failed through the closed loop, which would raise."""
+    stand_in = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    handle = Zygote(stand_in, ours, [], 1, tmp_path)
+    loop = asyncio.new_event_loop()
+    answer = loop.create_future()
+    answer.add_done_callback(lambda _: None)  # as a cancelled pod's question has (_kill_named_leader)
+    handle.loop = loop
+    handle.answers.append(answer)
+    loop.close()
+    try:
+        handle.close("the runner ended")
+    finally:
+        theirs.close()
+        stand_in.stdin.close()
+    assert not answer.done()
+    assert stand_in.poll() is not None
+
+
 def test_pods_run_when_their_standby_leaders_died(workflows_home):
     later = [BashTask(f"later{index}", f"echo later {index} $(hostname)") for index in range(2)]
     workflow = PipelineOperation("orphaned", [BashTask("first", GATE_SCRIPT), *later],

@@ -377,9 +377,10 @@ class Zygote:
         :func:`end_zygote`), then killed. Again on an ended zygote: nothing more."""
         if self.sock.fileno() >= 0 and self.loop is not None:
             self.loop.remove_reader(self.sock.fileno())
+        failing = self.loop is None or not self.loop.is_closed()  # once the run is over, nobody awaits them
         while self.answers:
             answer = self.answers.popleft()
-            if not answer.done():
+            if failing and not answer.done():
                 answer.set_exception(ZygoteError(0, f"the pods' zygote did not answer: {why}"))
         self.sock.close()
         while self.standbys:
