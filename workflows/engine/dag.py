@@ -13,14 +13,14 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from ..depends import DependsExpression, TaskOutcome, parse_depends
 from ..vocabulary import COMPLETED_PHASES as COMPLETED, FAILED_OR_ERROR
 from .children import FailFast, continues, loop_or_single, parallelism, remember
 from .lang.templating import TemplateError, substitute
 from .outputs import template_outputs
 from .scope import Scope
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the depends parser loads with the first DAG (a runner of steps starts without it)
+    from ..depends import DependsExpression, TaskOutcome
     from .execution import WorkflowExecution
 
 
@@ -146,6 +146,8 @@ def _dag_parents(dag_id: str, upstream: set[str], finished: dict[str, dict[str, 
 def _depends_of(task: dict[str, Any], tasks: dict[str, dict[str, Any]]) -> DependsExpression | None:
     """The task's ``depends`` expression; ``dependencies: [a]`` means ``a`` succeeded, skipped or daemoned,
     widened by the dependency's own ``continueOn`` (Argo's ``expandDependency``)."""
+    from ..depends import parse_depends  # noqa: PLC0415 - see TYPE_CHECKING above
+
     if task.get("depends"):
         return parse_depends(task["depends"])
     dependencies = task.get("dependencies") or []
@@ -165,6 +167,8 @@ def _depends_of(task: dict[str, Any], tasks: dict[str, dict[str, Any]]) -> Depen
 
 def _outcome(node: dict[str, Any], children: list[dict[str, Any]] | None) -> TaskOutcome:
     """How a finished task ended, as its dependents' ``depends`` expressions see it."""
+    from ..depends import TaskOutcome  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return TaskOutcome(node["phase"], children=tuple(child["phase"] for child in children) if children else None)
 
 

@@ -73,7 +73,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 import workflows
 
@@ -83,7 +83,9 @@ from ...images import application_dockerfile
 from .argosay import BIN as ARGOSAY_BIN
 from .argosay import PYTHON_VARIABLE as ARGOSAY_PYTHON
 from .argosay import argosay_version
-from .dockerfile import DockerImage, parse_dockerfile
+
+if TYPE_CHECKING:  # the Dockerfile parser loads with the first application image (a runner's start is shorter)
+    from .dockerfile import DockerImage
 
 #: General-purpose base images whose commands run on the host (Docker Hub short names).
 DEFAULT_HOST_IMAGES = ("busybox", "alpine", "debian", "ubuntu", "python", "bash")
@@ -231,6 +233,8 @@ def load_dockerfile(path: str | Path) -> DockerImage:
     with _parse_lock:
         cached = _parse_cache.get(key)
     if cached is None:
+        from .dockerfile import parse_dockerfile  # noqa: PLC0415 - see TYPE_CHECKING above
+
         cached = parse_dockerfile(path, base_env=base_env, build_args=arguments)
         with _parse_lock:
             if len(_parse_cache) > 256:

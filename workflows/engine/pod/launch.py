@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ... import config
+from ...errors import DockerfileError
 from ...events.embedded import FOLDER as EVENTS_FOLDER
 from ...quantity import quantity_value
 from ..bootstrap import PACKAGE_ROOT
-from .dockerfile import DockerfileError
 from .images import ApplicationPlan, ContainerPlan, ImageError, UnavailablePlan, how_to_run
 from .inputs import PodSetupError, base_env, input_files, volume_binds
 from .isolation import isolation
