@@ -6,6 +6,7 @@ in error and the next pods run on a new zygote."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import resource
 import socket
@@ -153,6 +154,43 @@ def test_a_runner_reaps_its_pods_processes_before_it_ends(workflows_home):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     children = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     assert children >= 0.6, f"the pods' CPU did not reach the runner's children's: {children:.3f} s"
+
+
+LEFT_TO_REAP_PROBE = """
+import json, os, sys
+from workflows import argo
+from workflows.engine.pod.syscalls import set_child_subreaper
+
+set_child_subreaper()  # whatever the runner leaves unreaped comes here
+workflow = argo.submit_workflow(json.loads(sys.argv[1])).wait(120)
+runner = int(open(os.path.join(os.environ["WORKFLOWS_HOME"], "workflows", workflow.name, "runner.pid")).read())
+os.waitpid(runner, 0)
+left = []
+while True:
+    try:
+        left.append(os.waitpid(-1, 0)[0])
+    except ChildProcessError:
+        break
+print(json.dumps({"status": workflow.status, "left": left}))
+"""
+
+
+@pytest.mark.parametrize("when", ["true", "false"])
+def test_a_runner_leaves_nothing_for_the_system_to_reap(tmp_path, when):
+    """Whether its zygote ran a pod (``when: true``) or was started early and never used (``false``: the
+    workflow may run pods, its only pod is skipped), the runner reaps it before it exits, and its watchdog
+    too: a child subreaper that reaps the runner is left nothing to reap (what the runner left would be
+    adopted there)."""
+    spec = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "reap-"},
+            "spec": {"entrypoint": "main", "templates": [
+                {"name": "main", "steps": [[{"name": "pod", "template": "pod", "when": when}]]},
+                {"name": "pod", "container": {"image": "alpine:3.20", "command": ["true"]}}]}}
+    probe = tmp_path / "probe.py"
+    probe.write_text(LEFT_TO_REAP_PROBE)
+    done = subprocess.run([sys.executable, str(probe), json.dumps(spec)], capture_output=True, text=True,
+                          timeout=4 * WAIT, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"status": "Succeeded", "left": []}
 
 
 def test_a_zygote_ended_once_its_runners_loop_closed_drops_its_unanswered_questions(tmp_path):

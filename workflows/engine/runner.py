@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
 
     lock_fd = int(os.environ.pop(LOCK_FD_ENV))
     os.set_inheritable(lock_fd, False)  # pods must not hold the runner's lock
-    start_watchdog(Path(root), name)
+    watchdog = start_watchdog(Path(root), name)
     import asyncio  # noqa: PLC0415
     import logging  # noqa: PLC0415
 
@@ -105,7 +105,8 @@ def main(argv: list[str]) -> int:
     end_zygote()  # its pods' processes reaped up to the runner, whose CPU time then counts theirs
     log.info("workflow %s finished: %s", name, phase)
     store.close()
-    os.close(lock_fd)
+    os.close(lock_fd)  # the watchdog wakes, finds the workflow finished and ends: reaped here, as the zygote was
+    os.waitpid(watchdog, 0)
     return 0
 
 

@@ -73,10 +73,13 @@ def bury(store: Store, name: str) -> bool:
     return True
 
 
-def start_watchdog(store_root: Path, name: str) -> None:
-    """Fork the watchdog of this runner (call it in the runner, before any work); returns in the runner."""
-    if os.fork() != 0:
-        return
+def start_watchdog(store_root: Path, name: str) -> int:
+    """Fork the watchdog of this runner (call it in the runner, before any work); returns its pid in the runner,
+    which reaps it once it let go of its lock at its end (the watchdog then ends, finding the workflow
+    finished)."""
+    pid = os.fork()
+    if pid != 0:
+        return pid
     code = 0
     try:
         os.setsid()

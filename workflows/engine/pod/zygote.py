@@ -574,8 +574,7 @@ def _adopt_early(userns: int, folder: Path) -> _StartedZygote:
                 and early.process.poll() is None:
             return early
         early.sock.close()
-        early.process.kill()
-        early.process.wait()
+        _end(early.process, 0.0)
     return _launch_zygote(userns, folder)
 
 
