@@ -11,7 +11,6 @@ import os
 import resource
 import socket
 import stat
-import struct
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from workflows.engine.pod.sandbox import SandboxPlan
 from workflows.engine.pod import zygote as zygote_module
 from workflows.engine.pod.identity import pod_userns
 from workflows.engine.pod.sandbox import host_mount_points
-from workflows.engine.pod.zygote import (MAX_IN_FLIGHT, STANDBY_FOLDER, STANDBY_LEADERS, Zygote, _Request,
+from workflows.engine.pod.zygote import (ANSWER, MAX_IN_FLIGHT, STANDBY_FOLDER, STANDBY_LEADERS, Zygote, _Request,
                                          start_zygote_early, zygote)
 from workflows.engine.runner import _may_run_pods
 from workflows.errors import ZygoteError
@@ -335,7 +334,7 @@ def test_the_runner_leaves_at_most_a_few_questions_unanswered(tmp_path):
             for fd in received[1]:
                 os.close(fd)
             seen.append(len(handle.answers))
-            theirs.sendall(struct.pack("!q", 1000 + rank))
+            theirs.sendall(ANSWER.pack(1000 + rank, 0))
 
     async def burst() -> list[int]:
         pipes = [os.pipe() for _ in range(3)]

@@ -49,6 +49,7 @@ from ..processgroups import kill_group
 from . import messages, syscalls
 from .lazy_logging import LazyLogger
 from .limits import Limits, PodCgroup, apply_rlimit
+from .recycling import Template, enter_copy, make_template, message, recycle_key, write_again
 from .sandbox import SandboxPlan, TreeBuilder, build_base
 
 TYPE_CHECKING = False
@@ -340,6 +341,9 @@ class Prepared:
 
     builder: TreeBuilder | None
     status: dict = field(default_factory=dict)
+    recycled: bool = False
+    """Whether the leader entered a copy of a recycled tree (see :mod:`.recycling`) instead: its pod's volumes
+    are there already, only its hostname remains to set."""
 
     def fds(self) -> list[int]:
         """The descriptors the leader keeps for its pod."""
@@ -371,11 +375,40 @@ class PodFds:
     cgroups: list[int] = field(default_factory=list)
 
 
-def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.socket) -> None:
+def prepare_recycled(template_ns: int) -> Prepared:
+    """In a recycled standby leader (PID 1 of a new PID namespace, in the pods' user namespace): enter new IPC
+    and UTS namespaces and a copy of the recycled tree's mount namespace ``template_ns`` (see
+    :mod:`.recycling`)."""
+    try:
+        syscalls.unshare(syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS)
+        enter_copy(template_ns)
+    except OSError as error:
+        return Prepared(None, {"sandbox_error": f"cannot set up the pod's sandbox: {error}"})
+    return Prepared(None, recycled=True)
+
+
+def _template(inotify: int, builder: TreeBuilder, key: tuple) -> Template | None:
+    """The template of the tree ``builder`` built, the leader then in a copy of it; ``None`` (the pod runs in
+    the tree itself, which will not be recycled) when it cannot be made: the user's inotify watches are all
+    taken, say."""
+    try:
+        return make_template(inotify, builder, key)
+    except OSError as error:
+        log.debug("the pod's tree will not be recycled: %s", error)
+        return None
+
+
+def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.socket,
+             recycle: tuple | None = None, inotify: int = -1) -> None:
     """The pod's PID 1, forked by the zygote into a new PID namespace (see :mod:`.zygote`), its other namespaces
     and base tree ``prepared``: add the pod's part of the tree, enter it, tell the zygote (:data:`ENTERED`, with
     the pod's mount namespace, which the zygote keeps for the outputs), then become the pod's main process.
     Never returns.
+
+    With a ``recycle`` key (a standby's pod, see :func:`.recycling.recycle_key`) and the zygote's ``inotify``
+    instance, the tree it built becomes a template for the next pods of that key, sent to the zygote with the
+    note, and the pod runs in a copy of it (:func:`.recycling.make_template`). The instance is closed before
+    the pod's processes start.
 
     Why the pod could not start goes to the ``done`` pipe (its status, see :func:`run_pod`); how it ended is
     this process's exit status, which the zygote reports. An image build keeps a separate main process and
@@ -389,29 +422,47 @@ def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.s
         os.dup2(fds.stdout, 1)
         os.dup2(fds.stderr, 2)
         close_all_but([fds.done, fds.pod_dir, *fds.cgroups, *run.sandbox.inherited_fds(), *prepared.fds(),
-                       zygote_sock.fileno()])
+                       zygote_sock.fileno(), inotify])
         builder = prepared.builder
-        if builder is None:
+        if builder is None and not prepared.recycled:
             _report(fds.done, {**prepared.status, "exit_code": code})
             os._exit(code)
-        os.fchdir(fds.pod_dir)
-        os.close(fds.pod_dir)
-        builder.adopt_pod_folder()
+        template = None
         try:
-            builder.add_pod(run.sandbox)
-            builder.enter()
+            if builder is None:  # a recycled tree: only the hostname is the pod's own
+                for fd in [fds.pod_dir, *run.sandbox.inherited_fds()]:  # its volumes are there already
+                    os.close(fd)
+                if run.sandbox.hostname:
+                    syscalls.sethostname(run.sandbox.hostname)
+                write_again(run.sandbox)
+            else:
+                os.fchdir(fds.pod_dir)
+                os.close(fds.pod_dir)
+                builder.adopt_pod_folder()
+                builder.add_pod(run.sandbox)
+                builder.enter()
+                if recycle is not None and inotify >= 0 and recycle_key(run.sandbox) == recycle:
+                    template = _template(inotify, builder, recycle)
         except OSError as error:
             _report(fds.done, {"sandbox_error": f"cannot set up the pod's sandbox: {error}", "exit_code": code})
             os._exit(code)
+        finally:
+            if inotify >= 0:  # the zygote's watches: never the pod's
+                os.close(inotify)
         mount_ns = os.open("/proc/self/ns/mnt", os.O_RDONLY)  # the pod's own /proc now
-        messages.send_note(zygote_sock, ENTERED, [mount_ns])  # a zygote gone: this pod dies with it
-        os.close(mount_ns)
+        payload, template_fds = message(template)
+        try:  # a zygote gone: this pod dies with it
+            messages.send(zygote_sock, (ENTERED, payload), [mount_ns, *template_fds])
+        except OSError:
+            pass
+        for fd in [mount_ns, *template_fds]:
+            os.close(fd)
         zygote_sock.close()
         # PID 1 becomes the pod's main process, as a container's command is; an image build forks it, to
         # capture the layer after it
         main = os.fork() if run.sandbox.capture else 0
         if main == 0:
-            for fd in [*builder.held_fds(), fds.done]:  # the pod's processes must not reach the engine with these
+            for fd in [*prepared.fds(), fds.done]:  # the pod's processes must not reach the engine with these
                 os.close(fd)
             _main(run, fds.cgroups, isolated=True)
         for fd in fds.cgroups:
@@ -421,7 +472,7 @@ def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.s
             if pid == main:
                 code = shell_exit_code(status)
                 break
-        if code == 0:
+        if code == 0 and builder is not None and run.sandbox.capture:
             try:
                 builder.capture()
             except OSError as error:

@@ -203,6 +203,8 @@ class TreeBuilder:
         self.layers = "layers"
         self.count = 0
         self.layered: list[tuple[int, str]] = []  # (overlay number, host folder)
+        self.written: list[str] = []  # the text files written, by their paths on the staging tmpfs
+        self.work_folders: list[str] = []  # the overlays' work folders, on the staging tmpfs
         # Where the image's layer is. A host folder holding it cannot have it as a lower layer (overlayfs
         # refuses overlapping layers): there the image's changes are not visible.
         self.image = plan.image_layer if isinstance(plan.image_layer, str) else None
@@ -229,6 +231,7 @@ class TreeBuilder:
         os.mkdir(folder)
         os.mkdir(folder + "/upper")
         os.mkdir(folder + "/work")
+        self.work_folders.append(folder + "/work")
         return folder + "/upper", folder + "/work"
 
     def _overlay(self, host: str, target: str) -> None:
@@ -441,12 +444,25 @@ class TreeBuilder:
         if pod_file.text is not None:
             with open(target, "w", encoding="utf-8") as out:
                 out.write(pod_file.text)
+            self.written.append(self._on_staging(target))
         elif pod_file.source is not None:
             source = f"/proc/self/fd/{self.pod_fd}/{pod_file.source}"  # in the pod's folder, under the tmpfs
             if stat.S_ISDIR(os.stat(source).st_mode):
                 shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
             else:
                 shutil.copy2(source, target)
+
+    def _on_staging(self, target: str) -> str:
+        """Where the file the pod sees at ``target`` (a building path, see :meth:`_inside`) lies on the staging
+        ``tmpfs``: in the upper folder of the deepest overlay holding it, else in the root folder."""
+        path = target[len(self.root):] or "/"
+        layers = [(host, number) for number, host in self.layered]
+        if self.shared:
+            layers.append(("/", 1))  # _host_overlay's, the first layer
+        for host, number in sorted(layers, key=lambda item: len(item[0]), reverse=True):
+            if path == host or path.startswith(host.rstrip("/") + "/"):
+                return os.path.normpath(f"{self.layers}/{number}/upper/{path[len(host):]}")
+        return os.path.normpath(self.root + path)
 
     def enter(self) -> None:
         """In the pod's leader (PID 1 of its PID namespace, whose ``/proc`` it mounts): make the built root

@@ -55,6 +55,7 @@ _FSCONFIG_CMD_CREATE = 6
 MOUNT_ATTR_NOSUID = 0x2
 MOUNT_ATTR_NODEV = 0x4
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+_IN_DONT_FOLLOW = 0x02000000
 
 #: ``chown``-family system calls per architecture (AUDIT_ARCH value, call numbers).
 _CHOWN_CALLS = {
@@ -203,6 +204,27 @@ def sethostname(name: str) -> None:
     """``sethostname(2)`` (in a UTS namespace of the pod's own)."""
     data = name.encode()[:64]
     _check(_libc().sethostname(data, len(data)), "sethostname")
+
+
+def inotify_init() -> int:
+    """``inotify_init1(IN_NONBLOCK | IN_CLOEXEC)``: a new inotify instance (non-blocking reads)."""
+    fd = _libc().inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    _check(fd if fd < 0 else 0, "inotify_init1")
+    return fd
+
+
+def inotify_add_watch(inotify: int, path: str, mask: int) -> int:
+    """``inotify_add_watch(2)``: watch ``path`` (relative to the working directory, not followed if a
+    symbolic link) for ``mask``; the watch descriptor."""
+    wd = _libc().inotify_add_watch(inotify, _path(path), ctypes.c_uint32(mask | _IN_DONT_FOLLOW))
+    _check(wd if wd < 0 else 0, f"inotify_add_watch {path}")
+    return wd
+
+
+def inotify_rm_watch(inotify: int, wd: int) -> None:
+    """``inotify_rm_watch(2)``; a watch already gone (its file system unmounted) is no error."""
+    if _libc().inotify_rm_watch(inotify, wd) != 0 and ctypes.get_errno() != errno.EINVAL:
+        _check(-1, "inotify_rm_watch")
 
 
 def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:

@@ -97,8 +97,9 @@ from .identity import host_lowers, pod_root_ids, pod_userns
 from .isolation import isolation
 from .lazy_logging import LazyLogger
 from .process import (ENTERED, PodFds, PodRun, begin_leader, close_all_but, copy_declared_outputs,
-                      enter_user_namespace, lead_pod, prepare_base, print_exception, refusal_message,
-                      shell_exit_code)
+                      enter_user_namespace, lead_pod, prepare_base, prepare_recycled, print_exception,
+                      refusal_message, shell_exit_code)
+from .recycling import POOLED_TEMPLATES, WATCHED_TEMPLATES, Template, Watcher, received, recycle_key
 from .sandbox import SandboxPlan, host_layout
 
 TYPE_CHECKING = False
@@ -108,7 +109,9 @@ if TYPE_CHECKING:  # the zygote stays lean: neither is imported when it runs (se
 
 log = LazyLogger(__name__)
 
-_PID = struct.Struct("!q")
+#: An answer: the pid of the forked leader (negative: the ``errno`` of a failed fork), and whether that
+#: standby leader was forked on a recycled tree (:mod:`.recycling`).
+ANSWER = struct.Struct("!qq")
 #: How long the runner waits for the zygote to start or to answer a request.
 ANSWER_SECONDS = 60.0
 #: The most questions the runner leaves unanswered at once (see :attr:`Zygote.in_flight`).
@@ -150,6 +153,10 @@ class _Request:
     ``done`` pipe and folder), so that the zygote reports the pod's end."""
     outputs: list[str] = dataclasses.field(default_factory=list)
     """With :attr:`given`: the paths of the pod's declared outputs."""
+    recycle: tuple | None = None
+    """With a kit: the :func:`.recycling.recycle_key` of the pod the runner just gave a standby leader, the
+    likely key of the next one: the zygote forks the next standby on a pooled tree of that key, if it has one.
+    With a pod for a standby: its key, the tree it builds becomes a template."""
 
     def pod_fds(self) -> PodFds:
         """The pod's own descriptors among :attr:`fds`."""
@@ -197,6 +204,8 @@ class _StandbyHandle:
 
     sock: socket.socket
     pid: Any
+    key: tuple | None = None
+    """The recycle key it was asked with: a standby forked on a recycled tree takes only pods of that key."""
 
 
 @dataclasses.dataclass
@@ -222,6 +231,10 @@ class Zygote:
     a burst of pods fills both sockets' buffers (the zygote's answers unread while the runner still sends)."""
     standbys: collections.deque = dataclasses.field(default_factory=collections.deque)
     """The standby leaders the zygote forked for this runner, oldest first (:class:`_StandbyHandle`)."""
+    given: int = 0
+    """How many pods went to standby leaders."""
+    recycled: int = 0
+    """How many of those ran on recycled trees (see :mod:`.recycling`)."""
 
     def standby_fits(self, plan: SandboxPlan) -> bool:
         """Whether a pod of ``plan`` goes to a standby leader, which brings its lower layers."""
@@ -230,13 +243,14 @@ class Zygote:
     def _kit(self, trees: list[int]) -> Kit:
         return Kit(self.mounts, self.disk_bytes, host_lowers(True, trees))
 
-    def add_standby(self) -> None:
-        """Have the zygote fork a standby leader, whose socket the runner keeps: a pod goes there directly.
-        Raises :class:`ZygoteError` (or ``OSError``, detaching the host's folders)."""
+    def add_standby(self, key: tuple | None = None) -> None:
+        """Have the zygote fork a standby leader, whose socket the runner keeps: a pod goes there directly; on a
+        recycled tree for pods of ``key`` (see :mod:`.recycling`) when the zygote has one. Raises
+        :class:`ZygoteError` (or ``OSError``, detaching the host's folders)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         trees: list[int] = []
         try:
-            answer = self._question(_Request(None, [theirs.fileno()], kit=self._kit(trees)))
+            answer = self._question(_Request(None, [theirs.fileno()], kit=self._kit(trees), recycle=key))
         except BaseException:
             ours.close()
             raise
@@ -244,7 +258,7 @@ class Zygote:
             theirs.close()
             for fd in trees:
                 os.close(fd)
-        self.standbys.append(_StandbyHandle(ours, answer))
+        self.standbys.append(_StandbyHandle(ours, answer, key))
 
     async def fork_leader(self, run: PodRun, stdout_fd: int, stderr_fd: int, done_fd: int) -> int:
         """Give ``run`` to a standby leader, or have the zygote fork its leader (see :func:`.process.lead_pod`):
@@ -269,7 +283,7 @@ class Zygote:
                 request = _Request(dataclasses.replace(run, cgroup=None, image_build=None, userns=-1), fds,
                                    len(cgroup_fds))
                 fits = self.standby_fits(run.sandbox)
-                pid = await self._to_standby(request) if fits else None
+                pid = await self._to_standby(request, recycle_key(run.sandbox)) if fits else None
                 if pid is None:
                     request.kit = self._kit(kit_trees) if fits else None  # a standby's lower layers
                     answer = self._ask(request)
@@ -277,21 +291,29 @@ class Zygote:
                 for fd in [pod_dir, *cgroup_fds, *kit_trees]:
                     os.close(fd)
             if pid is None:
-                pid = await answer
+                pid, _ = await answer
         if pid < 0:
             raise OSError(-pid, f"the zygote cannot fork the pod's leader: {os.strerror(-pid)}")
         return pid
 
-    async def _to_standby(self, request: _Request) -> int | None:
-        """Send the pod of ``request`` to the oldest standby leader, tell the zygote (which reports the pod's
-        end) and ask it for the next standby leader: the pod's pid, or ``None`` when no standby leader is
-        left (each died, or could not be forked)."""
+    async def _to_standby(self, request: _Request, key: tuple | None) -> int | None:
+        """Send the pod of ``request`` (of the recycle ``key``) to the oldest standby leader that fits it, tell
+        the zygote (which reports the pod's end) and ask it for the next standby leader, for a pod of the same
+        key: the pod's pid, or ``None`` when no standby leader is left (each died, or could not be forked). A
+        standby on a recycled tree of another key is let go (it ends; its tree goes back to the pool)."""
         while self.standbys:
             standby = self.standbys.popleft()
             try:
-                pid = await self._answered(standby.pid)
+                pid, recycled = await self._answered(standby.pid)
+                if pid > 0 and recycled and standby.key != key:
+                    standby.sock.close()
+                    self.add_standby(key)
+                    continue
                 if pid > 0:
+                    request.recycle = key
                     _send(standby.sock, request)
+                    self.given += 1
+                    self.recycled += bool(recycled)
             except OSError:  # it died before its pod (a dead zygote: the next question says so)
                 pid = -1
             finally:
@@ -301,7 +323,7 @@ class Zygote:
             fds = request.pod_fds()
             assert request.run is not None
             self._send(_Request(None, [fds.done, fds.pod_dir], given=pid, outputs=list(request.run.outputs)))
-            self.add_standby()
+            self.add_standby(key)
             return pid
         return None
 
@@ -323,12 +345,13 @@ class Zygote:
             self.loop.add_reader(self.sock.fileno(), self._read_answers)
         return answer
 
-    def _ask(self, request: _Request) -> Awaitable[int]:
-        """Send ``request`` now; its answer (a pid), read by the event loop."""
+    def _ask(self, request: _Request) -> Awaitable[tuple[int, int]]:
+        """Send ``request`` now; its answer (see :data:`ANSWER`), read by the event loop."""
         return self._answered(self._question(request))
 
-    async def _answered(self, answer: Any) -> int:
-        """The pid ``answer`` (a future) brings, within :data:`ANSWER_SECONDS`."""
+    async def _answered(self, answer: Any) -> tuple[int, int]:
+        """The pid ``answer`` (a future) brings, and whether it is a recycled standby's, within
+        :data:`ANSWER_SECONDS`."""
         import asyncio  # noqa: PLC0415 - the runner's side only: the zygote stays lean
 
         try:
@@ -353,12 +376,12 @@ class Zygote:
             self.close("it ended")
             return
         self.received.extend(data)
-        while len(self.received) >= _PID.size and self.answers:
-            (pid,) = _PID.unpack(self.received[:_PID.size])
-            del self.received[:_PID.size]
+        while len(self.received) >= ANSWER.size and self.answers:
+            pid_and_recycled = ANSWER.unpack(self.received[:ANSWER.size])
+            del self.received[:ANSWER.size]
             answer = self.answers.popleft()
             if not answer.done():
-                answer.set_result(pid)
+                answer.set_result(pid_and_recycled)
         if not self.answers:
             self.loop.remove_reader(self.sock.fileno())
 
@@ -418,6 +441,8 @@ def end_zygote() -> None:
     """
     global _zygote, _early
     if _zygote is not None and _owner == os.getpid():
+        log.info("%d of the %d pods given to standby leaders ran on recycled trees", _zygote.recycled,
+                 _zygote.given)
         _zygote.close("the runner ended", grace=END_SECONDS)
     _zygote = None
     early, _early = _early, None
@@ -428,8 +453,8 @@ def end_zygote() -> None:
 
 def _kill_named_leader(answer) -> None:
     """A cancelled pod's leader, once the zygote named it: killed with its process group."""
-    if not answer.cancelled() and answer.exception() is None and answer.result() > 0:
-        kill_group(answer.result())
+    if not answer.cancelled() and answer.exception() is None and answer.result()[0] > 0:
+        kill_group(answer.result()[0])
 
 
 _zygote: Zygote | None = None
@@ -626,6 +651,10 @@ class _Standby:
     sock: socket.socket
     ended: int | None = None
     """Its exit code, when it ended before the zygote learned of its pod."""
+    template: Template | None = None
+    """The recycled tree it was forked on (see :mod:`.recycling`), until its pod's end."""
+    watching: bool = False
+    """Whether it holds the zygote's inotify instance, to make its tree a template."""
 
 
 @dataclasses.dataclass
@@ -642,6 +671,11 @@ class _Leader:
     mount_ns: int = -1
     """The pod's mount namespace, kept past the leader's end: the outputs are read there, and its teardown
     happens after the pod's status went out, not before (in the leader's exit)."""
+    template: Template | None = None
+    """The template of the pod's tree (see :mod:`.recycling`): the recycled tree it ran on, or the one its
+    leader built; checked and pooled once the pod and its collector ended."""
+    watching: bool = False
+    """Whether its leader may still send a template it made (its note not read yet)."""
 
     def close(self) -> None:
         """Close what the zygote holds for the pod: the last reference to its mount namespace ends it."""
@@ -683,16 +717,23 @@ def _as_new_leader(lead: Callable[[], None]) -> None:
         os._exit(1)
 
 
-def _standby(pods: socket.socket, notes: socket.socket, kit: Kit) -> None:
-    """A standby leader: build the base tree from ``kit`` over the working directory, then wait for its pod
-    (from the runner, on ``pods``) and lead it (:func:`.process.lead_pod`; it tells the zygote on ``notes``).
-    """
-    close_all_but([pods.fileno(), notes.fileno(), *kit.lowers.values()])
-    prepared = prepare_base(kit.base(), kit.mounts)
+def _standby(pods: socket.socket, notes: socket.socket, kit: Kit | None, template_ns: int, inotify: int) -> None:
+    """A standby leader: build the base tree from ``kit`` over the working directory, or, without a kit, enter
+    a copy of the recycled tree ``template_ns`` (see :mod:`.recycling`); then wait for its pod (from the
+    runner, on ``pods``) and lead it (:func:`.process.lead_pod`; it tells the zygote on ``notes``, and watches
+    the tree it built with the zygote's ``inotify`` instance)."""
+    if kit is not None:
+        close_all_but([pods.fileno(), notes.fileno(), *kit.lowers.values(), inotify])
+        prepared = prepare_base(kit.base(), kit.mounts)
+    else:
+        close_all_but([pods.fileno(), notes.fileno(), template_ns])
+        prepared = prepare_recycled(template_ns)
     request = _receive(pods)
     if request is None or request.run is None:  # the runner ended, or gave no pod
         os._exit(0)
-    lead_pod(request.run, request.pod_fds(), prepared, notes)  # which closes ``pods``
+    if kit is None:  # a recycled tree is the zygote's template already
+        lead_pod(request.run, request.pod_fds(), prepared, notes)  # which closes ``pods``
+    lead_pod(request.run, request.pod_fds(), prepared, notes, request.recycle, inotify)
 
 
 def _leader(notes: socket.socket, request: _Request) -> None:
@@ -702,6 +743,14 @@ def _leader(notes: socket.socket, request: _Request) -> None:
     assert run is not None and run.sandbox is not None
     close_all_but([notes.fileno(), *request.fds, *run.sandbox.inherited_fds()])
     lead_pod(run, request.pod_fds(), prepare_base(run.sandbox, run.host_mounts), notes)
+
+
+def _sent_note(sock: socket.socket) -> bool:
+    """Whether the ended standby leader of ``sock`` sent its note: it had a pod."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, ConnectionError):
+        return False
 
 
 def _close_kit(kit: Kit) -> None:
@@ -718,6 +767,11 @@ class _Zygote:
         """The pods' leaders, by pid, until their pod's status went out."""
         self.standbys: dict[int, _Standby] = {}
         """The standby leaders, by pid on the host, until the runner gave them a pod."""
+        self.collectors: dict[int, Template] = {}
+        """The templates of the trees whose pods' outputs a collector (by pid) still reads."""
+        self.templates: list[Template] = []
+        """The pooled templates, oldest first (see :mod:`.recycling`)."""
+        self.watcher = Watcher.open()
         self.wakeup_read, wakeup_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wakeup_write)  # SIGCHLD wakes the loop, which reaps (never in a handler)
         signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -750,10 +804,49 @@ class _Zygote:
                 if leader.sock is not None:  # its note, if it sent one, is there: it ended
                     self._note(leader)
                 self._report(leader, shell_exit_code(status))
+            elif pid in self.collectors:
+                self._recycle(self.collectors.pop(pid))
             else:  # a standby leader whose pod the zygote does not know yet, or that died before its pod
                 for standby in self.standbys.values():
                     if standby.pid == pid:
                         standby.ended = shell_exit_code(status)
+                        if standby.template is not None and not _sent_note(standby.sock):
+                            # let go before its pod: its tree was never a pod's (else the template goes with
+                            # the pod, whose outputs may still be read there)
+                            self._recycle(standby.template)
+                            standby.template = None
+
+    def _recycle(self, template: Template) -> None:
+        """Pool ``template``, whose pod's processes all ended, when its tree is as built (see :mod:`.recycling`);
+        else close it."""
+        assert self.watcher is not None  # a template was made with its watches
+        try:
+            pristine = self.watcher.pristine(template)
+        except OSError as error:
+            log.debug("a pod's tree cannot be checked for recycling: %s", error)
+            pristine = False
+        if pristine and len(self.templates) < POOLED_TEMPLATES:
+            self.templates.append(template)
+        else:
+            self.watcher.release(template)
+            template.close()
+
+    def _may_watch(self) -> bool:
+        """Whether a new standby leader may make its tree a template: fewer than :data:`WATCHED_TEMPLATES` are
+        pooled, in use or being made."""
+        if self.watcher is None:
+            return False
+        held = len(self.templates) + len(self.collectors)
+        held += sum(1 for leader in self.leaders.values() if leader.template is not None or leader.watching)
+        held += sum(1 for standby in self.standbys.values() if standby.template is not None or standby.watching)
+        return held < WATCHED_TEMPLATES
+
+    def _pooled(self, key: tuple | None) -> Template | None:
+        """A pooled template for pods of ``key``, taken out of the pool."""
+        for index, template in enumerate(self.templates):
+            if key is not None and template.key == key:
+                return self.templates.pop(index)
+        return None
 
     def _report(self, leader: _Leader, code: int) -> None:
         """The pod of ``leader`` ended with ``code``: its status (with its outputs) to its ``done`` pipe."""
@@ -768,19 +861,26 @@ class _Zygote:
                     close_all_but([leader.mount_ns, leader.pod_dir, leader.done])
                     copy_declared_outputs(leader.mount_ns, leader.pod_dir, leader.outputs, code, leader.done)
                 leader.close()
+                if leader.template is not None:  # checked once the collector, in the pod's tree, ended
+                    self.collectors[collector] = leader.template
                 return
         try:
             os.write(leader.done, b"%d\n" % code)
         except OSError:  # the runner stopped listening (the pod was cancelled)
             pass
         leader.close()
+        if leader.template is not None:
+            self._recycle(leader.template)
 
     def _fork_standby(self, request: _Request) -> int:
         """Fork a standby leader with the kit and the runner's socket of ``request``: its host pid, or minus
         the ``errno`` of a failed fork."""
         kit = request.kit
         assert kit is not None
-        host_layout(kit.mounts)  # once, here: the leaders only replay it
+        template = self._pooled(request.recycle)
+        watching = template is None and self._may_watch()
+        if template is None:
+            host_layout(kit.mounts)  # once, here: the leaders only replay it
         pods = socket.socket(fileno=request.fds[0])
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -791,14 +891,18 @@ class _Zygote:
             pid = -(error.errno or 1)
         if pid == 0:
             ours.close()
-            _as_new_leader(functools.partial(_standby, pods, theirs, kit))
+            _as_new_leader(functools.partial(_standby, pods, theirs, None if template else kit,
+                                             template.mount_ns if template else -1,
+                                             self.watcher.fd if self.watcher and watching else -1))
         pods.close()
         theirs.close()
         _close_kit(kit)
         if pid < 0:
+            if template is not None:
+                self._recycle(template)
             return pid
         host_pid = _host_pid(pid)
-        self.standbys[host_pid] = _Standby(pid, ours)
+        self.standbys[host_pid] = _Standby(pid, ours, template=template, watching=watching)
         return host_pid
 
     def _given(self, request: _Request) -> None:
@@ -811,7 +915,8 @@ class _Zygote:
             os.close(done)
             os.close(pod_dir)
             return
-        leader = _Leader(standby.sock, done, pod_dir, request.outputs)
+        leader = _Leader(standby.sock, done, pod_dir, request.outputs, template=standby.template,
+                         watching=standby.watching)
         if standby.ended is None:
             self.leaders[standby.pid] = leader
         else:  # it ended already
@@ -841,18 +946,27 @@ class _Zygote:
                 os.close(fd)
         return _host_pid(pid)
 
-    @staticmethod
-    def _note(leader: _Leader) -> None:
-        """Read the note of ``leader``: it entered its pod's tree (its mount namespace attached), or ended
-        before."""
+    def _note(self, leader: _Leader) -> None:
+        """Read the note of ``leader``: it entered its pod's tree (its mount namespace attached, and the
+        template of the tree it built, see :mod:`.recycling`), or ended before."""
         assert leader.sock is not None
-        note, fds = messages.receive_note(leader.sock, len(ENTERED))
-        if note == ENTERED and fds:
-            leader.mount_ns = fds.pop(0)
-        for fd in fds:
-            os.close(fd)
+        try:
+            message = messages.receive(leader.sock)
+        except (OSError, EOFError):
+            message = None
+        if message is not None:
+            (note, payload), fds = message
+            if note == ENTERED and fds:
+                leader.mount_ns = fds.pop(0)
+                template = received(payload, fds)
+                if template is not None and self.watcher is not None:
+                    leader.template, fds = template, []
+                    self.watcher.claim(template)
+            for fd in fds:
+                os.close(fd)
         leader.sock.close()
         leader.sock = None
+        leader.watching = False
 
     def serve(self) -> None:
         """Handle the runner's messages, the leaders' notes and the children's ends until the runner closes the
@@ -895,7 +1009,8 @@ class _Zygote:
                 request.run.sandbox.lowers.update(request.kit.lowers)
                 request.fds += list(request.kit.lowers.values())
             pid = self._fork_leader(request)
-        self.sock.sendall(_PID.pack(pid))
+        recycled = request.run is None and pid > 0 and self.standbys[pid].template is not None
+        self.sock.sendall(ANSWER.pack(pid, recycled))
         return True
 
 

@@ -1,0 +1,161 @@
+"""Recycled trees (:mod:`workflows.engine.pod.recycling`): a pod's tree used again by a later pod of the same
+runner only when the first left it as built. Whatever a pod changes in its tree, the pods after it see a tree
+as fresh as a newly built one; what a pod changes only in its own namespaces (mounts, hostname, IPC) goes with
+it; pods that leave their tree alone do run on recycled trees."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+
+from processes import alive, runner_pid, start_time
+from workflows.operations import PipelineOperation
+from workflows.tasks import BashTask, CommandBasedTask, PythonTask
+
+WAIT = 120
+
+
+def fingerprint_then_change():
+    """A PythonTask's body: print what the pod's tree shows (as JSON), then change it as ``$CHANGE`` says."""
+    import ctypes
+    import json
+    import os
+    import socket
+    import stat
+    import subprocess
+
+    script = "/argo/staging/script"
+    with open(script, encoding="utf-8") as source:
+        injected = "injected" in source.read()
+    with open("/proc/sysvipc/shm", encoding="utf-8") as segments:
+        shared_memory = len(segments.read().splitlines()) - 1
+    print(json.dumps({
+        "tmp": sorted(os.listdir("/tmp")), "tmp mode": oct(os.stat("/tmp").st_mode & 0o7777),
+        "tmp xattrs": os.listxattr("/tmp"), "root writable": os.access("/", os.W_OK),
+        "dev size": os.statvfs("/dev").f_blocks, "dev null": stat.S_ISCHR(os.stat("/dev/null").st_mode),
+        "usr": os.path.exists("/usr/bin/env"), "script mode": oct(os.stat(script).st_mode & 0o7777),
+        "script injected": injected, "shared memory": shared_memory,
+        "etc probe": os.path.exists("/etc/" + os.environ["PROBE"]), "hostname": socket.gethostname(),
+    }))
+    change = os.environ["CHANGE"]
+    commands = {"root-ro": "mount -o remount,ro /", "dev-size": "mount -o remount,size=4k /dev",
+                "dev-null": "umount /dev/null", "usr": "mount -t tmpfs none /usr", "hostname": "hostname evil"}
+    if change in commands:
+        subprocess.run(commands[change], shell=True, check=False, capture_output=True)
+    elif change == "tmp-file":
+        open("/tmp/made-then-removed", "w").close()
+        os.remove("/tmp/made-then-removed")
+    elif change == "tmp-mode":
+        os.chmod("/tmp", 0o700)
+    elif change == "tmp-xattr":
+        os.setxattr("/tmp", "user.mark", b"1")
+    elif change == "script":
+        with open(script, "a", encoding="utf-8") as source:
+            source.write("\nprint('injected')\n")
+    elif change == "script-mode":
+        os.chmod(script, 0o777)
+    elif change == "shm":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.shmget(0, 4096, 0o1000 | 0o600) < 0:  # IPC_PRIVATE, IPC_CREAT: kept after this process
+            raise OSError(ctypes.get_errno(), "shmget")
+    elif change == "etc":
+        with open("/etc/" + os.environ["PROBE"], "w", encoding="utf-8") as probe:
+            probe.write("evil\n")
+
+
+#: Changes that stay in the pod's own namespaces: its tree stays as built, and is recycled.
+IN_OWN_NAMESPACES = ["dev-null", "usr", "hostname", "shm", "script"]
+#: Changes to the tree's file systems (even a file made and removed): the tree is torn down, not recycled (where
+#: the kernel lets a pod remount them at all).
+TO_THE_TREE = ["tmp-file", "tmp-mode", "tmp-xattr", "root-ro", "dev-size", "script-mode", "etc"]
+
+
+def recycled_pods(home: Path, name: str) -> tuple[int, int]:
+    """How many pods ran on recycled trees, of those given to standby leaders, as the runner of ``name`` logged
+    at its end (once it ended)."""
+    log = home / "workflows" / name / "runner.log"
+    pid = runner_pid(home, name, WAIT)
+    start = start_time(pid)
+    runner = {pid: start} if start is not None else {}
+    deadline = time.monotonic() + WAIT
+    while alive(runner) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    found = re.search(r"(\d+) of the (\d+) pods given to standby leaders ran on recycled trees", log.read_text())
+    assert found, log.read_text()
+    return int(found.group(1)), int(found.group(2))
+
+
+def test_after_any_change_to_a_tree_the_next_pods_see_a_fresh_one(workflows_home):
+    """Each pod prints what its tree shows, then changes it; a pipeline's pod runs on the tree of the pod two
+    steps before when that one left it as built. Every pod must see what the first saw."""
+    probe = f"workflows-recycle-test-{secrets.token_hex(6)}"
+    changes = ["none", "none", *[change for pair in zip(IN_OWN_NAMESPACES, TO_THE_TREE) for change in pair],
+               *TO_THE_TREE[len(IN_OWN_NAMESPACES):], "none", "none"]
+    tasks = [PythonTask(f"p{index}", fingerprint_then_change, CHANGE=change, PROBE=probe)
+             for index, change in enumerate(changes)]
+    try:
+        workflow = PipelineOperation("recycle", tasks).execute().wait(WAIT)
+    finally:
+        Path("/etc", probe).unlink(missing_ok=True)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert not Path("/etc", probe).exists()
+    pods = {node["displayName"]: node for node in workflow.nodes.values() if node["type"] == "Pod"}
+    seen = [json.loads(pods[f"p{index}"]["outputs"]["result"]) for index in range(len(changes))]
+    for index, tree in enumerate(seen):
+        assert tree.pop("hostname") == pods[f"p{index}"]["id"][:63]
+        assert tree == seen[0], f"pod {index} (after {changes[max(index - 2, 0)]!r}) saw {tree}"
+    recycled, given = recycled_pods(workflows_home, workflow.name)
+    assert given >= len(changes) - 1
+    assert recycled >= len(IN_OWN_NAMESPACES), "the trees left as built were not recycled"
+
+
+def open_descriptors():
+    """A PythonTask's body: the descriptors its process holds (the one listing them aside)."""
+    import os
+
+    listed = [int(name) for name in os.listdir("/proc/self/fd")]
+    print(sorted(fd for fd in listed if os.path.exists(f"/proc/self/fd/{fd}")))
+
+
+def test_pods_on_recycled_trees_hold_no_descriptor_of_the_engine(workflows_home):
+    """Neither the zygote's inotify instance (its watches on the templates) nor a template's descriptors reach a
+    pod, whether it built its tree or runs on a recycled one."""
+    tasks = [PythonTask(f"fds{index}", open_descriptors) for index in range(5)]
+    workflow = PipelineOperation("descriptors", tasks).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    results = [node["outputs"]["result"] for node in workflow.nodes.values() if node["type"] == "Pod"]
+    assert results == ["[0, 1, 2]"] * 5
+    recycled, _ = recycled_pods(workflows_home, workflow.name)
+    assert recycled >= 2
+
+
+@pytest.mark.parametrize("kinds", [("bash", "command"), ("bash", "python")])
+def test_pods_of_alternating_kinds_each_get_a_tree_of_their_own_kind(workflows_home, kinds):
+    """Pods whose trees differ (a script file or none, other volumes) alternate: a recycled standby leader made
+    for one kind is let go for a pod of the other, which gets a tree of its own."""
+    def task(kind: str, index: int):
+        if kind == "bash":
+            return BashTask(f"t{index}", "echo bash; ls /argo/staging")
+        if kind == "command":
+            return CommandBasedTask(f"t{index}", ["sh", "-c", "echo command; ls /argo 2>/dev/null | wc -l"])
+        return PythonTask(f"t{index}", python_kind)
+
+    tasks = [task(kinds[index % 2], index) for index in range(6)]
+    workflow = PipelineOperation("alternating", tasks).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    pods = {node["displayName"]: node for node in workflow.nodes.values() if node["type"] == "Pod"}
+    expected = {"bash": "bash\nscript", "command": "command\n0", "python": "python script"}
+    assert [pods[f"t{index}"]["outputs"]["result"] for index in range(6)] == \
+        [expected[kinds[index % 2]] for index in range(6)]
+
+
+def python_kind():
+    """A PythonTask's body: its kind and what its script's folder holds."""
+    import os
+
+    print("python", *os.listdir("/argo/staging"))
