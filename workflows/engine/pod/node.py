@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import BuildFailed
-from .identity import host_lowers, needs_idmapped_volumes, pod_userns, pods_own_tree, use_idmapped_volumes
+from .identity import host_lowers, needs_idmapped_volumes, pod_userns, pods_own_tree
 from .inputs import PodSetupError, env_values
 from .launch import pod_run
 from .limits import create_cgroup
@@ -55,16 +55,12 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
         if run.sandbox is not None:
             try:
                 run.userns = pod_userns()
-                run.host_mounts = host_mount_points()
-                use_idmapped_volumes(run.sandbox, trees)
+                run.host_mounts = host_mount_points()  # the volumes are id-mapped as the zygote forks the leader
                 forker = zygote(run.userns, run.node_dir.parent, run.host_mounts, DEFAULT_DISK_BYTES)
             except NamespacesRefused as error:
                 return PodEnd("Error", refusal_message(error))
             except ZygoteError as error:
                 return PodEnd("Error", str(error))
-            except OSError as error:
-                return PodEnd("Error", f"cannot attach the pod's volumes through id-mapped mounts "
-                                       f"(Linux >= 5.12 on a file system supporting them): {error}")
         if forker is not None and run.image_build is not None:
             try:
                 layer, held = await run.image_build.layer(forker.fork_leader)

@@ -93,7 +93,7 @@ from ...errors import PodSetupError, ZygoteError
 from ..bootstrap import python_command
 from ..processgroups import kill_group
 from . import messages, syscalls
-from .identity import host_lowers, pod_root_ids, pod_userns
+from .identity import host_lowers, pod_root_ids, pod_userns, use_idmapped_volumes
 from .isolation import isolation
 from .lazy_logging import LazyLogger
 from .process import (ENTERED, PodFds, PodRun, begin_leader, close_all_but, copy_declared_outputs,
@@ -264,8 +264,11 @@ class Zygote:
         """Give ``run`` to a standby leader, or have the zygote fork its leader (see :func:`.process.lead_pod`):
         its pid on the host. The runner's event loop goes on while the zygote forks (answers come in order).
 
-        Raises :class:`ZygoteError` when the zygote is gone or does not answer. Cancelled, it still kills the
-        leader once the zygote named it.
+        When the engine runs as root, the pod's volumes are attached through id-mapped mounts, made here only for
+        a leader that builds the pod's tree: a pod on a recycled tree finds them there (see :mod:`.recycling`).
+
+        Raises :class:`ZygoteError` when the zygote is gone or does not answer, ``OSError`` when the volumes
+        cannot be id-mapped. Cancelled, it still kills the leader once the zygote named it.
         """
         import asyncio  # noqa: PLC0415 - the runner's side only: the zygote stays lean
 
@@ -277,18 +280,20 @@ class Zygote:
             folder = run.pod_dir if run.own_folder else self.folder
             pod_dir = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             cgroup_fds = run.cgroup.join_fds() if run.cgroup is not None else []
-            kit_trees: list[int] = []
+            trees: list[int] = []  # the volumes' id-mapped mounts, a standby's lower layers
             try:
                 fds = [stdout_fd, stderr_fd, done_fd, pod_dir, *cgroup_fds, *run.sandbox.inherited_fds()]
-                request = _Request(dataclasses.replace(run, cgroup=None, image_build=None, userns=-1), fds,
-                                   len(cgroup_fds))
+                request = _Request(dataclasses.replace(run, cgroup=None, image_build=None, userns=-1,
+                                                       sandbox=dataclasses.replace(run.sandbox)),
+                                   fds, len(cgroup_fds))
                 fits = self.standby_fits(run.sandbox)
-                pid = await self._to_standby(request, recycle_key(run.sandbox)) if fits else None
+                pid = await self._to_standby(request, recycle_key(run.sandbox), trees) if fits else None
                 if pid is None:
-                    request.kit = self._kit(kit_trees) if fits else None  # a standby's lower layers
+                    _attach_volumes(request, trees)
+                    request.kit = self._kit(trees) if fits else None  # a standby's lower layers
                     answer = self._ask(request)
             finally:  # sent: the zygote, or the standby leader, has its own copies
-                for fd in [pod_dir, *cgroup_fds, *kit_trees]:
+                for fd in [pod_dir, *cgroup_fds, *trees]:
                     os.close(fd)
             if pid is None:
                 pid, _ = await answer
@@ -296,11 +301,12 @@ class Zygote:
             raise OSError(-pid, f"the zygote cannot fork the pod's leader: {os.strerror(-pid)}")
         return pid
 
-    async def _to_standby(self, request: _Request, key: tuple | None) -> int | None:
+    async def _to_standby(self, request: _Request, key: tuple | None, trees: list[int]) -> int | None:
         """Send the pod of ``request`` (of the recycle ``key``) to the oldest standby leader that fits it, tell
         the zygote (which reports the pod's end) and ask it for the next standby leader, for a pod of the same
         key: the pod's pid, or ``None`` when no standby leader is left (each died, or could not be forked). A
-        standby on a recycled tree of another key is let go (it ends; its tree goes back to the pool)."""
+        standby on a recycled tree of another key is let go (it ends; its tree goes back to the pool). A
+        standby that builds the pod's tree gets its volumes' id-mapped mounts (added to ``trees``)."""
         while self.standbys:
             standby = self.standbys.popleft()
             try:
@@ -311,6 +317,8 @@ class Zygote:
                     continue
                 if pid > 0:
                     request.recycle = key
+                    if not recycled:
+                        _attach_volumes(request, trees)
                     _send(standby.sock, request)
                     self.given += 1
                     self.recycled += bool(recycled)
@@ -409,6 +417,19 @@ class Zygote:
         while self.standbys:
             self.standbys.popleft().sock.close()
         _end(self.process, grace)
+
+
+def _attach_volumes(request: _Request, trees: list[int]) -> None:
+    """When the engine runs as root: the volumes of ``request``'s pod through id-mapped mounts, whose
+    descriptors go with it (and to ``trees``). Raises ``OSError``."""
+    assert request.run is not None and request.run.sandbox is not None
+    made = len(trees)
+    try:
+        use_idmapped_volumes(request.run.sandbox, trees)
+    except OSError as error:
+        raise OSError(error.errno, f"cannot attach the pod's volumes through id-mapped mounts (Linux >= 5.12 on "
+                                   f"a file system supporting them): {error}") from error
+    request.fds += trees[made:]
 
 
 def _end(process: subprocess.Popen | ForkedLauncher, grace: float) -> None:
