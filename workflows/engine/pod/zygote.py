@@ -109,8 +109,9 @@ if TYPE_CHECKING:  # the zygote stays lean: neither is imported when it runs (se
 
 log = LazyLogger(__name__)
 
-#: An answer: the pid of the forked leader (negative: the ``errno`` of a failed fork), and whether that
-#: standby leader was forked on a recycled tree (:mod:`.recycling`).
+#: An answer: the pid of the forked leader (negative: the ``errno`` of a failed fork; 0: no standby leader forked,
+#: for a request without a kit when no recycled tree fits), and whether that standby leader was forked on a
+#: recycled tree (:mod:`.recycling`).
 ANSWER = struct.Struct("!qq")
 #: How long the runner waits for the zygote to start or to answer a request.
 ANSWER_SECONDS = 60.0
@@ -233,6 +234,8 @@ class Zygote:
     """The standby leaders the zygote forked for this runner, oldest first (:class:`_StandbyHandle`)."""
     given: int = 0
     """How many pods went to standby leaders."""
+    recycling: dict = dataclasses.field(default_factory=dict)
+    """Whether the last standby asked for a recycle key was forked on a recycled tree, by key."""
     recycled: int = 0
     """How many of those ran on recycled trees (see :mod:`.recycling`)."""
 
@@ -245,12 +248,15 @@ class Zygote:
 
     def add_standby(self, key: tuple | None = None) -> None:
         """Have the zygote fork a standby leader, whose socket the runner keeps: a pod goes there directly; on a
-        recycled tree for pods of ``key`` (see :mod:`.recycling`) when the zygote has one. Raises
+        recycled tree for pods of ``key`` (see :mod:`.recycling`) when the zygote has one. Its kit goes with
+        the request unless the last standby asked for ``key`` was recycled: the zygote then forks one only on a
+        recycled tree (else it answers 0, and a standby with a kit is asked for when a pod comes). Raises
         :class:`ZygoteError` (or ``OSError``, detaching the host's folders)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         trees: list[int] = []
         try:
-            answer = self._question(_Request(None, [theirs.fileno()], kit=self._kit(trees), recycle=key))
+            kit = None if key is not None and self.recycling.get(key) else self._kit(trees)
+            answer = self._question(_Request(None, [theirs.fileno()], kit=kit, recycle=key))
         except BaseException:
             ours.close()
             raise
@@ -311,7 +317,9 @@ class Zygote:
             standby = self.standbys.popleft()
             try:
                 pid, recycled = await self._answered(standby.pid)
-                if pid > 0 and recycled and standby.key != key:
+                if standby.key is not None:
+                    self.recycling[standby.key] = bool(recycled)
+                if pid == 0 or (pid > 0 and recycled and standby.key != key):  # none forked, or not for this pod
                     standby.sock.close()
                     self.add_standby(key)
                     continue
@@ -894,13 +902,16 @@ class _Zygote:
             self._recycle(leader.template)
 
     def _fork_standby(self, request: _Request) -> int:
-        """Fork a standby leader with the kit and the runner's socket of ``request``: its host pid, or minus
-        the ``errno`` of a failed fork."""
+        """Fork a standby leader with the kit (or on a pooled tree of the recycle key) and the runner's socket of
+        ``request``: its host pid, minus the ``errno`` of a failed fork, or 0 when the request has no kit and
+        the pool no tree of its key."""
         kit = request.kit
-        assert kit is not None
         template = self._pooled(request.recycle)
+        if template is None and kit is None:
+            os.close(request.fds[0])
+            return 0
         watching = template is None and self._may_watch()
-        if template is None:
+        if kit is not None and template is None:
             host_layout(kit.mounts)  # once, here: the leaders only replay it
         pods = socket.socket(fileno=request.fds[0])
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -917,7 +928,8 @@ class _Zygote:
                                              self.watcher.fd if self.watcher and watching else -1))
         pods.close()
         theirs.close()
-        _close_kit(kit)
+        if kit is not None:
+            _close_kit(kit)
         if pid < 0:
             if template is not None:
                 self._recycle(template)
