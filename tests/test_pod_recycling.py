@@ -6,6 +6,7 @@ it; pods that leave their tree alone do run on recycled trees."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from processes import alive, runner_pid, start_time
+from workflows.engine.pod.recycling import MODIFIED, Template, Watcher, _sizes, _watch_folders
 from workflows.operations import PipelineOperation
 from workflows.tasks import BashTask, CommandBasedTask, PythonTask
 
@@ -159,3 +161,61 @@ def python_kind():
     import os
 
     print("python", *os.listdir("/argo/staging"))
+
+
+def _watched_tree(tmp_path: Path, watcher: Watcher) -> tuple[Path, Template]:
+    """A tree of the test's own (a folder, a nested one, a text file) watched as a template's layer is."""
+    root = tmp_path / "tree"
+    (root / "folder" / "nested").mkdir(parents=True)
+    (root / "script").write_text("print('hello')\n")
+    template = Template(-1, [os.open(root, os.O_PATH)], (), {}, {}, {}, ("key",))
+    names: dict[str, int] = {}
+    _watch_folders(watcher.fd, str(root), 0, template, names)
+    template.expected[names[str(root)], b"script"] = MODIFIED
+    template.sizes = _sizes(template.file_systems)
+    return root, template
+
+
+CHANGES = {
+    "nothing": (lambda root: None, True),
+    "the text file written again": (lambda root: (root / "script").write_text("print('other')\n"), True),
+    "a folder's times": (lambda root: os.utime(root / "folder", (0, 0)), True),
+    "overlayfs's own attribute": (lambda root: os.setxattr(root / "folder", "user.overlay.origin", b""), True),
+    "a file made": (lambda root: (root / "folder" / "new").touch(), False),
+    "a file made and removed": (lambda root: ((root / "new").touch(), (root / "new").unlink()), False),
+    "a folder's mode": (lambda root: (root / "folder" / "nested").chmod(0o700), False),
+    "a folder's attribute": (lambda root: os.setxattr(root / "folder", "user.mark", b"1"), False),
+    "an escaped overlay attribute": (lambda root: os.setxattr(root, "user.overlay.overlay.x", b"1"), False),
+    "the text file's mode": (lambda root: (root / "script").chmod(0o777), False),
+    "a folder renamed": (lambda root: (root / "folder").rename(root / "moved"), False),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_the_watcher_tells_a_tree_as_built_from_a_changed_one(tmp_path, change):
+    """The zygote's check, on a tree of the test's own: changes overlayfs or a pod's next leader make, and a
+    folder's times, leave it as built; anything else a pod could do to it does not."""
+    watcher = Watcher.open()
+    assert watcher is not None
+    try:
+        root, template = _watched_tree(tmp_path, watcher)
+        watcher.claim(template)
+        make, pristine = CHANGES[change]
+        make(root)
+        assert watcher.pristine(template) is pristine
+    finally:
+        os.close(watcher.fd)
+
+
+def test_a_change_seen_before_its_template_came_counts(tmp_path):
+    """The leader's note (its template) may come after the zygote read the events of its watches."""
+    watcher = Watcher.open()
+    assert watcher is not None
+    try:
+        root, template = _watched_tree(tmp_path, watcher)
+        (root / "folder" / "early").touch()
+        watcher.read()
+        watcher.claim(template)
+        assert not watcher.pristine(template)
+    finally:
+        os.close(watcher.fd)

@@ -72,7 +72,7 @@ def recycle_key(plan: SandboxPlan) -> tuple | None:
 #: The inotify events that change a watched folder or one of its entries.
 WATCHED = (0x2 | 0x4 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800)
 #: ``IN_MODIFY``: a file's content written (a text file rewritten by the next pod's leader).
-_MODIFIED = 0x2
+MODIFIED = 0x2
 #: ``IN_ATTRIB``: an entry's mode, owner, times or extended attributes changed.
 _ATTRIBUTES = 0x4
 #: ``IN_ISDIR``: the entry is a folder.
@@ -83,8 +83,11 @@ _IGNORED = 0x8000
 #: ``IN_Q_OVERFLOW``: events were lost.
 _OVERFLOW = 0x4000
 _EVENT = struct.Struct("iIII")
-#: The extended attributes overlayfs keeps on its upper folders (set as it looks them up: hidden from pods).
+#: The extended attributes overlayfs keeps on its upper folders (some set as it looks names up), hidden from pods;
+#: but for those it keeps for a pod (escaped: ``user.overlay.x`` set through an overlay is
+#: ``user.overlay.overlay.x`` on its upper folder).
 _OVERLAY_XATTRS = "user.overlay."
+_ESCAPED_XATTRS = "user.overlay.overlay."
 
 
 def _sizes(fds: list[int]) -> tuple:
@@ -97,7 +100,7 @@ def _folder_attributes(path: str) -> tuple:
     extended attributes (overlayfs's own aside)."""
     info = os.stat(path, follow_symlinks=False)
     names = sorted(name for name in os.listxattr(path, follow_symlinks=False)
-                   if not name.startswith(_OVERLAY_XATTRS))
+                   if not name.startswith(_OVERLAY_XATTRS) or name.startswith(_ESCAPED_XATTRS))
     return info.st_mode, info.st_uid, info.st_gid, tuple((name, os.getxattr(path, name)) for name in names)
 
 
@@ -187,7 +190,7 @@ def make_template(inotify: int, builder: TreeBuilder, key: tuple) -> Template | 
             _watch_folders(inotify, ".", len(fds) - 2, template, names, frozenset(builder.work_folders))
         finally:
             os.chdir("/")
-        for path, mask in [*((path, _MODIFIED) for path in builder.written),
+        for path, mask in [*((path, MODIFIED) for path in builder.written),
                            *((path, _ANY) for path in builder.work_folders)]:
             folder = names.get(os.path.join(".", os.path.dirname(path)))
             if folder is None:
