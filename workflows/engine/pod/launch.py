@@ -201,11 +201,17 @@ def _import_roots() -> set[str]:
     makes (``.../site-packages`` for ``.../site-packages/workflows/engine/pod/launch.py``), or the file's own
     folder for a module whose name does not match its path (an alias)."""
     roots = set()
+    folders: dict[str, str] = {}  # a folder's real path, resolved once for all its modules
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
         if name == "__main__" or not isinstance(path, str):
             continue
-        path = os.path.realpath(path)
+        folder, file = os.path.split(os.path.abspath(path))
+        if folder not in folders:
+            folders[folder] = os.path.realpath(folder)
+        path = os.path.join(folders[folder], file)
+        if os.path.islink(path):
+            path = os.path.realpath(path)
         root = os.path.dirname(path)
         for _ in range(name.count(".") + (1 if os.path.basename(path).startswith("__init__.") else 0)):
             root = os.path.dirname(root)
