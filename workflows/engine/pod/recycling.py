@@ -303,8 +303,13 @@ def write_again(plan: SandboxPlan) -> None:
     """In a recycled standby leader given its pod (of ``plan``): write the pod's text files (its script) where
     the template's pod wrote its own (the key says the paths are the same)."""
     for pod_file in plan.files:
-        with open(pod_file.path, "w", encoding="utf-8") as out:
-            out.write(pod_file.text or "")
+        fd = os.open(pod_file.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # as the builder opens it
+        try:
+            data = memoryview((pod_file.text or "").encode())
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
 
 
 def enter_copy(template_ns: int) -> None:

@@ -256,9 +256,17 @@ def _chown_filter() -> tuple[_FilterProgram, ctypes.Array] | None:
     return _FilterProgram(len(program), ctypes.cast(buffer, ctypes.c_void_p)), buffer
 
 
+#: The C library's functions the wrappers here call (``ctypes`` makes each one's function object on first use).
+_LIBC_FUNCTIONS = ("inotify_add_watch", "inotify_init1", "inotify_rm_watch", "mount", "prctl", "sethostname",
+                   "setns", "syscall", "umount2", "unshare")
+
+
 def warm_up() -> None:
-    """Load libc and build the ``chown`` filter now (in a process that forks pods: once, not in each)."""
-    _libc()
+    """Load libc, make its functions' objects and build the ``chown`` filter now (in a process that forks pods:
+    once, not in each; each forked process would write them to pages it shares with the forking one)."""
+    libc = _libc()
+    for name in _LIBC_FUNCTIONS:
+        getattr(libc, name)
     _chown_filter()
 
 
