@@ -12,6 +12,8 @@ is this package's business:
 - :mod:`.zygote` — the per-runner process, in the pods' user namespace, that forks each sandboxed pod's leader
   into a new PID namespace and keeps a standby leader (a pod's namespaces and base tree, built before the pod
   is known);
+- :mod:`.recycling` — a pod's tree used again by the next pods when the pod left it as built (templates, the
+  zygote's inotify watches on them);
 - :mod:`.messages` — pickled messages with descriptors between the runner, the zygote and standby leaders;
 - :mod:`.limits` — memory and CPU limits (cgroup v2, v1, or ``RLIMIT_AS``);
 - :mod:`.inputs`, :mod:`.outputs` — what goes in, what comes out;

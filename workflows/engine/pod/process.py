@@ -4,7 +4,8 @@
     Forked by the zygote into a new PID namespace (in the pods' user namespace,
     mapping the engine's user to root inside), it enters new mount, IPC and UTS
     namespaces and builds the pod's file tree (:mod:`.sandbox`; a standby leader
-    builds its pod-independent part before its pod is known, see :mod:`.zygote`),
+    builds its pod-independent part before its pod is known, see :mod:`.zygote`,
+    or enters a copy of a tree a pod before left as built, see :mod:`.recycling`),
     mounts the pod's ``/proc``, pivots into the tree, then becomes ``main``: joins
     the pod's cgroup, installs the seccomp filter and ``exec``\\ s the container's
     command — or, for a Python script, runs it in the warm interpreter (no exec:
