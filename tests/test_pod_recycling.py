@@ -199,7 +199,7 @@ def test_the_watcher_tells_a_tree_as_built_from_a_changed_one(tmp_path, change):
     assert watcher is not None
     try:
         root, template = _watched_tree(tmp_path, watcher)
-        watcher.claim(template)
+        watcher.claim(template, watcher.overflows)
         make, pristine = CHANGES[change]
         make(root)
         assert watcher.pristine(template) is pristine
@@ -215,7 +215,32 @@ def test_a_change_seen_before_its_template_came_counts(tmp_path):
         root, template = _watched_tree(tmp_path, watcher)
         (root / "folder" / "early").touch()
         watcher.read()
-        watcher.claim(template)
+        watcher.claim(template, watcher.overflows)
         assert not watcher.pristine(template)
+    finally:
+        os.close(watcher.fd)
+
+
+def test_when_the_kernel_drops_events_no_template_watched_then_counts_as_built(tmp_path):
+    """More changes than the kernel queues (``max_queued_events``) before the zygote reads them: the templates
+    it knew, and the one whose leader watched it before and sent it after, count as changed."""
+    watcher = Watcher.open()
+    assert watcher is not None
+    try:
+        root, known = _watched_tree(tmp_path / "known", watcher)
+        watcher.claim(known, watcher.overflows)
+        _, late = _watched_tree(tmp_path / "late", watcher)
+        forked_at = watcher.overflows
+        queued = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+        flood = root / "folder" / "flood"
+        with open(flood, "w") as out:  # a write and a change of times, twice an event each time
+            for _ in range(queued // 2 + 10):  # (consecutive equal events merge in the queue)
+                out.write("x")
+                out.flush()
+                os.utime(flood)
+        watcher.read()
+        assert watcher.overflows == forked_at + 1
+        watcher.claim(late, forked_at)
+        assert not watcher.pristine(known) and not watcher.pristine(late)
     finally:
         os.close(watcher.fd)

@@ -43,26 +43,6 @@ def send(sock: socket.socket, message: Any, fds: list[int]) -> None:
     sock.sendall(payload, socket.MSG_NOSIGNAL)
 
 
-def send_note(sock: socket.socket, note: bytes, fds: list[int] | None = None) -> bool:
-    """Send a short ``note`` (with the descriptors ``fds`` attached); ``False`` when the other side is gone
-    (``EPIPE`` rather than ``SIGPIPE``: the engine's forked processes run with the signals' defaults)."""
-    try:
-        if fds:
-            socket.send_fds(sock, [note], fds, socket.MSG_NOSIGNAL)
-        else:
-            sock.sendall(note, socket.MSG_NOSIGNAL)
-    except OSError:
-        return False
-    return True
-
-
-def receive_note(sock: socket.socket, size: int) -> tuple[bytes, list[int]]:
-    """A short note of at most ``size`` bytes and the descriptors attached to it (empty once the other side
-    closed)."""
-    note, fds, _, _ = socket.recv_fds(sock, size, MAX_FDS)
-    return note, fds
-
-
 def receive(sock: socket.socket) -> tuple[Any, list[int]] | None:
     """The next message and its descriptors (numbered in this process, in the order sent); ``None`` once the
     other side closed. Raises :class:`EOFError` for a message cut short."""

@@ -220,6 +220,9 @@ class Watcher:
         """Watches that saw a change before their template came to the zygote (the leader's note is late)."""
         self.released: set[int] = set()
         """Watches removed, until their last event (``IN_IGNORED``) was read."""
+        self.overflows = 0
+        """How many times the kernel's queue overflowed (events lost): a template whose watches were made
+        before one and claimed after counts as changed (see :meth:`claim`)."""
 
     @classmethod
     def open(cls) -> Watcher | None:
@@ -231,9 +234,12 @@ class Watcher:
             log.debug("no inotify instance, no tree is recycled: %s", error)
             return None
 
-    def claim(self, template: Template) -> None:
-        """Follow ``template``, just received from its leader (dirty if one of its watches already saw a
-        change)."""
+    def claim(self, template: Template, overflows: int) -> None:
+        """Follow ``template``, just received from its leader, which was given the instance when the queue had
+        overflowed ``overflows`` times (:attr:`overflows`): dirty if one of its watches already saw a change, or
+        if events were lost since."""
+        if overflows != self.overflows:
+            template.dirty = True
         for wd in template.watches:
             self.templates[wd] = template
             if wd in self.unclaimed:
@@ -256,7 +262,8 @@ class Watcher:
 
     def _event(self, wd: int, mask: int, name: bytes) -> None:
         if mask & _OVERFLOW:  # changes lost: every template may have changed
-            for template in set(self.templates.values()):
+            self.overflows += 1
+            for template in {id(template): template for template in self.templates.values()}.values():
                 self._dirty(template)
             return
         if wd in self.released:

@@ -696,6 +696,8 @@ class _Standby:
     """The recycled tree it was forked on (see :mod:`.recycling`), until its pod's end."""
     watching: bool = False
     """Whether it holds the zygote's inotify instance, to make its tree a template."""
+    overflows: int = 0
+    """The zygote's inotify queue's overflows when it was forked (see :meth:`.recycling.Watcher.claim`)."""
 
 
 @dataclasses.dataclass
@@ -717,6 +719,8 @@ class _Leader:
     leader built; checked and pooled once the pod and its collector ended."""
     watching: bool = False
     """Whether its leader may still send a template it made (its note not read yet)."""
+    overflows: int = 0
+    """As :attr:`_Standby.overflows`."""
 
     def close(self) -> None:
         """Close what the zygote holds for the pod: the last reference to its mount namespace ends it."""
@@ -772,9 +776,9 @@ def _standby(pods: socket.socket, notes: socket.socket, kit: Kit | None, templat
     request = _receive(pods)
     if request is None or request.run is None:  # the runner ended, or gave no pod
         os._exit(0)
-    if kit is None:  # a recycled tree is the zygote's template already
-        lead_pod(request.run, request.pod_fds(), prepared, notes)  # which closes ``pods``
-    lead_pod(request.run, request.pod_fds(), prepared, notes, request.recycle, inotify)
+    # A recycled tree is the zygote's template already; a built one may become one.
+    recycle = request.recycle if kit is not None else None
+    lead_pod(request.run, request.pod_fds(), prepared, notes, recycle, inotify)  # which closes ``pods``
 
 
 def _leader(notes: socket.socket, request: _Request) -> None:
@@ -851,11 +855,13 @@ class _Zygote:
                 for standby in self.standbys.values():
                     if standby.pid == pid:
                         standby.ended = shell_exit_code(status)
-                        if standby.template is not None and not _sent_note(standby.sock):
-                            # let go before its pod: its tree was never a pod's (else the template goes with
-                            # the pod, whose outputs may still be read there)
-                            self._recycle(standby.template)
-                            standby.template = None
+                        # Let go before its pod, it made no template, and its recycled tree was never a pod's.
+                        # (Otherwise the template goes with the pod, whose outputs may still be read there.)
+                        if not _sent_note(standby.sock):
+                            standby.watching = False
+                            if standby.template is not None:
+                                self._recycle(standby.template)
+                                standby.template = None
 
     def _recycle(self, template: Template) -> None:
         """Pool ``template``, whose pod's processes all ended, when its tree is as built (see :mod:`.recycling`);
@@ -947,7 +953,8 @@ class _Zygote:
                 self._recycle(template)
             return pid
         host_pid = _host_pid(pid)
-        self.standbys[host_pid] = _Standby(pid, ours, template=template, watching=watching)
+        overflows = self.watcher.overflows if self.watcher is not None else 0
+        self.standbys[host_pid] = _Standby(pid, ours, template=template, watching=watching, overflows=overflows)
         return host_pid
 
     def _given(self, request: _Request) -> None:
@@ -961,7 +968,7 @@ class _Zygote:
             os.close(pod_dir)
             return
         leader = _Leader(standby.sock, done, pod_dir, request.outputs, template=standby.template,
-                         watching=standby.watching)
+                         watching=standby.watching, overflows=standby.overflows)
         if standby.ended is None:
             self.leaders[standby.pid] = leader
         else:  # it ended already
@@ -1006,7 +1013,7 @@ class _Zygote:
                 template = received(payload, fds)
                 if template is not None and self.watcher is not None:
                     leader.template, fds = template, []
-                    self.watcher.claim(template)
+                    self.watcher.claim(template, leader.overflows)
             for fd in fds:
                 os.close(fd)
         leader.sock.close()
