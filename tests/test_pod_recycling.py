@@ -244,3 +244,30 @@ def test_when_the_kernel_drops_events_no_template_watched_then_counts_as_built(t
         assert not watcher.pristine(known) and not watcher.pristine(late)
     finally:
         os.close(watcher.fd)
+
+
+def test_pods_whose_outputs_are_collected_from_their_tree_hand_it_on_after(workflows_home):
+    """A pod's declared outputs are read from its tree by a collector after it ended: its tree is recycled only
+    once the collector ended too, and each pod's outputs are its own."""
+    from workflows import argo
+
+    def step(index: int) -> dict:
+        return {"name": f"read{index}", "template": "read",
+                "arguments": {"parameters": [{"name": "n", "value": str(index)}]}}
+
+    spec = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "outputs-"},
+            "spec": {"entrypoint": "main", "templates": [
+                {"name": "main", "steps": [[step(index)] for index in range(5)]},
+                {"name": "read", "inputs": {"parameters": [{"name": "n"}]},
+                 "container": {"image": "busybox", "command": ["sh", "-c", "echo {{inputs.parameters.n}}"]},
+                 "outputs": {"parameters": [{"name": "hostname", "valueFrom": {"path": "/etc/hostname"}},
+                                            {"name": "n", "value": "{{inputs.parameters.n}}"}]}}]}}
+    workflow = argo.submit_workflow(spec).wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    pods = [node for node in workflow.nodes.values() if node["type"] == "Pod"]
+    host = Path("/etc/hostname").read_text().strip()
+    assert sorted(node["outputs"]["result"] for node in pods) == [str(index) for index in range(5)]
+    for node in pods:
+        values = {parameter["name"]: parameter["value"] for parameter in node["outputs"]["parameters"]}
+        assert values == {"hostname": host, "n": node["outputs"]["result"]}
+    recycled_pods(workflows_home, workflow.name)  # the runner ended, and logged its count
