@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import secrets
 import time
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from processes import alive, runner_pid, start_time
-from workflows.engine.pod.recycling import MODIFIED, Template, Watcher, _sizes, _watch_folders
+from workflows.engine.pod import zygote as zygote_module
+from workflows.engine.pod.recycling import MODIFIED, Template, Watcher, _sizes, _watch_folders, recycle_key
 from workflows.operations import PipelineOperation
 from workflows.tasks import BashTask, CommandBasedTask, PythonTask
 
@@ -271,3 +273,12 @@ def test_pods_whose_outputs_are_collected_from_their_tree_hand_it_on_after(workf
         values = {parameter["name"]: parameter["value"] for parameter in node["outputs"]["parameters"]}
         assert values == {"hostname": host, "n": node["outputs"]["result"]}
     recycled_pods(workflows_home, workflow.name)  # the runner ended, and logged its count
+
+
+def test_the_sample_a_standby_rehearses_with_is_received_as_a_pythontask_pod_is():
+    """A standby leader unpickles a sample pod while it waits (``_rehearse_receiving``): the sample must stay a
+    request ``_receive`` handles, shaped like a plain PythonTask pod's."""
+    request = pickle.loads(zygote_module.sample_request())
+    assert request.run is not None and request.run.process.code is not None
+    assert request.run.sandbox.with_fds({}).volumes == request.run.sandbox.volumes
+    assert request.recycle == recycle_key(request.run.sandbox) is not None

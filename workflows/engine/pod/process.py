@@ -236,6 +236,20 @@ def _run_python(process: PodProcess) -> int:
     return code
 
 
+def rehearse_python(process: PodProcess) -> None:
+    """In a standby leader waiting for its pod: what :func:`_run_python` does before and around a script, with
+    the sample ``process`` (whose script does nothing), so that the pages it writes (the environment's, a
+    module's, the evaluation loop's) are this process's copies before the pod comes (see
+    :func:`.zygote._rehearse_receiving`). The pod's own environment replaces the sample's."""
+    os.environ.clear()
+    os.environ.update(process.env)
+    main = types.ModuleType("__main__")
+    main.__file__ = process.script_path
+    main.__builtins__ = builtins
+    if process.code is not None:
+        exec(marshal.loads(process.code), main.__dict__)  # noqa: S102, S302 - the zygote's own sample
+
+
 def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
     """The pod's main process: join the cgroup, drop ``chown``, then exec or run the script. Never returns."""
     code = EXEC_FAILED
