@@ -70,18 +70,12 @@ def recycle_key(plan: SandboxPlan) -> tuple | None:
 
 
 #: The inotify events that change a watched folder or one of its entries.
-WATCHED = (0x2 | 0x4 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800)
-#: ``IN_MODIFY``: a file's content written (a text file rewritten by the next pod's leader).
-MODIFIED = 0x2
-#: ``IN_ATTRIB``: an entry's mode, owner, times or extended attributes changed.
-_ATTRIBUTES = 0x4
-#: ``IN_ISDIR``: the entry is a folder.
-_FOLDER = 0x40000000
+WATCHED = (syscalls.IN_MODIFY | syscalls.IN_ATTRIB | syscalls.IN_MOVED_FROM | syscalls.IN_MOVED_TO
+           | syscalls.IN_CREATE | syscalls.IN_DELETE | syscalls.IN_DELETE_SELF | syscalls.IN_MOVE_SELF)
+#: A file's content written (a text file rewritten by the next pod's leader).
+MODIFIED = syscalls.IN_MODIFY
+#: Every event (expected of an overlay's work folder).
 _ANY = 0xFFFFFFFF
-#: ``IN_IGNORED``: a watch removed (its folder deleted, its file system unmounted, or by ``inotify_rm_watch``).
-_IGNORED = 0x8000
-#: ``IN_Q_OVERFLOW``: events were lost.
-_OVERFLOW = 0x4000
 _EVENT = struct.Struct("iIII")
 #: The extended attributes overlayfs keeps on its upper folders (some set as it looks names up), hidden from pods;
 #: but for those it keeps for a pod (escaped: ``user.overlay.x`` set through an overlay is
@@ -261,13 +255,13 @@ class Watcher:
                 self._event(wd, mask, name)
 
     def _event(self, wd: int, mask: int, name: bytes) -> None:
-        if mask & _OVERFLOW:  # changes lost: every template may have changed
+        if mask & syscalls.IN_Q_OVERFLOW:  # changes lost: every template may have changed
             self.overflows += 1
             for template in {id(template): template for template in self.templates.values()}.values():
                 self._dirty(template)
             return
         if wd in self.released:
-            if mask & _IGNORED:
+            if mask & syscalls.IN_IGNORED:  # its last event
                 self.released.discard(wd)
             return
         template = self.templates.get(wd)
@@ -275,7 +269,7 @@ class Watcher:
             self.unclaimed.add(wd)
         elif not mask & ~template.expected.get((wd, name), 0):
             return
-        elif mask & _FOLDER and not mask & ~(_ATTRIBUTES | _FOLDER) \
+        elif mask & syscalls.IN_ISDIR and not mask & ~(syscalls.IN_ATTRIB | syscalls.IN_ISDIR) \
                 and (folder := template.children.get((wd, name)) if name else wd) is not None:
             template.touched.add(folder)
         else:

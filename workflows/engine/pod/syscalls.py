@@ -56,6 +56,18 @@ MOUNT_ATTR_NOSUID = 0x2
 MOUNT_ATTR_NODEV = 0x4
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 _IN_DONT_FOLLOW = 0x02000000
+#: inotify's events (``inotify(7)``).
+IN_MODIFY = 0x2
+IN_ATTRIB = 0x4
+IN_MOVED_FROM = 0x40
+IN_MOVED_TO = 0x80
+IN_CREATE = 0x100
+IN_DELETE = 0x200
+IN_DELETE_SELF = 0x400
+IN_MOVE_SELF = 0x800
+IN_Q_OVERFLOW = 0x4000
+IN_IGNORED = 0x8000
+IN_ISDIR = 0x40000000
 
 #: ``chown``-family system calls per architecture (AUDIT_ARCH value, call numbers).
 _CHOWN_CALLS = {
