@@ -170,7 +170,8 @@ def _watched_tree(tmp_path: Path, watcher: Watcher) -> tuple[Path, Template]:
     root = tmp_path / "tree"
     (root / "folder" / "nested").mkdir(parents=True)
     (root / "script").write_text("print('hello')\n")
-    template = Template(-1, [os.open(root, os.O_PATH)], (), {}, {}, {}, ("key",))
+    # its folder stands for the mount namespace a real template holds
+    template = Template(os.open(root, os.O_PATH), [os.open(root, os.O_PATH)], (), {}, {}, {}, ("key",))
     names: dict[str, int] = {}
     _watch_folders(watcher.fd, str(root), 0, template, names)
     template.expected[names[str(root)], b"script"] = MODIFIED
@@ -282,3 +283,37 @@ def test_the_sample_a_standby_rehearses_with_is_received_as_a_pythontask_pod_is(
     assert request.run is not None and request.run.process.code is not None
     assert request.run.sandbox.with_fds({}).volumes == request.run.sandbox.volumes
     assert request.recycle == recycle_key(request.run.sandbox) is not None
+
+
+def test_a_zygote_pools_and_watches_only_so_many_templates(tmp_path):
+    """The zygote keeps at most POOLED_TEMPLATES unused templates (the others are closed, their watches
+    removed), and lets a new standby make a template only while fewer than WATCHED_TEMPLATES are held."""
+    from workflows.engine.pod.recycling import POOLED_TEMPLATES, WATCHED_TEMPLATES
+    from workflows.engine.pod.zygote import _Standby, _Zygote
+
+    zygote = _Zygote.__new__(_Zygote)  # its bookkeeping alone: no socket, no signal handler in this process
+    zygote.watcher = Watcher.open()
+    assert zygote.watcher is not None
+    zygote.templates, zygote.collectors, zygote.leaders, zygote.standbys = [], {}, {}, {}
+    try:
+        templates = []
+        for index in range(POOLED_TEMPLATES + 1):
+            _, template = _watched_tree(tmp_path / str(index), zygote.watcher)
+            zygote.watcher.claim(template, zygote.watcher.overflows)
+            templates.append(template)
+            zygote._recycle(template)
+        assert zygote.templates == templates[:POOLED_TEMPLATES]
+        closed = templates[-1]
+        with pytest.raises(OSError):
+            os.fstat(closed.file_systems[0])
+        assert not any(wd in zygote.watcher.templates for wd in closed.watches)
+        for pid in range(WATCHED_TEMPLATES - POOLED_TEMPLATES):
+            assert zygote._may_watch()
+            zygote.standbys[1000 + pid] = _Standby(pid, None, watching=True)
+        assert not zygote._may_watch()
+        zygote.templates.pop().close()
+        assert zygote._may_watch()
+    finally:
+        for template in zygote.templates:
+            template.close()
+        os.close(zygote.watcher.fd)
