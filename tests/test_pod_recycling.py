@@ -206,6 +206,7 @@ def test_the_watcher_tells_a_tree_as_built_from_a_changed_one(tmp_path, change):
         make, pristine = CHANGES[change]
         make(root)
         assert watcher.pristine(template) is pristine
+        template.close()
     finally:
         os.close(watcher.fd)
 
@@ -220,6 +221,7 @@ def test_a_change_seen_before_its_template_came_counts(tmp_path):
         watcher.read()
         watcher.claim(template, watcher.overflows)
         assert not watcher.pristine(template)
+        template.close()
     finally:
         os.close(watcher.fd)
 
@@ -245,13 +247,16 @@ def test_when_the_kernel_drops_events_no_template_watched_then_counts_as_built(t
         assert watcher.overflows == forked_at + 1
         watcher.claim(late, forked_at)
         assert not watcher.pristine(known) and not watcher.pristine(late)
+        known.close()
+        late.close()
     finally:
         os.close(watcher.fd)
 
 
 def test_pods_whose_outputs_are_collected_from_their_tree_hand_it_on_after(workflows_home):
-    """A pod's declared outputs are read from its tree by a collector after it ended: its tree is recycled only
-    once the collector ended too, and each pod's outputs are its own."""
+    """A pod's declared outputs are read from its tree by a collector after it ended (the zygote then checks and
+    pools the tree once the collector ended too): with recycled trees in the pipeline, each pod's outputs are
+    its own and the runner ends."""
     from workflows import argo
 
     def step(index: int) -> dict:

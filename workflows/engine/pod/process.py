@@ -50,7 +50,7 @@ from ..processgroups import kill_group
 from . import messages, syscalls
 from .lazy_logging import LazyLogger
 from .limits import Limits, PodCgroup, apply_rlimit
-from .recycling import Template, enter_copy, make_template, message, recycle_key, write_again
+from .recycling import Template, enter_copy, make_template, message, write_again
 from .sandbox import SandboxPlan, TreeBuilder, build_base
 
 TYPE_CHECKING = False
@@ -456,7 +456,7 @@ def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.s
                 builder.adopt_pod_folder()
                 builder.add_pod(run.sandbox)
                 builder.enter()
-                if recycle is not None and inotify >= 0 and recycle_key(run.sandbox) == recycle:
+                if recycle is not None and inotify >= 0:
                     template = _template(inotify, builder, recycle)
         except OSError as error:
             _report(fds.done, {"sandbox_error": f"cannot set up the pod's sandbox: {error}", "exit_code": code})
@@ -487,7 +487,7 @@ def lead_pod(run: PodRun, fds: PodFds, prepared: Prepared, zygote_sock: socket.s
             if pid == main:
                 code = shell_exit_code(status)
                 break
-        if code == 0 and builder is not None and run.sandbox.capture:
+        if code == 0 and builder is not None:  # an image build's: only it forks a separate main
             try:
                 builder.capture()
             except OSError as error:

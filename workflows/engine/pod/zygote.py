@@ -303,9 +303,8 @@ class Zygote:
             trees: list[int] = []  # the volumes' id-mapped mounts, a standby's lower layers
             try:
                 fds = [stdout_fd, stderr_fd, done_fd, pod_dir, *cgroup_fds, *run.sandbox.inherited_fds()]
-                request = _Request(dataclasses.replace(run, cgroup=None, image_build=None, userns=-1,
-                                                       sandbox=dataclasses.replace(run.sandbox)),
-                                   fds, len(cgroup_fds))
+                request = _Request(dataclasses.replace(run, cgroup=None, image_build=None, userns=-1), fds,
+                                   len(cgroup_fds))
                 fits = self.standby_fits(run.sandbox)
                 pid = await self._to_standby(request, recycle_key(run.sandbox), trees) if fits else None
                 if pid is None:
@@ -446,6 +445,7 @@ def _attach_volumes(request: _Request, trees: list[int]) -> None:
     descriptors go with it (and to ``trees``). Raises ``OSError``."""
     assert request.run is not None and request.run.sandbox is not None
     made = len(trees)
+    request.run.sandbox = dataclasses.replace(request.run.sandbox)  # the caller's plan keeps no closed descriptor
     try:
         use_idmapped_volumes(request.run.sandbox, trees)
     except OSError as error:
