@@ -19,18 +19,24 @@ built once and then used by one pod after the other, each in a tree equal to a f
   queues as the change happens; the watches are the zygote's (its inotify instance, :class:`Watcher`), and a
   pod's processes never hold it. Once every process of the pod ended (its PID namespace's first process was
   reaped, and the collector of its outputs, if any), the zygote reads the queued events: a template with
-  none (but its text files' rewriting), whose file systems' flags and sizes are as recorded (no remount),
-  goes back to the zygote's pool; any other is closed and torn down. A pod that wrote anything outside its
-  volumes, even what it removed again, leaves its tree to be torn down.
+  none, whose file systems' flags and sizes are as recorded (no remount), goes back to the zygote's pool;
+  any other is closed and torn down. A pod that wrote anything outside its volumes, even what it removed
+  again, leaves its tree to be torn down. Three kinds of event are expected instead: the next pod's leader
+  rewriting the text files; anything in an overlay's work folder (overlayfs's own); a change of a folder's
+  attributes, which overlayfs makes itself as a pod looks names up — those folders' mode, owner and other
+  extended attributes are compared with the template's record. Events the kernel dropped (its queue
+  overflowed) count as changes to every template watched then.
 - *The next pod.* The runner, giving a pod to a standby leader, asks for the next one with that pod's
-  :func:`recycle_key` (the pod-dependent part of its tree: its volumes, its cgroup view, its disk size); the
-  zygote forks it on a pooled template of that key when it has one: the standby enters new PID, IPC and UTS
-  namespaces as every leader does, then a copy of the template's mount namespace, where it mounts its own
-  ``/proc``. A pod whose key differs from its recycled standby's gets another standby.
+  :func:`recycle_key` (the pod-dependent part of its tree: its volumes, its text files' paths, its cgroup
+  view, its disk size); the zygote forks it on a pooled template of that key when it has one: the standby
+  enters new PID, IPC and UTS namespaces as every leader does, then a copy of the template's mount namespace,
+  where it mounts its own ``/proc``. A pod whose key differs from its recycled standby's gets another
+  standby.
 
 A template is in use by one pod at most at a time, from the standby's fork to the check: two pods never
-share a layer. Pods that write files into their tree at its start (scripts, input artifacts), image builds
-and pods with an image's layer are never recycled (:func:`recycle_key` is ``None``).
+share a layer. Pods that copy files into their tree at its start (input artifacts, ``COPY``), image builds
+and pods with an image's layer are never recycled (:func:`recycle_key` is ``None``). A zygote pools at most
+:data:`POOLED_TEMPLATES` templates and watches at most :data:`WATCHED_TEMPLATES`.
 """
 
 from __future__ import annotations
