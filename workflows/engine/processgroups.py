@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 import os
 import signal
-from dataclasses import dataclass
+
+from .records import FrozenRecord
 
 
 def kill_group(pgid: int, signum: int = signal.SIGKILL) -> None:
@@ -25,13 +26,16 @@ def kill_group(pgid: int, signum: int = signal.SIGKILL) -> None:
         pass
 
 
-@dataclass(frozen=True)
-class ProcessGroup:
+class ProcessGroup(FrozenRecord):
     """A pod's process group as recorded: its id, and when its leader started (``<boot id>/<clock ticks since
     boot>``)."""
 
     pgid: int
     start: str
+
+    def __init__(self, pgid: int, start: str) -> None:
+        self.pgid = pgid
+        self.start = start
 
 
 @functools.lru_cache(maxsize=1)

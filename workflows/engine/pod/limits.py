@@ -23,10 +23,10 @@ import errno
 import os
 import resource
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from ...quantity import quantity_value
+from ..records import FrozenRecord, Record
 from .lazy_logging import LazyLogger
 
 log = LazyLogger(__name__)
@@ -36,12 +36,15 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 CPU_PERIOD_US = 100_000
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(FrozenRecord):
     """A pod's limits: memory in bytes and CPU in cores, ``None`` when unlimited."""
 
-    memory: int | None = None
-    cpu: float | None = None
+    memory: int | None
+    cpu: float | None
+
+    def __init__(self, memory: int | None = None, cpu: float | None = None) -> None:
+        self.memory = memory
+        self.cpu = cpu
 
     @classmethod
     def of(cls, body: dict) -> "Limits":
@@ -74,12 +77,15 @@ def _writable(folder: Path) -> bool:
     return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
 
 
-@dataclass
-class PodCgroup:
+class PodCgroup(Record):
     """The cgroup folders of one pod (one for v2; ``memory`` and maybe ``cpu`` for v1)."""
 
     folders: list[Path]
     version: int
+
+    def __init__(self, folders: list[Path], version: int) -> None:
+        self.folders = folders
+        self.version = version
 
     def join_fds(self) -> list[int]:
         """Open each folder's ``cgroup.procs`` for writing (the child writes ``0`` to join)."""

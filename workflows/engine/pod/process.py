@@ -43,10 +43,10 @@ import socket
 import sys
 import types
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..processgroups import kill_group
+from ..records import Record
 from . import messages, syscalls
 from .lazy_logging import LazyLogger
 from .limits import Limits, PodCgroup, apply_rlimit
@@ -74,8 +74,7 @@ OUTPUTS_FOLDER = "outputs"
 _NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
 
 
-@dataclass
-class PodProcess:
+class PodProcess(Record):
     """What to start for a pod: ``argv``, or Python ``source`` run in a forked warm interpreter.
 
     ``cwd`` is a path of the pod's file tree (of the host's when unisolated).
@@ -84,11 +83,21 @@ class PodProcess:
     env: dict[str, str]
     cwd: str
     log_path: Path
-    argv: list[str] | None = None
-    source: str | None = None
-    script_path: str | None = None
-    code: bytes | None = None
+    argv: list[str] | None
+    source: str | None
+    script_path: str | None
+    code: bytes | None
     """``source`` compiled by the runner (``marshal``), when it compiles (see :meth:`python`)."""
+
+    def __init__(self, env: dict[str, str], cwd: str, log_path: Path, argv: list[str] | None = None,
+                 source: str | None = None, script_path: str | None = None, code: bytes | None = None) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.log_path = log_path
+        self.argv = argv
+        self.source = source
+        self.script_path = script_path
+        self.code = code
 
     @classmethod
     def python(cls, env: dict[str, str], cwd: str, log_path: Path, source: str, script_path: str) -> PodProcess:
@@ -114,27 +123,42 @@ def _compiled(source: str, script_path: str) -> bytes | None:
         return None
 
 
-@dataclass
-class PodRun:
+class PodRun(Record):
     """A pod to run: its process, its sandbox (``None``: on the host), its outputs and its limits."""
 
     process: PodProcess
     node_dir: Path
     sandbox: SandboxPlan | None
-    outputs: list[str] = field(default_factory=list)
-    limits: Limits = field(default_factory=Limits)
-    host_paths: dict[str, str] = field(default_factory=dict)
+    outputs: list[str]
+    limits: Limits
+    host_paths: dict[str, str]
     """Unsandboxed pods: where each output path is on the host."""
-    userns: int = -1
+    userns: int
     """The pods' user namespace (see :func:`.identity.pod_userns`)."""
-    host_mounts: list[str] = field(default_factory=list)
+    host_mounts: list[str]
     """The host's mount points (see :func:`.sandbox.host_mount_points`)."""
-    image_build: Any = None
+    image_build: Any
     """What to build before the pod runs: an application image's ``RUN`` lines (see :mod:`.build`)."""
-    cgroup: PodCgroup | None = None
-    own_folder: bool = True
+    cgroup: PodCgroup | None
+    own_folder: bool
     """Whether the sandboxed pod has a folder of its own (:attr:`pod_dir`: it has files to stage or outputs, or
     it is an image build). A plain pod has none: no file is made on the host for it."""
+
+    def __init__(self, process: PodProcess, node_dir: Path, sandbox: SandboxPlan | None,
+                 outputs: list[str] | None = None, limits: Limits | None = None,
+                 host_paths: dict[str, str] | None = None, userns: int = -1, host_mounts: list[str] | None = None,
+                 image_build: Any = None, cgroup: PodCgroup | None = None, own_folder: bool = True) -> None:
+        self.process = process
+        self.node_dir = node_dir
+        self.sandbox = sandbox
+        self.outputs = [] if outputs is None else outputs
+        self.limits = Limits() if limits is None else limits
+        self.host_paths = {} if host_paths is None else host_paths
+        self.userns = userns
+        self.host_mounts = [] if host_mounts is None else host_mounts
+        self.image_build = image_build
+        self.cgroup = cgroup
+        self.own_folder = own_folder
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled for a pod's leader (:mod:`.messages`) without ``node_dir``, which only the runner reads (see
@@ -148,21 +172,31 @@ class PodRun:
         return self.node_dir / "pod"
 
 
-@dataclass
-class PodResult:
+class PodResult(Record):
     """How a pod ended."""
 
     exit_code: int | None
     stdout: str
-    error: str | None = None
+    error: str | None
     """Why the pod could not run at all (then ``exit_code`` is ``None``)."""
-    oom_killed: bool = False
-    outputs: dict[str, str] = field(default_factory=dict)
+    oom_killed: bool
+    outputs: dict[str, str]
     """Pod path → host path of its copy, for every declared output the pod left."""
-    output_errors: dict[str, str] = field(default_factory=dict)
+    output_errors: dict[str, str]
     """Pod path → why it could not be read (permission denied...)."""
-    output_skipped: dict[str, list[str]] = field(default_factory=dict)
+    output_skipped: dict[str, list[str]]
     """Pod path of a folder → what in it the pod could not read (left out of the copy)."""
+
+    def __init__(self, exit_code: int | None, stdout: str, error: str | None = None, oom_killed: bool = False,
+                 outputs: dict[str, str] | None = None, output_errors: dict[str, str] | None = None,
+                 output_skipped: dict[str, list[str]] | None = None) -> None:
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.error = error
+        self.oom_killed = oom_killed
+        self.outputs = {} if outputs is None else outputs
+        self.output_errors = {} if output_errors is None else output_errors
+        self.output_skipped = {} if output_skipped is None else output_skipped
 
 
 def refusal_message(error: OSError) -> str:
@@ -348,17 +382,21 @@ def begin_leader() -> None:
     _reset_child_state()
 
 
-@dataclass
-class Prepared:
+class Prepared(Record):
     """What a leader made before the pod's own part of its tree — a standby leader before its pod was known
     (see :mod:`.zygote`): new mount, IPC and UTS namespaces and the base of a pod's tree; or why it could not
     (``status``: ``refused`` or ``sandbox_error``, as the pod's status reports it)."""
 
     builder: TreeBuilder | None
-    status: dict = field(default_factory=dict)
-    recycled: bool = False
+    status: dict
+    recycled: bool
     """Whether the leader entered a copy of a recycled tree (see :mod:`.recycling`) instead: its pod's volumes
     are there already, only its hostname remains to set."""
+
+    def __init__(self, builder: TreeBuilder | None, status: dict | None = None, recycled: bool = False) -> None:
+        self.builder = builder
+        self.status = {} if status is None else status
+        self.recycled = recycled
 
     def fds(self) -> list[int]:
         """The descriptors the leader keeps for its pod."""
@@ -378,8 +416,7 @@ def prepare_base(base: SandboxPlan, mounts: list[str]) -> Prepared:
         return Prepared(None, {"sandbox_error": f"cannot set up the pod's sandbox: {error}"})
 
 
-@dataclass
-class PodFds:
+class PodFds(Record):
     """A pod's descriptors, as its leader received them: the pod's stdout and stderr, its ``done`` pipe, its
     folder (``O_PATH``) and its cgroup's ``cgroup.procs``."""
 
@@ -387,7 +424,14 @@ class PodFds:
     stderr: int
     done: int
     pod_dir: int
-    cgroups: list[int] = field(default_factory=list)
+    cgroups: list[int]
+
+    def __init__(self, stdout: int, stderr: int, done: int, pod_dir: int, cgroups: list[int] | None = None) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+        self.done = done
+        self.pod_dir = pod_dir
+        self.cgroups = [] if cgroups is None else cgroups
 
 
 def prepare_recycled(template_ns: int) -> Prepared:

@@ -41,10 +41,10 @@ and pods with an image's layer are never recycled (:func:`recycle_key` is ``None
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import struct
 
+from ..records import Record
 from . import syscalls
 from .lazy_logging import LazyLogger
 from .sandbox import SandboxPlan, TreeBuilder
@@ -104,8 +104,7 @@ def _folder_attributes(path: str) -> tuple:
     return info.st_mode, info.st_uid, info.st_gid, tuple((name, os.getxattr(path, name)) for name in names)
 
 
-@dataclasses.dataclass
-class Template:
+class Template(Record):
     """A pod's tree kept for the next pods (see the module's docstring): its mount namespace, its writable file
     systems (``O_PATH`` descriptors: ``/dev``'s, the overlays' roots, the staging ``tmpfs`` last) and their
     flags and sizes when it was built, the watches on their folders, and the :func:`recycle_key` of the pods
@@ -123,11 +122,23 @@ class Template:
     """The events expected of some entries, by (watch of their folder, name): a text file's writes (each pod
     writes it again), anything of an overlay's work folder (see :func:`make_template`)."""
     key: tuple
-    dirty: bool = False
+    dirty: bool
     """Whether its tree changed (the zygote's :class:`Watcher` says)."""
-    touched: set[int] = dataclasses.field(default_factory=set)
+    touched: set[int]
     """The watched folders whose attributes may have changed: checked at the end (overlayfs sets its own
     extended attributes on an upper folder the first time a pod looks a name up in it)."""
+
+    def __init__(self, mount_ns: int, file_systems: list[int], sizes: tuple, folders: dict[int, tuple[int, str, tuple]],
+                 children: dict[tuple[int, bytes], int], expected: dict[tuple[int, bytes], int], key: tuple) -> None:
+        self.mount_ns = mount_ns
+        self.file_systems = file_systems
+        self.sizes = sizes
+        self.folders = folders
+        self.children = children
+        self.expected = expected
+        self.key = key
+        self.dirty = False
+        self.touched = set()
 
     @property
     def watches(self) -> list[int]:

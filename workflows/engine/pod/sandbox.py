@@ -27,15 +27,13 @@ The tree (bubblewrap's design, with a writable layer):
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import re
 import shutil
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
+from ..records import FrozenRecord, Record
 from . import syscalls
 from .syscalls import MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC
 
@@ -53,8 +51,7 @@ DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 DEFAULT_DISK_BYTES = 1 << 30
 
 
-@dataclass(frozen=True)
-class VolumeBind:
+class VolumeBind(FrozenRecord):
     """A host folder (or file) visible in the pod at ``path``.
 
     ``tree``: a detached (id-mapped) mount of ``host`` to attach instead of binding ``host`` by its path.
@@ -62,41 +59,62 @@ class VolumeBind:
 
     host: str
     path: str
-    read_only: bool = False
-    tree: int | None = None
+    read_only: bool
+    tree: int | None
+
+    def __init__(self, host: str, path: str, read_only: bool = False, tree: int | None = None) -> None:
+        self.host = host
+        self.path = path
+        self.read_only = read_only
+        self.tree = tree
 
 
-@dataclass(frozen=True)
-class PodFile:
+class PodFile(FrozenRecord):
     """A file or folder written into the pod's layer before it starts: copied from ``source``, or ``text``.
 
     In a :class:`SandboxPlan`, ``source`` is relative to the pod's folder (see :func:`build`).
     """
 
     path: str
-    source: str | None = None
-    text: str | None = None
+    source: str | None
+    text: str | None
+
+    def __init__(self, path: str, source: str | None = None, text: str | None = None) -> None:
+        self.path = path
+        self.source = source
+        self.text = text
 
 
-@dataclass
-class SandboxPlan:
+class SandboxPlan(Record):
     """Everything the pod's leader needs to build the pod's file tree."""
 
     disk_bytes: int
-    volumes: list[VolumeBind] = field(default_factory=list)
-    files: list[PodFile] = field(default_factory=list)
-    hostname: str = "pod"
-    image_layer: int | str | None = None
+    volumes: list[VolumeBind]
+    files: list[PodFile]
+    hostname: str
+    image_layer: int | str | None
     """The folder of an image's replayed ``RUN`` layer (host paths inside), stacked on the host's: its path,
     or a detached (id-mapped) mount of it."""
-    lowers: dict[str, int] = field(default_factory=dict)
+    lowers: dict[str, int]
     """Host folder → a detached (id-mapped) mount of it, to use as its overlay's lower layer; for ``/sys``, a
     clone of the host's without the mounts below it, bound read-only."""
-    capture: bool = False
+    capture: bool
     """Whether the pod's leader keeps what the pod changed (an image build, see :mod:`.build`)."""
-    cgroup_view: bool = False
+    cgroup_view: bool
     """Whether the pod has a cgroup of its own (limits): it then sees the host's cgroup file systems, read-only,
     under ``/sys/fs/cgroup``, where it reads its own cgroup's limits and statistics."""
+
+    def __init__(self, disk_bytes: int, volumes: list[VolumeBind] | None = None, files: list[PodFile] | None = None,
+                 hostname: str = "pod", image_layer: int | str | None = None, lowers: dict[str, int] | None = None,
+                 capture: bool = False, cgroup_view: bool = False) -> None:
+        self.disk_bytes = disk_bytes
+        self.volumes = [] if volumes is None else volumes
+        self.files = [] if files is None else files
+        self.hostname = hostname
+        self.image_layer = image_layer
+        self.lowers = {} if lowers is None else lowers
+        self.capture = capture
+        self.cgroup_view = cgroup_view
 
     def inherited_fds(self) -> list[int]:
         """The open file descriptors the pod's processes need from the runner."""
@@ -107,11 +125,11 @@ class SandboxPlan:
     def with_fds(self, mapping: dict[int, int]) -> SandboxPlan:
         """This plan with its descriptors renumbered (``mapping``: old number → new), as another process
         received them."""
-        volumes = [dataclasses.replace(volume, tree=mapping[volume.tree]) if volume.tree is not None else volume
+        volumes = [volume.replace(tree=mapping[volume.tree]) if volume.tree is not None else volume
                    for volume in self.volumes]
         image_layer = mapping[self.image_layer] if isinstance(self.image_layer, int) else self.image_layer
-        return dataclasses.replace(self, volumes=volumes, image_layer=image_layer,
-                                   lowers={folder: mapping[fd] for folder, fd in self.lowers.items()})
+        return self.replace(volumes=volumes, image_layer=image_layer,
+                            lowers={folder: mapping[fd] for folder, fd in self.lowers.items()})
 
 
 def host_mount_points() -> list[str]:
@@ -131,8 +149,7 @@ def host_mount_points() -> list[str]:
 _host_mounts: list[str] | None = None
 
 
-@dataclass(frozen=True)
-class HostEntry:
+class HostEntry(FrozenRecord):
     """What a pod's tree has at the host's ``path``.
 
     ``kind``: ``"own"`` (``/proc``, ``/dev``, ``/sys``, ``/tmp``: made by the pod) and ``"folder"`` (a folder
@@ -144,7 +161,12 @@ class HostEntry:
 
     path: str
     kind: str
-    value: str = ""
+    value: str
+
+    def __init__(self, path: str, kind: str, value: str = "") -> None:
+        self.path = path
+        self.kind = kind
+        self.value = value
 
 
 def _walk(folder: str, mounts: list[str], entries: list[HostEntry]) -> None:

@@ -89,7 +89,6 @@ different user namespaces, as before.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import functools
 import gc
 import os
@@ -105,6 +104,7 @@ from pathlib import Path
 from ...errors import PodSetupError, ZygoteError
 from ..bootstrap import python_command
 from ..processgroups import kill_group
+from ..records import Record
 from . import messages, syscalls
 from .identity import host_lowers, pod_root_ids, pod_userns, use_idmapped_volumes
 from .isolation import isolation
@@ -137,8 +137,7 @@ READY = "ready"
 END_SECONDS = 5.0
 
 
-@dataclasses.dataclass
-class Kit:
+class Kit(Record):
     """What a standby leader builds its base tree from: the host's mount points, the pod's disk size and the
     lower layers the runner detached for it (folder → descriptor; none unless the engine runs as root)."""
 
@@ -146,32 +145,46 @@ class Kit:
     disk_bytes: int
     lowers: dict[str, int]
 
+    def __init__(self, mounts: list[str], disk_bytes: int, lowers: dict[str, int]) -> None:
+        self.mounts = mounts
+        self.disk_bytes = disk_bytes
+        self.lowers = lowers
+
     def base(self) -> SandboxPlan:
         """The plan of the base tree: a plain pod of that disk size, without volumes or files."""
         return SandboxPlan(self.disk_bytes, lowers=dict(self.lowers), hostname="")
 
 
-@dataclasses.dataclass
-class _Request:
+class _Request(Record):
     """One message, with its descriptors: a pod to start (``run``); a standby leader to fork (``kit``); or the
     news that the runner gave a standby leader its pod (``given``)."""
 
     run: PodRun | None
     fds: list[int]
     """The pod's descriptors: stdout, stderr, ``done``, its folder, ``cgroups`` cgroup files, its trees."""
-    cgroups: int = 0
-    kit: Kit | None = None
+    cgroups: int
+    kit: Kit | None
     """Without a pod: a standby leader's kit (:attr:`fds` holds its socket from the runner); with a pod that
     fits a standby leader but found none: its leader's lower layers."""
-    given: int = 0
+    given: int
     """Without a pod: the host pid of the standby leader the runner gave a pod (:attr:`fds` holds that pod's
     ``done`` pipe and folder), so that the zygote reports the pod's end."""
-    outputs: list[str] = dataclasses.field(default_factory=list)
+    outputs: list[str]
     """With :attr:`given`: the paths of the pod's declared outputs."""
-    recycle: tuple | None = None
+    recycle: tuple | None
     """With a kit: the :func:`.recycling.recycle_key` of the pod the runner just gave a standby leader, the
     likely key of the next one: the zygote forks the next standby on a pooled tree of that key, if it has one.
     With a pod for a standby: its key, the tree it builds becomes a template."""
+
+    def __init__(self, run: PodRun | None, fds: list[int], cgroups: int = 0, kit: Kit | None = None, given: int = 0,
+                 outputs: list[str] | None = None, recycle: tuple | None = None) -> None:
+        self.run = run
+        self.fds = fds
+        self.cgroups = cgroups
+        self.kit = kit
+        self.given = given
+        self.outputs = [] if outputs is None else outputs
+        self.recycle = recycle
 
     def pod_fds(self) -> PodFds:
         """The pod's own descriptors among :attr:`fds`."""
@@ -212,19 +225,22 @@ def standby_fits(plan: SandboxPlan, disk_bytes: int) -> bool:
 # --------------------------------------------------------------------------- in the runner
 
 
-@dataclasses.dataclass
-class _StandbyHandle:
+class _StandbyHandle(Record):
     """A standby leader as the runner holds it: its socket (the runner's end, where its pod goes) and the
     zygote's answer, its pid on the host (a future)."""
 
     sock: socket.socket
     pid: Any
-    key: tuple | None = None
+    key: tuple | None
     """The recycle key it was asked with: a standby forked on a recycled tree takes only pods of that key."""
 
+    def __init__(self, sock: socket.socket, pid: Any, key: tuple | None = None) -> None:
+        self.sock = sock
+        self.pid = pid
+        self.key = key
 
-@dataclasses.dataclass
-class Zygote:
+
+class Zygote(Record):
     """The runner's handle on its zygote process."""
 
     process: subprocess.Popen | ForkedLauncher
@@ -235,23 +251,39 @@ class Zygote:
     """The disk size of the pods its standby leaders are built for."""
     folder: Path
     """The zygote's working directory (see :func:`_standby_folder`)."""
-    answers: collections.deque = dataclasses.field(default_factory=collections.deque)
+    answers: collections.deque
     """Futures of the questions sent, oldest first, each answered by a pid."""
-    received: bytearray = dataclasses.field(default_factory=bytearray)
-    loop: Any = None
+    received: bytearray
+    loop: Any
     """The runner's ``asyncio`` event loop, which reads the answers (not imported here: the zygote stays
     lean)."""
-    in_flight: Any = None
+    in_flight: Any
     """An ``asyncio.Semaphore`` of :data:`MAX_IN_FLIGHT`: the questions sent and not yet answered. Unbounded,
     a burst of pods fills both sockets' buffers (the zygote's answers unread while the runner still sends)."""
-    standbys: collections.deque = dataclasses.field(default_factory=collections.deque)
+    standbys: collections.deque
     """The standby leaders the zygote forked for this runner, oldest first (:class:`_StandbyHandle`)."""
-    given: int = 0
+    given: int
     """How many pods went to standby leaders."""
-    recycling: dict = dataclasses.field(default_factory=dict)
+    recycling: dict
     """Whether the last standby asked for a recycle key was forked on a recycled tree, by key."""
-    recycled: int = 0
+    recycled: int
     """How many of those ran on recycled trees (see :mod:`.recycling`)."""
+
+    def __init__(self, process: subprocess.Popen | ForkedLauncher, sock: socket.socket, mounts: list[str],
+                 disk_bytes: int, folder: Path) -> None:
+        self.process = process
+        self.sock = sock
+        self.mounts = mounts
+        self.disk_bytes = disk_bytes
+        self.folder = folder
+        self.answers = collections.deque()
+        self.received = bytearray()
+        self.loop = None
+        self.in_flight = None
+        self.standbys = collections.deque()
+        self.given = 0
+        self.recycling = {}
+        self.recycled = 0
 
     def standby_fits(self, plan: SandboxPlan) -> bool:
         """Whether a pod of ``plan`` goes to a standby leader, which brings its lower layers."""
@@ -303,7 +335,7 @@ class Zygote:
             trees: list[int] = []  # the volumes' id-mapped mounts, a standby's lower layers
             try:
                 fds = [stdout_fd, stderr_fd, done_fd, pod_dir, *cgroup_fds, *run.sandbox.inherited_fds()]
-                request = _Request(dataclasses.replace(run, cgroup=None, image_build=None, userns=-1), fds,
+                request = _Request(run.replace(cgroup=None, image_build=None, userns=-1), fds,
                                    len(cgroup_fds))
                 fits = self.standby_fits(run.sandbox)
                 pid = await self._to_standby(request, recycle_key(run.sandbox), trees) if fits else None
@@ -445,7 +477,7 @@ def _attach_volumes(request: _Request, trees: list[int]) -> None:
     descriptors go with it (and to ``trees``). Raises ``OSError``."""
     assert request.run is not None and request.run.sandbox is not None
     made = len(trees)
-    request.run.sandbox = dataclasses.replace(request.run.sandbox)  # the caller's plan keeps no closed descriptor
+    request.run.sandbox = request.run.sandbox.replace()  # the caller's plan keeps no closed descriptor
     try:
         use_idmapped_volumes(request.run.sandbox, trees)
     except OSError as error:
@@ -549,8 +581,7 @@ class ForkedLauncher:
         return self.returncode
 
 
-@dataclasses.dataclass
-class _StartedZygote:
+class _StartedZygote(Record):
     """A zygote's process as started, not yet known to be ready: by the first pod, or ahead of it
     (:func:`start_zygote_early`)."""
 
@@ -559,6 +590,14 @@ class _StartedZygote:
     standby: Path
     userns: int
     owner: int
+
+    def __init__(self, process: subprocess.Popen | ForkedLauncher, sock: socket.socket, standby: Path, userns: int,
+                 owner: int) -> None:
+        self.process = process
+        self.sock = sock
+        self.standby = standby
+        self.userns = userns
+        self.owner = owner
 
 
 _early: _StartedZygote | None = None
@@ -685,25 +724,32 @@ def zygote(userns: int, folder: Path, mounts: list[str], disk_bytes: int) -> Zyg
 # --------------------------------------------------------------------------- in the zygote
 
 
-@dataclasses.dataclass
-class _Standby:
+class _Standby(Record):
     """A standby leader: its pid (in the zygote's PID namespace) and the zygote's end of its socket, where it
     tells that it entered its pod's tree; until the runner says it gave it a pod."""
 
     pid: int
     sock: socket.socket
-    ended: int | None = None
+    ended: int | None
     """Its exit code, when it ended before the zygote learned of its pod."""
-    template: Template | None = None
+    template: Template | None
     """The recycled tree it was forked on (see :mod:`.recycling`), until its pod's end."""
-    watching: bool = False
+    watching: bool
     """Whether it holds the zygote's inotify instance, to make its tree a template."""
-    overflows: int = 0
+    overflows: int
     """The zygote's inotify queue's overflows when it was forked (see :meth:`.recycling.Watcher.claim`)."""
 
+    def __init__(self, pid: int, sock: socket.socket, template: Template | None = None, watching: bool = False,
+                 overflows: int = 0) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.ended = None
+        self.template = template
+        self.watching = watching
+        self.overflows = overflows
 
-@dataclasses.dataclass
-class _Leader:
+
+class _Leader(Record):
     """A pod's leader, as the zygote follows it until it reported the pod's end."""
 
     sock: socket.socket | None
@@ -713,16 +759,27 @@ class _Leader:
     pod_dir: int
     """The zygote's copy of the pod's folder (``O_PATH``), where a collector copies the outputs."""
     outputs: list[str]
-    mount_ns: int = -1
+    mount_ns: int
     """The pod's mount namespace, kept past the leader's end: the outputs are read there, and its teardown
     happens after the pod's status went out, not before (in the leader's exit)."""
-    template: Template | None = None
+    template: Template | None
     """The template of the pod's tree (see :mod:`.recycling`): the recycled tree it ran on, or the one its
     leader built; checked and pooled once the pod and its collector ended."""
-    watching: bool = False
+    watching: bool
     """Whether its leader may still send a template it made (its note not read yet)."""
-    overflows: int = 0
+    overflows: int
     """As :attr:`_Standby.overflows`."""
+
+    def __init__(self, sock: socket.socket | None, done: int, pod_dir: int, outputs: list[str],
+                 template: Template | None = None, watching: bool = False, overflows: int = 0) -> None:
+        self.sock = sock
+        self.done = done
+        self.pod_dir = pod_dir
+        self.outputs = outputs
+        self.mount_ns = -1
+        self.template = template
+        self.watching = watching
+        self.overflows = overflows
 
     def close(self) -> None:
         """Close what the zygote holds for the pod: the last reference to its mount namespace ends it."""
