@@ -14,25 +14,29 @@ import asyncio
 import base64
 import binascii
 import ssl
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .lang.expr import evaluate_expression_bool
 from .lang.errors import TemplateError
 from .lang.templating import substitute
+from .records import FrozenRecord
 from .scope import Scope
 
 if TYPE_CHECKING:
     from .execution import WorkflowExecution
 
 
-@dataclass(frozen=True)
-class HttpOutcome:
+class HttpOutcome(FrozenRecord):
     """The node's phase, message and ``outputs.result`` (the body; ``None`` when no response came)."""
 
     phase: str
     message: str | None
     result: str | None
+
+    def __init__(self, phase: str, message: str | None, result: str | None) -> None:
+        self.phase = phase
+        self.message = message
+        self.result = result
 
 
 def canonical_header(name: str) -> str:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import BadOperationConfiguration, ResourceError
 from ..vocabulary import COMPLETED_PHASES
+from .records import FrozenRecord
 from .store import Store
 from .watchdog import bury, runner_alive
 
@@ -62,13 +62,17 @@ def resource_problem(where: str, resource: dict[str, Any]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(FrozenRecord):
     """One requirement of a label selector over JSON fields (``key op values``; ``op`` ``exists``/``!``)."""
 
     key: str
     operator: str
     values: tuple[str, ...]
+
+    def __init__(self, key: str, operator: str, values: tuple[str, ...]) -> None:
+        self.key = key
+        self.operator = operator
+        self.values = values
 
     def matches(self, document: Any) -> bool:
         """Whether ``document`` (a JSON object) meets it, Kubernetes' way (a missing field is not equal)."""

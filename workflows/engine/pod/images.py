@@ -71,7 +71,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Union
 
@@ -80,6 +79,7 @@ import workflows
 from ... import config
 from ...errors import ImageError
 from ...images import application_dockerfile
+from ..records import FrozenRecord
 from .argosay import BIN as ARGOSAY_BIN
 from .argosay import PYTHON_VARIABLE as ARGOSAY_PYTHON
 from .argosay import argosay_version
@@ -246,13 +246,16 @@ def load_dockerfile(path: str | Path) -> DockerImage:
 # --------------------------------------------------------------------------- plans
 
 
-@dataclass(frozen=True)
-class HostPlan:
+class HostPlan(FrozenRecord):
     """Run the container's command directly on this machine."""
 
     image: str
     reason: str
     kind = "host"
+
+    def __init__(self, image: str, reason: str) -> None:
+        self.image = image
+        self.reason = reason
 
     def process(self, command: Sequence[str] | None = None, args: Sequence[str] | None = None) -> HostProcess:
         """``command + args``; the image's own ENTRYPOINT/CMD are unknown, so one of them is needed.
@@ -269,13 +272,16 @@ class HostPlan:
         return HostProcess(argv, {}, None)
 
 
-@dataclass(frozen=True)
-class ArgosayPlan:
+class ArgosayPlan(FrozenRecord):
     """Run Argo's test image ``argoproj/argosay`` (v1, v2) on the host (:mod:`.argosay`): a host plan."""
 
     image: str
     version: str
     kind = "host"
+
+    def __init__(self, image: str, version: str) -> None:
+        self.image = image
+        self.version = version
 
     @property
     def reason(self) -> str:
@@ -302,25 +308,36 @@ class ArgosayPlan:
         return HostProcess(argv, {"PATH": f"{path}{os.pathsep}{ARGOSAY_BIN}", ARGOSAY_PYTHON: sys.executable}, None)
 
 
-@dataclass(frozen=True)
-class CopiedPath:
+class CopiedPath(FrozenRecord):
     """A path of the image filled from the build context by ``COPY``/``ADD``."""
 
     image_path: str
     host_path: Path
     is_dir: bool
 
+    def __init__(self, image_path: str, host_path: Path, is_dir: bool) -> None:
+        self.image_path = image_path
+        self.host_path = host_path
+        self.is_dir = is_dir
 
-@dataclass(frozen=True)
-class ApplicationPlan:
+
+class ApplicationPlan(FrozenRecord):
     """Run an image built from a build context as a host process, from that context."""
 
     image: str
     dockerfile: DockerImage
-    copied: tuple[CopiedPath, ...] = ()
-    builtin: bool = False
-    notes: tuple[str, ...] = ()
+    copied: tuple[CopiedPath, ...]
+    builtin: bool
+    notes: tuple[str, ...]
     kind = "application"
+
+    def __init__(self, image: str, dockerfile: DockerImage, copied: tuple[CopiedPath, ...] = (), builtin: bool = False,
+                 notes: tuple[str, ...] = ()) -> None:
+        self.image = image
+        self.dockerfile = dockerfile
+        self.copied = copied
+        self.builtin = builtin
+        self.notes = notes
 
     @property
     def context(self) -> Path:
@@ -443,21 +460,27 @@ class ApplicationPlan:
         return HostProcess([self.rewrite(str(item)) for item in argv], env, self.cwd)
 
 
-@dataclass(frozen=True)
-class ContainerRuntime:
+class ContainerRuntime(FrozenRecord):
     """A usable container runtime: ``name`` (``docker``/``podman``/…) and its executable."""
 
     name: str
     executable: str
 
+    def __init__(self, name: str, executable: str) -> None:
+        self.name = name
+        self.executable = executable
 
-@dataclass(frozen=True)
-class ContainerPlan:
+
+class ContainerPlan(FrozenRecord):
     """Run the image in a container runtime."""
 
     image: str
     runtime: ContainerRuntime
     kind = "container"
+
+    def __init__(self, image: str, runtime: ContainerRuntime) -> None:
+        self.image = image
+        self.runtime = runtime
 
     def run_argv(
         self,
@@ -495,13 +518,16 @@ class ContainerPlan:
         return argv
 
 
-@dataclass(frozen=True)
-class UnavailablePlan:
+class UnavailablePlan(FrozenRecord):
     """The image cannot run here; ``message`` says what to install or configure."""
 
     image: str
     message: str
     kind = "unavailable"
+
+    def __init__(self, image: str, message: str) -> None:
+        self.image = image
+        self.message = message
 
 
 ImagePlan = Union[HostPlan, ArgosayPlan, ApplicationPlan, ContainerPlan, UnavailablePlan]

@@ -8,7 +8,6 @@ import logging
 import os
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from ...errors import DockerfileError
 from ...events.embedded import FOLDER as EVENTS_FOLDER
 from ...quantity import quantity_value
 from ..bootstrap import PACKAGE_ROOT
+from ..records import Record
 from .images import ApplicationPlan, ContainerPlan, ImageError, UnavailablePlan, how_to_run
 from .inputs import PodSetupError, base_env, input_files, volume_binds
 from .isolation import isolation
@@ -35,14 +35,20 @@ SCRIPT_PATH = "/argo/staging/script"
 _noticed: set[str] = set()
 
 
-@dataclass(frozen=True)
-class ImageBuild:
+class ImageBuild(Record):
     """An application image whose ``RUN`` lines must be replayed before its pods run (see :mod:`.build`)."""
 
     plan: ApplicationPlan
     copies: list[PodFile]
     volumes: list[VolumeBind]
     disk_bytes: int
+
+    def __init__(self, plan: ApplicationPlan, copies: list[PodFile], volumes: list[VolumeBind],
+                 disk_bytes: int) -> None:
+        self.plan = plan
+        self.copies = copies
+        self.volumes = volumes
+        self.disk_bytes = disk_bytes
 
     async def layer(self, fork_leader: ForkLeader) -> tuple[Path, int]:
         """The image's layer folder, built if needed (its pod's leader forked by ``fork_leader``), and a shared

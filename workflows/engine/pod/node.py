@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ...errors import BuildFailed
+from ..records import Record
 from .identity import host_lowers, needs_idmapped_volumes, pod_userns, pods_own_tree
 from .inputs import PodSetupError, env_values
 from .launch import pod_run
@@ -20,13 +20,17 @@ from .syscalls import NamespacesRefused
 from .zygote import Zygote, ZygoteError, zygote
 
 
-@dataclass
-class PodEnd:
+class PodEnd(Record):
     """How a pod node ended: its phase, message and outputs."""
 
     phase: str
-    message: str | None = None
-    outputs: dict[str, Any] | None = None
+    message: str | None
+    outputs: dict[str, Any] | None
+
+    def __init__(self, phase: str, message: str | None = None, outputs: dict[str, Any] | None = None) -> None:
+        self.phase = phase
+        self.message = message
+        self.outputs = outputs
 
 
 def _close(fds: list[int]) -> None:
