@@ -398,12 +398,15 @@ class Zygote(Record):
         """Send ``request`` now: the future of its answer (a pid), read by the event loop."""
         import asyncio  # noqa: PLC0415 - the runner's side only: the zygote stays lean
 
-        self.loop = asyncio.get_running_loop()
-        answer = self.loop.create_future()
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
         self._send(request)
         self.answers.append(answer)
-        if len(self.answers) == 1:
-            self.loop.add_reader(self.sock.fileno(), self._read_answers)
+        if loop is not self.loop:  # read from the first question on (not one reader per question)
+            if self.loop is not None:
+                self.loop.remove_reader(self.sock.fileno())  # nothing, once that loop is closed
+            self.loop = loop
+            loop.add_reader(self.sock.fileno(), self._read_answers)
         return answer
 
     def _ask(self, request: _Request) -> Awaitable[tuple[int, int]]:
@@ -415,6 +418,8 @@ class Zygote(Record):
         :data:`ANSWER_SECONDS`."""
         import asyncio  # noqa: PLC0415 - the runner's side only: the zygote stays lean
 
+        if answer.done():  # mostly: a standby leader's was read as the pod before ran
+            return answer.result()
         try:
             return await asyncio.wait_for(asyncio.shield(answer), ANSWER_SECONDS)
         except asyncio.TimeoutError:
@@ -443,8 +448,6 @@ class Zygote(Record):
             answer = self.answers.popleft()
             if not answer.done():
                 answer.set_result(pid_and_recycled)
-        if not self.answers:
-            self.loop.remove_reader(self.sock.fileno())
 
     def alive(self) -> bool:
         """Whether the zygote still runs and holds its end of the socket (a zygote that just died may not be
