@@ -359,8 +359,8 @@ def heavy_modules_loaded():
     """A PythonTask's body: which modules the zygote should not carry are loaded in the pod's process."""
     import sys
 
-    print(sorted(name for name in ("logging", "typing", "subprocess", "traceback", "platform", "threading")
-                 if name in sys.modules))
+    print(sorted(name for name in ("logging", "typing", "subprocess", "traceback", "platform", "threading",
+                                   "dataclasses", "inspect") if name in sys.modules))
 
 
 def test_the_zygote_carries_no_module_its_pods_do_not_need(workflows_home):
@@ -537,3 +537,36 @@ def test_a_cancelled_pod_awaits_its_end_without_holding_up_the_runner(tmp_path):
             process.wait()
     assert started[0].returncode == -9  # the leader was killed at once
     assert 0.3 < waited < KILL_WAIT_SECONDS and ticks >= 10  # its end was awaited, and the loop went on
+
+
+@contextmanager
+def _sleeping_child() -> Iterator[int]:
+    """A child of this process that waits until the block ends: its pid."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(write)
+        os.read(read, 1)
+        os._exit(0)
+    os.close(read)
+    try:
+        yield pid
+    finally:
+        os.close(write)
+        os.waitpid(pid, 0)
+
+
+def test_a_new_childs_host_pid_is_the_one_child_the_zygote_does_not_know():
+    """Here (the host's PID namespace) a child's pid is its host pid: what the zygote's bookkeeping finds is
+    checked against it, through the list of children and, when the list is ambiguous, through the pidfd."""
+    server = object.__new__(zygote_module._Zygote)
+    server.host_pids = {}
+    with _sleeping_child() as first:
+        assert first in zygote_module._listed_children()
+        assert server._host_pid(first) == first
+        with _sleeping_child() as second:
+            assert server._host_pid(second) == second  # the first is known: the second is the one left
+        with _sleeping_child() as stranger, _sleeping_child() as third:
+            # a child the zygote did not fork (an orphan it adopted): two unknown children, the pidfd decides
+            assert server._host_pid(third) == third
+            assert stranger not in server.host_pids.values()
