@@ -4,7 +4,7 @@ and bookkeeping). Each writes its ``__init__``, which sets its fields in order; 
 is also hashable.
 
 Why not :mod:`dataclasses`: a dataclass compiles the source of the methods it generates when its module is
-imported (0.3–0.4 ms per class on the project's machine; the runner imports 31 such classes, 14 ms of each
+imported (0.3–0.4 ms per class on the project's machine; the runner's modules defined 31, 14 ms of each
 workflow's start), and :mod:`dataclasses` imports :mod:`inspect` (with :mod:`ast`, :mod:`dis` and
 :mod:`tokenize`): 1.5 MB more that the pods' zygote would hold and copy into every pod it forks
 (``bench/README.md``).
