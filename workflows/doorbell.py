@@ -33,7 +33,6 @@ import selectors
 import shutil
 import socket
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +54,8 @@ def _fits(path: str) -> bool:
 
 
 def _short_base() -> str:
+    import tempfile  # noqa: PLC0415 - only for paths too long for a socket: every runner imports this module
+
     base = tempfile.gettempdir()
     if not _fits(os.path.join(base, _SHORT_DIR_PREFIX + "x" * 8, "s")) and os.path.isdir("/tmp"):
         base = "/tmp"
@@ -134,6 +135,8 @@ class Doorbell:
             if _fits(entry):
                 sock.bind(entry)
             else:
+                import tempfile  # noqa: PLC0415 - see _short_base
+
                 short_dir = tempfile.mkdtemp(prefix=_SHORT_DIR_PREFIX, dir=_short_base())
                 address = os.path.join(short_dir, "s")
                 sock.bind(address)

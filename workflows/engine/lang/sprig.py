@@ -20,12 +20,14 @@ import os.path
 import posixpath
 import re
 import zlib
-from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ...durations import parse_go_duration
 from .gofmt import go_duration_string, go_json, go_sprint, go_time_format, parse_go_json
 from .gotime import parse_go_time
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 __all__ = ["SPRIG", "to_float64", "to_int64"]
 
@@ -312,6 +314,8 @@ def _until(count: int) -> list:
 
 
 def _decimal(value: Any) -> Decimal:
+    from decimal import Decimal, InvalidOperation  # noqa: PLC0415 - see .gofmt's _shortest_digits
+
     try:
         return Decimal(repr(to_float64(value))) if not isinstance(value, int) or isinstance(value, bool) else Decimal(value)
     except InvalidOperation:
