@@ -16,8 +16,7 @@ from typing import Any, Callable
 from ....durations import parse_go_duration
 from ..gofmt import go_json, go_sprint, parse_go_json
 from ..gotime import parse_go_time
-from ..jsonpath import JSONPathError
-from ..jsonpath import query as jsonpath_query
+from ....errors import JSONPathError
 from ..sprig import SPRIG
 from .values import _fetch, _Fail, _is_int, _is_number, _to_index, _type, go_equal
 
@@ -537,8 +536,10 @@ def _argo_jsonpath(document: Any, path: Any) -> Any:
         data = parse_go_json(document)
     except ValueError as error:
         raise _Fail(f"jsonpath: invalid JSON {document!r}: {error}") from None
+    from ..jsonpath import query  # noqa: PLC0415 - 1.4 ms of every runner's start otherwise; few workflows use it
+
     try:
-        return jsonpath_query(path, data)
+        return query(path, data)
     except JSONPathError as error:
         raise _Fail(f"jsonpath {path!r}: {error}") from None
 
