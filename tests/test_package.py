@@ -50,6 +50,23 @@ def test_operations_load_yaml_and_the_validator_when_first_used():
     ]
 
 
+def test_a_runner_imports_what_only_rare_callers_need_when_they_call():
+    result = python(
+        "import sys\n"
+        "import workflows.engine.runner, workflows.engine.pod.zygote, workflows.engine.watchdog, asyncio, logging\n"
+        "import workflows.engine.run, workflows.engine.store\n"
+        "rare = ('dataclasses', 'tempfile', 'calendar', 'decimal', 'workflows.engine.lang.jsonpath')\n"
+        "print(sorted(m for m in rare if m in sys.modules))\n"
+        "from workflows.engine.lang.expr import evaluate_expression\n"
+        "from workflows.engine.lang.sprig import SPRIG\n"
+        "from workflows.timestamps import epoch\n"
+        "print(evaluate_expression('jsonpath(\\'{\"a\": [1, 2]}\\', \\'$.a[1]\\')', {}), SPRIG['addf'](0.1, 0.2),\n"
+        "      epoch('1970-01-02T00:00:00Z'))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", "2.0 0.3 86400"]
+
+
 def test_validation_names_are_loaded_on_demand_and_unknown_ones_refused():
     import workflows.validation as validation
 
