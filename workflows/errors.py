@@ -38,6 +38,7 @@ for either catches it)::
     │   ├── ExpressionError                                     expr-lang, govaluate, sprig
     │   └── LoopError                                           withItems / withParam / withSequence
     ├── JSONPathError [ValueError]                              a JSONPath selector invalid or not matching
+    ├── EngineConfigurationError [ValueError]                   a ``WORKFLOWS_*`` setting of the local engine
     ├── NodeFailure                                             a node cannot run: it ends in ``Error``
     ├── ResourceError                                           a resource template's action or condition fails
     ├── PodSetupError                                           a pod cannot be started as specified
@@ -296,6 +297,10 @@ class JSONPathError(WorkflowsError, ValueError):
 
 
 # --- the local engine: nodes and pods --------------------------------------------------------------------------
+
+
+class EngineConfigurationError(WorkflowsError, ValueError):
+    """A setting of the local engine (a ``WORKFLOWS_*`` variable) has a value it cannot use."""
 
 
 class NodeFailure(WorkflowsError):

@@ -16,11 +16,13 @@ the outputs of steps and DAG templates :mod:`.outputs`.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import NodeFailure
 from .arguments import resolve_inputs
+from .capacity import node_room
 from .children import NODE_REFERENCES, parallelism
 from .exithandler import run_workflow_exit_handler
 from .lang.templating import TemplateError, substitute
@@ -53,6 +55,8 @@ class WorkflowExecution:
         self.globals: Scope = workflow_globals(self.manifest)
         self.directory = store.workflow_dir(name)
         self.pod_slots = parallelism(self.spec)
+        #: The pods this runner runs at once, the local node's room (:mod:`.capacity`).
+        self.node_slots = asyncio.Semaphore(node_room())
         self.volume_dirs = self._volume_dirs()
         self.logs = self.directory / "logs"
         self.logs.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -2,20 +2,23 @@
 and container sets (a pod node with a ``Container`` child per container).
 
 Each pod runs in a sandbox of its own (:func:`.pod.run_pod_node`) under the
-workflow's ``parallelism``, and ends ``Failed`` past its ``timeout`` or
-``activeDeadlineSeconds``. Its output parameters and artifacts with a
-``globalName`` become the workflow's outputs.
+workflow's ``parallelism`` and the runner's room for pods (:mod:`.capacity`),
+and ends ``Failed`` past its ``timeout`` or ``activeDeadlineSeconds``. Its
+output parameters and artifacts with a ``globalName`` become the workflow's
+outputs.
 """
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Awaitable
 
 from ..config import default_image
 from ..durations import duration_seconds
 from ..vocabulary import FAILED_OR_ERROR
+from .capacity import UNSCHEDULABLE_MESSAGE
 from .containerset import MAIN, collector_template, container_template, merged_outputs, sidecar_template
 from .lang.templating import TemplateError, substitute
 from .pod import PodEnd, run_pod_node
@@ -44,6 +47,22 @@ def _pod_node(execution: WorkflowExecution, template: dict[str, Any], scope: Sco
     return node_id, resolved, None
 
 
+@asynccontextmanager
+async def _scheduled(execution: WorkflowExecution, node_id: str) -> AsyncIterator[None]:
+    """Hold the pod's place while it runs: one of the workflow's ``parallelism`` when it sets one, then one of the
+    runner's pod slots (:mod:`.capacity`). A pod that waits for a slot says why, as a pod the scheduler could not
+    place does on Kubernetes; inside, the node is ``Running``."""
+    async with AsyncExitStack() as stack:
+        if execution.pod_slots is not None:
+            await stack.enter_async_context(execution.pod_slots)
+        if execution.node_slots.locked():
+            execution.nodes.update(node_id, message=UNSCHEDULABLE_MESSAGE)
+        await stack.enter_async_context(execution.node_slots)
+        node = execution.nodes.update(node_id, phase="Running")
+        node.pop("message", None)  # why it waited, if it did: no longer true
+        yield
+
+
 async def run_pod(execution: WorkflowExecution, template: dict[str, Any], kind: str, scope: Scope,
                   artifacts: dict[str, str], raw: dict[str, str], name: str, display: str, parent: str | None,
                   boundary: str | None) -> dict[str, Any]:
@@ -53,10 +72,7 @@ async def run_pod(execution: WorkflowExecution, template: dict[str, Any], kind: 
     node_id, resolved, failed = _pod_node(execution, template, scope, name, display, parent, boundary)
     if failed is not None:
         return failed
-    async with AsyncExitStack() as stack:
-        if execution.pod_slots is not None:
-            await stack.enter_async_context(execution.pod_slots)
-        nodes.update(node_id, phase="Running")
+    async with _scheduled(execution, node_id):
         failed_init = await _init_containers(execution, resolved, kind, node_id)
         if failed_init is not None:
             return nodes.update(node_id, phase=failed_init.phase, message=failed_init.message)
@@ -182,10 +198,7 @@ async def run_container_set(execution: WorkflowExecution, template: dict[str, An
         merged = merged_outputs(resolved, outputs, collected.outputs or {})
         return PodEnd(collected.phase, collected.message, merged)
 
-    async with AsyncExitStack() as stack:
-        if execution.pod_slots is not None:
-            await stack.enter_async_context(execution.pod_slots)
-        nodes.update(node_id, phase="Running")
+    async with _scheduled(execution, node_id):
         try:
             end = await asyncio.wait_for(run_set(), pod_timeout(resolved))
         except asyncio.TimeoutError:

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from .bootstrap import python_command
+from .capacity import raise_open_files_limit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the zygote is forked from the runner before these are imported (see the docstring)
@@ -82,6 +83,7 @@ def main(argv: list[str]) -> int:
     STATE_DIR``, whose zygote starts with its first pod)."""
     name, root, *pods = argv
     os.umask(0o077)  # everything the runner and its pods' leaders create in the state folder is private
+    raise_open_files_limit()  # before the zygote's fork: both hold files for every running pod (see .capacity)
     if pods:
         from .pod.zygote import start_zygote_early  # noqa: PLC0415 - all the runner has imported when it forks
 
