@@ -18,7 +18,7 @@ import pytest
 from processes import alive, runner_pid, start_time
 from workflows.engine.pod import zygote as zygote_module
 from workflows.engine.pod.recycling import MODIFIED, Template, Watcher, _sizes, _watch_folders, recycle_key
-from workflows.operations import PipelineOperation
+from workflows.operations import ParallelOperation, PipelineOperation
 from workflows.tasks import BashTask, CommandBasedTask, PythonTask
 
 WAIT = 120
@@ -116,6 +116,17 @@ def test_after_any_change_to_a_tree_the_next_pods_see_a_fresh_one(workflows_home
     recycled, given = recycled_pods(workflows_home, workflow.name)
     assert given >= len(changes) - 1
     assert recycled >= len(IN_OWN_NAMESPACES), "the trees left as built were not recycled"
+
+
+def test_parallel_pods_go_to_standby_leaders(workflows_home):
+    """Pods that start together queue for standby leaders, one forked for each (on a recycled tree once a pod
+    left one as built), rather than building their trees anew in leaders forked for them: before, most did, as
+    each found the one standby leader taken by the pod before it."""
+    pods = 40
+    workflow = ParallelOperation("burst", [CommandBasedTask(f"t{index}", ["true"])
+                                           for index in range(pods)]).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    assert recycled_pods(workflows_home, workflow.name)[1] == pods
 
 
 def open_descriptors():

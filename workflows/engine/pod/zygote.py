@@ -356,10 +356,18 @@ class Zygote(Record):
     async def _to_standby(self, request: _Request, key: tuple | None, trees: list[int]) -> int | None:
         """Send the pod of ``request`` (of the recycle ``key``) to the oldest standby leader that fits it, tell
         the zygote (which reports the pod's end) and ask it for the next standby leader, for a pod of the same
-        key: the pod's pid, or ``None`` when no standby leader is left (each died, or could not be forked). A
-        standby on a recycled tree of another key is let go (it ends; its tree goes back to the pool). A
-        standby that builds the pod's tree gets its volumes' id-mapped mounts (added to ``trees``)."""
-        while self.standbys:
+        key: the pod's pid, or ``None`` when no standby leader is left (each died, or could not be forked). When
+        the pods before it took every standby leader (a parallel burst), one more is asked for and waited for:
+        forked on a recycled tree, it costs a quarter of a leader that builds the pod's tree. A standby on a
+        recycled tree of another key is let go (it ends; its tree goes back to the pool). A standby that
+        builds the pod's tree gets its volumes' id-mapped mounts (added to ``trees``)."""
+        asked = False
+        while True:
+            if not self.standbys:  # a burst of pods took the last one: the next, rather than a tree built anew
+                if asked:
+                    return None
+                self.add_standby(key)
+                asked = True
             standby = self.standbys.popleft()
             try:
                 pid, recycled = await self._answered(standby.pid)
@@ -387,7 +395,6 @@ class Zygote(Record):
             self._send(_Request(None, [fds.done, fds.pod_dir], given=pid, outputs=list(request.run.outputs)))
             self.add_standby(key)
             return pid
-        return None
 
     def _send(self, request: _Request) -> None:
         try:
