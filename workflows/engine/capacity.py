@@ -53,18 +53,14 @@ def max_pods_setting() -> int | None:
     return count
 
 
-def raise_open_files_limit() -> int:
-    """Raise this process's soft ``RLIMIT_NOFILE`` to its hard limit; return the soft limit now in force."""
+def raise_open_files_limit() -> None:
+    """Raise this process's soft ``RLIMIT_NOFILE`` to its hard limit (which an unprivileged process may always do;
+    Linux keeps the hard limit within ``fs.nr_open``, never infinite)."""
     import resource  # noqa: PLC0415 - the runner imports this module before it forks the zygote: kept light
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            soft = hard
-        except (ValueError, OSError):  # an infinite hard limit over the kernel's nr_open: keep the soft one
-            pass
-    return soft
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def max_pods(open_files: int) -> int:
