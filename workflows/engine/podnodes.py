@@ -24,6 +24,7 @@ from .lang.templating import TemplateError, substitute
 from .pod import PodEnd, run_pod_node
 from .processgroups import process_group
 from .scope import Scope
+from .timeouts import within
 
 if TYPE_CHECKING:
     from .execution import WorkflowExecution
@@ -78,7 +79,7 @@ async def run_pod(execution: WorkflowExecution, template: dict[str, Any], kind: 
             return nodes.update(node_id, phase=failed_init.phase, message=failed_init.message)
         sidecars = _start_sidecars(execution, resolved, kind, node_id)
         try:
-            end = await asyncio.wait_for(
+            end = await within(
                 run_pod_node(kind, resolved, execution.spec, execution.volume_dirs, artifacts, raw, node_id,
                              execution.directory / "nodes" / node_id, execution.logs / f"{node_id}.log",
                              execution.directory / "artifacts",
@@ -200,7 +201,7 @@ async def run_container_set(execution: WorkflowExecution, template: dict[str, An
 
     async with _scheduled(execution, node_id):
         try:
-            end = await asyncio.wait_for(run_set(), pod_timeout(resolved))
+            end = await within(run_set(), pod_timeout(resolved))
         except asyncio.TimeoutError:
             return nodes.update(node_id, phase="Failed", message=DEADLINE_MESSAGE)
     _publish_globals(execution, end.outputs)

@@ -21,6 +21,7 @@ from .execution import WorkflowExecution
 from .pod import unisolated_warning
 from .store import Store
 from .submission import submit
+from .timeouts import within
 
 #: The run logs as the runner (``runner.log``), whose work it is.
 log = logging.getLogger("workflows.engine.runner")
@@ -72,7 +73,7 @@ async def run_workflow(store: Store, name: str, start_runner: Callable[[Store, d
     deadline = execution.spec.get("activeDeadlineSeconds")
     run_exit_handler = True
     try:
-        root = await asyncio.wait_for(main, duration_seconds(deadline) if deadline else None)
+        root = await within(main, duration_seconds(deadline) if deadline else None)
         phase, message = _workflow_phase(root), root.get("message")
     except asyncio.TimeoutError:
         execution.fail_unfinished("Step exceeded its deadline")

@@ -628,6 +628,8 @@ async def _end_of(fd: int, seconds: float) -> None:
     runner's other pods go on meanwhile."""
     import asyncio  # noqa: PLC0415 - the runner's side only: the zygote, which imports this module, stays lean
 
+    from ..timeouts import within  # noqa: PLC0415
+
     loop = asyncio.get_running_loop()
     ended = loop.create_future()
 
@@ -637,7 +639,7 @@ async def _end_of(fd: int, seconds: float) -> None:
 
     loop.add_reader(fd, drain)
     try:
-        await asyncio.wait_for(ended, seconds)
+        await within(ended, seconds)
     except asyncio.TimeoutError:
         log.warning("the pod's leader was not reaped %.0fs after it was killed", seconds)
     finally:
@@ -669,6 +671,8 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     then its end.
     """
     import asyncio  # noqa: PLC0415 - the runner's side only: the zygote, which imports this module, stays lean
+
+    from ..timeouts import within  # noqa: PLC0415
 
     if run.sandbox is not None and fork_leader is None:
         return PodResult(None, "", "a sandboxed pod needs the pods' zygote to fork its leader")
@@ -761,7 +765,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
             code = await exited
             try:
                 if not streams_closed.done():
-                    await asyncio.wait_for(asyncio.shield(streams_closed), PIPE_GRACE_SECONDS)
+                    await within(asyncio.shield(streams_closed), PIPE_GRACE_SECONDS)
             except asyncio.TimeoutError:
                 log.warning("pod %s: output still open %.0fs after exit, closing it", pid, PIPE_GRACE_SECONDS)
         except asyncio.CancelledError:

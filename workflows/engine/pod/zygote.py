@@ -426,10 +426,12 @@ class Zygote(Record):
         :data:`ANSWER_SECONDS`."""
         import asyncio  # noqa: PLC0415 - the runner's side only: the zygote stays lean
 
+        from ..timeouts import within  # noqa: PLC0415
+
         if answer.done():  # mostly: a standby leader's was read as the pod before ran
             return answer.result()
         try:
-            return await asyncio.wait_for(asyncio.shield(answer), ANSWER_SECONDS)
+            return await within(asyncio.shield(answer), ANSWER_SECONDS)
         except asyncio.TimeoutError:
             self.close(f"no answer in {ANSWER_SECONDS:.0f} s")
             raise ZygoteError(0, f"the pods' zygote did not answer in {ANSWER_SECONDS:.0f} s") from None
