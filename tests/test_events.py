@@ -409,32 +409,6 @@ def test_concurrent_producers_and_consumers_deliver_each_message_once_per_group(
         assert sequence == list(range(per_producer))  # each producer's messages in its order
 
 
-def test_wal_mode_is_asked_again_when_sqlite_answers_locked_at_once(tmp_path):
-    """SQLite answers "database is locked" without waiting when waiting could deadlock (processes opening a
-    new database together): the embedded backend asks for WAL mode again until the lock is gone."""
-    import sqlite3
-    import threading
-
-    from workflows.events.embedded import _journal_mode_wal
-
-    path = tmp_path / "events.sqlite"
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN EXCLUSIVE")
-    asking = sqlite3.connect(path, timeout=0, isolation_level=None)
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
-        asking.execute("PRAGMA journal_mode = WAL")  # what the backend met, once: no wait, no retry
-    release = threading.Timer(0.2, holder.execute, ("COMMIT",))
-    release.start()
-    started = time.monotonic()
-    try:
-        assert _journal_mode_wal(asking).lower() == "wal"
-    finally:
-        release.join()
-        holder.close()
-        asking.close()
-    assert time.monotonic() - started >= 0.15  # it waited for the lock rather than failing
-
-
 # -- results ---------------------------------------------------------------------------------------
 
 

@@ -1,11 +1,38 @@
-"""The local engine's store (``workflows.engine.store``): its SQLite database shared by every process and thread."""
+"""The local engine's store (``workflows.engine.store``) and the embedded events backend's database: SQLite in WAL
+mode shared by every process and thread (``workflows.sqlite_wal``)."""
 
 from __future__ import annotations
 
+import sqlite3
 import stat
 import threading
+import time
+
+import pytest
 
 from workflows.engine.store import Store
+from workflows.sqlite_wal import use_wal
+
+
+def test_wal_mode_is_asked_again_when_sqlite_answers_locked_at_once(tmp_path):
+    """SQLite answers "database is locked" without waiting when waiting could deadlock (processes opening a new
+    database together): WAL mode is asked for again until the lock is gone."""
+    path = tmp_path / "events.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    asking = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        asking.execute("PRAGMA journal_mode = WAL")  # what a first user met, once: no wait, no retry
+    release = threading.Timer(0.2, holder.execute, ("COMMIT",))
+    release.start()
+    started = time.monotonic()
+    try:
+        assert use_wal(asking, 30).lower() == "wal"
+    finally:
+        release.join()
+        holder.close()
+        asking.close()
+    assert time.monotonic() - started >= 0.15  # it waited for the lock rather than failing
 
 
 def test_threads_that_open_a_new_store_together_all_get_it(tmp_path):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
+from ..sqlite_wal import use_wal
 from ..timestamps import timestamp
 from ..vocabulary import COMPLETED_PHASES
 from .processgroups import ProcessGroup
@@ -75,22 +76,6 @@ def private_file(path: Path) -> None:
 BUSY_SECONDS = 30.0
 
 
-def _use_wal(db: sqlite3.Connection) -> None:
-    """Put the database in WAL mode (kept in the file: set by whichever connection comes first). Switching a new
-    database takes a lock SQLite does not wait for (``database is locked`` at once, without the busy handler:
-    18 of 200 trials of four threads opening a new database together), so concurrent first users retry within
-    :data:`BUSY_SECONDS`."""
-    deadline = time.monotonic() + BUSY_SECONDS
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
-
-
 class Store:
     """The SQLite database and folders of the local engine; one instance per process."""
 
@@ -101,7 +86,7 @@ class Store:
             (self.root / folder).mkdir(mode=0o700, exist_ok=True)
         private_file(self.root / "engine.sqlite")  # SQLite gives its -wal and -shm files the same mode
         self.db = sqlite3.connect(self.root / "engine.sqlite", timeout=BUSY_SECONDS, isolation_level=None)
-        _use_wal(self.db)
+        use_wal(self.db, BUSY_SECONDS)
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self._add_missing_columns()

@@ -30,6 +30,7 @@ from pathlib import Path
 from ..doorbell import Doorbell
 from .backend import EventBackend
 from ..errors import EventsError
+from ..sqlite_wal import use_wal
 
 #: The folder of ``$WORKFLOWS_HOME`` that holds the events: every local pod may reach it (its "network").
 FOLDER = "events"
@@ -69,22 +70,6 @@ def _topic_directory(topic: str) -> str:
     import hashlib  # noqa: PLC0415 - OpenSSL, 2 ms: only for long topic names
 
     return f"{topic[:32]}-{hashlib.sha256(topic.encode()).hexdigest()[:16]}"
-
-
-def _journal_mode_wal(connection: sqlite3.Connection) -> str:
-    """Ask for WAL mode; the journal mode the database then has. SQLite answers "database is locked" at once,
-    without waiting on its busy handler, when processes open a new database together and one of them must
-    not wait (its deadlock avoidance): asked again, within :data:`BUSY_TIMEOUT_SECONDS`."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-    pause = 0.001
-    while True:
-        try:
-            return str(connection.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() + pause > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.05)
 
 
 class EmbeddedBackend(EventBackend):
@@ -128,7 +113,7 @@ class EmbeddedBackend(EventBackend):
         connection = sqlite3.connect(str(self.database), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-            if _journal_mode_wal(connection).lower() != "wal":
+            if use_wal(connection, BUSY_TIMEOUT_SECONDS).lower() != "wal":
                 raise EventsError(f"cannot put the events database {self.database} in WAL mode")
             connection.execute("PRAGMA synchronous = NORMAL")
             with self._transaction(connection):
