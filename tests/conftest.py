@@ -70,6 +70,15 @@ def workflows_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture
+def local_engine(workflows_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The local backend, selected as a user selects it, on the test's state folder (returned); the runners it
+    starts import this checkout."""
+    monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
+    return workflows_home
+
+
 @pytest.fixture(autouse=True)
 def compiled_specs_follow_argo_schema(monkeypatch: pytest.MonkeyPatch):
     """Record every Workflow compiled during the test; after it, validate each against v3.7.18 and v4.1.2.

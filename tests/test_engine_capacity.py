@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,16 +19,8 @@ from workflows.errors import EngineConfigurationError
 from workflows.operations import ParallelOperation
 from workflows.tasks import BashTask
 
-ROOT = Path(__file__).resolve().parents[1]
 WAIT = 60
-
-
-@pytest.fixture(autouse=True)
-def local_backend(workflows_home, monkeypatch):
-    """The local backend, on the test's own state folder; runners import this checkout."""
-    monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    return workflows_home
+pytestmark = pytest.mark.usefixtures("local_engine")
 
 
 def pod_nodes(workflow: dict) -> list[dict]:
@@ -57,7 +48,7 @@ def test_a_bad_max_pods_is_refused_at_submit_naming_the_variable_and_value(monke
     assert not argo.get_workflows().items  # nothing stored, no runner started
 
 
-def test_more_parallel_pods_than_the_runners_open_files_allow_all_run(local_backend, tmp_path):
+def test_more_parallel_pods_than_the_runners_open_files_allow_all_run(workflows_home, tmp_path):
     """A runner whose soft and hard ``RLIMIT_NOFILE`` are 512 holds 3–4 files per running pod, and its zygote as
     many: 150 pods at once would fail with ``EMFILE`` and kill the runner (they did). It runs 32 at a time; the
     ``WORKFLOWS_MAX_PODS`` it cannot honour is reduced, and its log says so."""
@@ -81,7 +72,7 @@ def test_more_parallel_pods_than_the_runners_open_files_allow_all_run(local_back
     assert len(pod_nodes(workflow)) == 150
     assert {node["phase"] for node in pod_nodes(workflow)} == {"Succeeded"}
     assert all("message" not in node for node in pod_nodes(workflow))
-    runner_log = (local_backend / "workflows" / name / "runner.log").read_text()
+    runner_log = (workflows_home / "workflows" / name / "runner.log").read_text()
     assert "WORKFLOWS_MAX_PODS=1000: this runner may open only 512 files, enough for 32 pods at once" in runner_log
 
 

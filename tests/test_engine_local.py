@@ -28,16 +28,13 @@ from workflows.operations import (
 )
 from workflows.tasks import BashTask, CommandBasedTask, PythonTask
 
-ROOT = Path(__file__).resolve().parents[1]
 WAIT = 60
 
 
 @pytest.fixture(autouse=True)
-def local_backend(workflows_home, monkeypatch):
-    """The local backend for every test, on the test's own state folder (conftest's ``workflows_home``)."""
-    monkeypatch.setenv("WORKFLOWS_BACKEND", "local")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    return workflows_home
+def local_backend(local_engine):
+    """The local backend for every test (conftest's ``local_engine``): its state folder."""
+    return local_engine
 
 
 def nodes_by_display(workflow: argo.Workflow) -> dict[str, dict]:
