@@ -550,6 +550,37 @@ def test_a_new_layer_of_a_dockerfile_removes_its_older_layers(tmp_path, monkeypa
         [new.name, f"{new.name}.image", f"{new.name}.lock"])
 
 
+def test_workflows_started_together_on_a_new_image_all_run(tmp_path, monkeypatch):
+    """Each workflow's runner builds a new image's layer (builds are serialized only within a runner): the
+    first to finish places it, and the others, which built the same content, use it. Before, they failed with
+    ``Directory not empty`` (a service's first operations, each with CloudHarness's exit notification, did)."""
+    from workflows.tasks import CustomTask
+
+    slow = LAYERED.replace("RUN cp", "RUN sleep 1 && cp")  # the runners' builds overlap
+    application(tmp_path / "applications", "samples-layered", slow, {"message.txt": "together"})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    submitted = [SingleTaskOperation("together", CustomTask("show", "samples-layered")).submit() for _ in range(4)]
+    for workflow in submitted:
+        ended = workflow.wait(WAIT)
+        assert ended.succeeded(), ended.get_status_message()
+        assert ended.nodes[ended.name]["outputs"]["result"] == "together"
+    assert len(_layers()) == 1
+    assert not [path for path in _layers()[0].parent.iterdir() if ".build-" in path.name]
+
+
+def test_a_layer_the_state_folder_refuses_fails_the_node_not_the_runner(tmp_path, monkeypatch, local_backend):
+    from workflows.tasks import CustomTask
+
+    application(tmp_path / "applications", "samples-layered", LAYERED, {"message.txt": "refused"})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    local_backend.mkdir(parents=True)
+    (local_backend / "images").write_text("not a folder")  # where the layers go
+    node = run(CustomTask("show", "samples-layered"))
+    assert node["phase"] == "Error"
+    assert node["message"].startswith("cannot build the layer of image 'samples-layered")
+    assert "File exists" in node["message"]
+
+
 def test_a_layer_a_pod_runs_on_is_kept_until_a_later_build(tmp_path, monkeypatch):
     import fcntl
 

@@ -23,6 +23,7 @@ line is skipped, without network.
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import hashlib
 import logging
@@ -166,6 +167,18 @@ async def image_layer(plan: ApplicationPlan, files: list[PodFile], volumes: list
     return layer, held
 
 
+def _place_layer(built: Path, layer: Path) -> None:
+    """Move a build's layer to its place. Runners of other workflows may build the same content at the same time
+    (their builds are serialized only within a runner): when one of them placed its layer first, that one serves,
+    and ``built`` goes with its build folder."""
+    try:
+        os.rename(built, layer)
+    except OSError as error:
+        if error.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not layer.is_dir():
+            raise
+        log.info("layer %s: built by another runner meanwhile, which is used", layer.name)
+
+
 async def _build(plan: ApplicationPlan, files: list[PodFile], volumes: list, disk_bytes: int, stage,
                  images: Path, key: str, fork_leader: ForkLeader) -> None:
     """Replay the image's ``RUN`` lines into ``images/<key>``, then remove the Dockerfile's older layers."""
@@ -190,7 +203,7 @@ async def _build(plan: ApplicationPlan, files: list[PodFile], volumes: list, dis
             problem = result.error or f"exit code {result.exit_code}"
             raise BuildFailed(f"building image {plan.image!r} from {plan.dockerfile.path} failed "
                               f"({problem}); build log:\n{text[-LOG_TAIL:]}")
-        os.rename(build_dir / "pod" / "layer", images / key)
+        _place_layer(build_dir / "pod" / "layer", images / key)
         (images / f"{key}{_DOCKERFILE_SUFFIX}").write_text(str(plan.dockerfile.path))
     finally:
         shutil.rmtree(build_dir, ignore_errors=True)

@@ -70,6 +70,8 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
                 layer, held = await run.image_build.layer(forker.fork_leader)
             except BuildFailed as error:
                 return PodEnd("Error", str(error))
+            except OSError as error:  # the state folder refused it: the node fails, not the runner
+                return PodEnd("Error", f"cannot build the layer of image {template[kind].get('image')!r}: {error}")
             trees.append(held)  # no build removes the layer while this pod runs on it
             if needs_idmapped_volumes():
                 trees.append(pods_own_tree(str(layer)))
