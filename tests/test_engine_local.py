@@ -79,6 +79,28 @@ def test_a_silent_pod_makes_no_log_file_and_logs_as_empty(local_backend):
     assert get_backend().node_logs(workflow.name) == {nodes["silent"]["id"]: "", nodes["talks"]["id"]: "said\n"}
 
 
+def test_a_pod_that_prints_without_end_cannot_fill_the_disk(local_backend):
+    """A pod's log keeps its first 50 MiB (the kubelet's budget for a container's log), then says how much more
+    was left out; the pod itself runs to its end."""
+    from workflows.engine.pod.podlog import MAX_LOG_BYTES
+
+    total = MAX_LOG_BYTES + 3 * 1024 * 1024
+    workflow = SingleTaskOperation("loud", BashTask("loud", f"head -c {total} /dev/zero | tr '\\0' a; echo; "
+                                                             "echo ended")).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    node = workflow.nodes[workflow.name]
+    log = local_backend / "workflows" / workflow.name / "logs" / f"{node['id']}.log"
+    printed = total + len(b"\nended\n")
+    marker = (f"\n[harness-workflows: {printed - MAX_LOG_BYTES} more bytes of output left out: "
+              f"a pod's log keeps its first {MAX_LOG_BYTES} bytes]\n").encode()
+    assert log.stat().st_size == MAX_LOG_BYTES + len(marker)
+    with open(log, "rb") as text:
+        assert text.read(1024) == b"a" * 1024
+        text.seek(MAX_LOG_BYTES)
+        assert text.read() == marker
+    assert len(node["outputs"]["result"]) == 256 * 1024  # outputs.result: the first 256 KiB of stdout, as Argo
+
+
 def test_failure_sets_phases_and_message():
     workflow = PipelineOperation("fail", [BashTask("ok", "echo fine"), BashTask("bad", "echo oops >&2; exit 3"),
                                           BashTask("never", "echo no")]).execute().wait(WAIT)

@@ -673,6 +673,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     import asyncio  # noqa: PLC0415 - the runner's side only: the zygote, which imports this module, stays lean
 
     from ..timeouts import within  # noqa: PLC0415
+    from .podlog import PodLog  # noqa: PLC0415
 
     if run.sandbox is not None and fork_leader is None:
         return PodResult(None, "", "a sandboxed pod needs the pods' zygote to fork its leader")
@@ -702,7 +703,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     pidfd = os.pidfd_open(pid) if fork_leader is None else None  # else the zygote reaps it
     reported = bytearray()
     status: dict = {}
-    log_files: list[Any] = []  # the node's log, opened on the pod's first output: a silent pod makes no file
+    pod_log = PodLog(run.process.log_path)  # made on the pod's first output: a silent pod makes no file
 
     def close_stream(fd: int) -> None:
         loop.remove_reader(fd)
@@ -716,9 +717,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         if not data:
             close_stream(fd)
             return
-        if not log_files:
-            log_files.append(open(run.process.log_path, "ab", buffering=0))  # noqa: SIM115 - closed below
-        log_files[0].write(data)
+        pod_log.write(data)
         if on_output is not None:
             on_output()
         if fd == out_read and len(stdout) < MAX_RESULT_BYTES:
@@ -786,8 +785,7 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
             for fd in list(open_streams):
                 close_stream(fd)
     finally:
-        for log_file in log_files:
-            log_file.close()
+        pod_log.close()
     if code == _LOST:
         return PodResult(None, bytes(stdout).decode(errors="replace"),
                          "the pod's leader ended without a status: the pods' zygote died")
