@@ -16,7 +16,7 @@ is this package's business:
   zygote's inotify watches on them);
 - :mod:`.messages` — pickled messages with descriptors between the runner, the zygote and standby leaders;
 - :mod:`.limits` — memory and CPU limits (cgroup v2, v1, or ``RLIMIT_AS``);
-- :mod:`.inputs`, :mod:`.outputs` — what goes in, what comes out;
+- :mod:`.inputs`, :mod:`.outputs` — what goes in, what comes out; :mod:`.podlog` — a pod's log, bounded;
 - :mod:`.images`, :mod:`.dockerfile` — how an image runs here;
 - :mod:`.syscalls` — the Linux calls, through ``ctypes``.
 
