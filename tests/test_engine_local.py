@@ -182,6 +182,27 @@ def test_runner_killed_with_sigkill_marks_the_workflow_error(local_backend):
     assert alive(pod) == []
 
 
+def test_a_runner_that_fails_ends_its_workflow_saying_why(local_backend):
+    """A runner that fails on an error of its own records it before it exits: its watchdog ends the workflow
+    ``Error`` quoting it (a runner killed records nothing: the message is then the plain one)."""
+    from workflows.engine.runner import spawn_runner
+    from workflows.engine.store import Store
+    from workflows.engine.submission import submit
+    from workflows.engine.watchdog import RUNNER_DIED
+
+    store = Store(local_backend)
+    spec = SingleTaskOperation("fails", BashTask("a", "true")).to_workflow()
+    stored = submit(store, spec, lambda _store, _manifest: None)  # stored, its runner not started yet
+    name = stored["metadata"]["name"]
+    (store.workflow_dir(name) / "logs").write_text("not a folder")  # where the runner keeps its pods' logs
+    spawn_runner(store, stored)
+    final = argo.wait_workflow(name, WAIT)
+    assert final.status == "Error"
+    assert final.get_status_message().startswith(f"{RUNNER_DIED}: FileExistsError: ")
+    assert "logs" in final.get_status_message()
+    store.close()
+
+
 # -- this test's own processes, found from the workflow's runner (never by scanning the machine) -----
 
 

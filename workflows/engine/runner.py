@@ -103,7 +103,11 @@ def main(argv: list[str]) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = Store(Path(root))
-    phase = asyncio.run(run_workflow(store, name, spawn_runner))
+    try:
+        phase = asyncio.run(run_workflow(store, name, spawn_runner))
+    except Exception as error:  # recorded, then raised: the watchdog ends the workflow Error saying why
+        store.runner_file(name, "error").write_text(f"{type(error).__name__}: {error}")
+        raise
     end_zygote()  # its pods' processes reaped up to the runner, whose CPU time then counts theirs
     log.info("workflow %s finished: %s", name, phase)
     store.close()

@@ -124,7 +124,8 @@ class Store:
         return self.root / "workflows" / name
 
     def runner_file(self, name: str, kind: str) -> Path:
-        """The runner's ``lock``, ``pid`` or ``log`` file of a workflow."""
+        """The runner's ``lock``, ``pid``, ``log`` or ``error`` (why it failed, see :func:`.watchdog.bury`) file of a
+        workflow."""
         return self.workflow_dir(name) / f"runner.{kind}"
 
     def claim_dir(self, claim: str) -> Path:

@@ -47,9 +47,18 @@ def wait_for_runner(store: Store, name: str) -> None:
         os.close(fd)
 
 
+def _death(store: Store, name: str) -> str:
+    """:data:`RUNNER_DIED`, with the error the runner recorded as it failed (killed, it recorded none)."""
+    try:
+        reason = store.runner_file(name, "error").read_text(errors="replace").strip()
+    except FileNotFoundError:
+        return RUNNER_DIED
+    return f"{RUNNER_DIED}: {reason}" if reason else RUNNER_DIED
+
+
 def bury(store: Store, name: str) -> bool:
-    """If the workflow is unfinished and its runner gone: mark it (and its running nodes) ``Error`` and kill
-    its pods. Returns whether it did. Safe to call from several processes at once."""
+    """If the workflow is unfinished and its runner gone: mark it (and its running nodes) ``Error``, with the error
+    the runner failed with when it recorded one, and kill its pods. Returns whether it did. Safe to call from several processes at once."""
     fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a live runner; the runner records the end before it lets go
@@ -58,15 +67,16 @@ def bury(store: Store, name: str) -> bool:
         for group in store.running_process_groups(name):
             kill_recorded_group(group)
         workflow = store.read(name)
+        message = _death(store, name)
         nodes = {
-            node_id: (index, {**node, "phase": "Error", "message": RUNNER_DIED,
+            node_id: (index, {**node, "phase": "Error", "message": message,
                               "finishedAt": node.get("finishedAt") or timestamp()}, None)
             for index, (node_id, node) in enumerate((workflow["status"].get("nodes") or {}).items())
             if node["phase"] not in FULFILLED_PHASES
         }
         if nodes:
             store.write_nodes(name, nodes)
-        store.set_phase(name, "Error", message=RUNNER_DIED, finished_at=timestamp())
+        store.set_phase(name, "Error", message=message, finished_at=timestamp())
     finally:
         os.close(fd)
     workflow_bell(store, name).ring()
