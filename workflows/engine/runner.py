@@ -10,7 +10,8 @@ The runner's first act, for a workflow that may run sandboxed pods, is to fork
 its pods' zygote (:func:`.pod.zygote.start_zygote_early`), having imported only
 what the zygote needs: the zygote gets ready on another core while the runner
 imports the engine, and :mod:`.run` runs the workflow. This module's own
-imports are light for that reason.
+imports are light for that reason. A spare runner (:func:`spare_main`, see
+:mod:`.spares`) does all that before its workflow is known, then waits for it.
 """
 
 from __future__ import annotations
@@ -40,14 +41,19 @@ _spawned: list[subprocess.Popen] = []
 
 def spawn_runner(store: Store, manifest: dict[str, Any]) -> int:
     """Start the runner of a stored workflow (its ``manifest`` as stored, named), detached; return its pid. For a
-    workflow that may run sandboxed pods, the runner is told their folder, to start their zygote first thing."""
+    workflow that may run sandboxed pods, the runner is told their folder, to start their zygote first thing.
+    A process that submits again is handed a spare runner, started ahead (see :mod:`.spares`)."""
     import subprocess  # noqa: PLC0415 - light for the runner (see the module's docstring)
 
+    from . import spares  # noqa: PLC0415
     from .store import private_file  # noqa: PLC0415
 
     name = manifest["metadata"]["name"]
     pods = [str(store.workflow_dir(name) / "nodes")] if _may_run_pods(manifest) else []
     _spawned[:] = [process for process in _spawned if process.poll() is None]
+    spares.reap_ended()
+    circumstances = spares.Circumstances(store.root)
+    spare = spares.take(circumstances)
     fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR, 0o600)
     # SIGTERM (a stop) stays blocked, hence pending, until the runner can handle it.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
@@ -56,17 +62,21 @@ def spawn_runner(store: Store, manifest: dict[str, Any]) -> int:
         private_file(store.runner_file(name, "log"))
         private_file(store.runner_file(name, "pid"))
         with open(store.runner_file(name, "log"), "ab") as runner_log:
-            process = subprocess.Popen(
-                python_command("from workflows.engine.runner import main; sys.exit(main(sys.argv[1:]))",
-                               name, str(store.root), *pods),
-                stdin=subprocess.DEVNULL, stdout=runner_log, stderr=runner_log, start_new_session=True,
-                pass_fds=(fd,), env={**os.environ, LOCK_FD_ENV: str(fd)},
-            )
+            if spare is not None and spare.hand(name, store.root, pods, fd, runner_log.fileno()):
+                process = spare.process
+            else:
+                process = subprocess.Popen(
+                    python_command("from workflows.engine.runner import main; sys.exit(main(sys.argv[1:]))",
+                                   name, str(store.root), *pods),
+                    stdin=subprocess.DEVNULL, stdout=runner_log, stderr=runner_log, start_new_session=True,
+                    pass_fds=(fd,), env={**os.environ, LOCK_FD_ENV: str(fd)},
+                )
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         os.close(fd)  # the runner holds the lock from now on (same open file description)
     store.runner_file(name, "pid").write_text(str(process.pid))
     _spawned.append(process)
+    spares.prepare(circumstances)
     return process.pid
 
 
@@ -82,25 +92,59 @@ def main(argv: list[str]) -> int:
     with ``PODS_FOLDER`` when it may run sandboxed pods (or ``python -m workflows.engine.runner NAME
     STATE_DIR``, whose zygote starts with its first pod)."""
     name, root, *pods = argv
-    os.umask(0o077)  # everything the runner and its pods' leaders create in the state folder is private
-    raise_open_files_limit()  # before the zygote's fork: both hold files for every running pod (see .capacity)
-    if pods:
-        from .pod.zygote import start_zygote_early  # noqa: PLC0415 - all the runner has imported when it forks
-
-        start_zygote_early(Path(pods[0]))
-    # the engine loads while the zygote gets ready (see the module's docstring)
-    from .watchdog import start_watchdog  # noqa: PLC0415
-
+    _prepare(Path(pods[0]) if pods else None, early_zygote=bool(pods))
     lock_fd = int(os.environ.pop(LOCK_FD_ENV))
     os.set_inheritable(lock_fd, False)  # pods must not hold the runner's lock
-    watchdog = start_watchdog(Path(root), name)
+    return _run(name, root, lock_fd)
+
+
+def spare_main(argv: list[str]) -> int:
+    """A spare runner (``SOCKET``, see :mod:`.spares`): get ready, then wait on the socket for a workflow to run
+    and run it as :func:`main` does; end once the socket closes with none. The zygote is started early, its
+    working directory given by the workflow's first pod; it ends at once when the workflow runs no pods."""
+    sock_fd = int(argv[0])
+    _prepare(None, early_zygote=True)
+    from .spares import receive_workflow  # noqa: PLC0415 - after the zygote's fork (see the module's docstring)
+
+    from .pod.zygote import end_zygote  # noqa: PLC0415
+
+    handed = receive_workflow(sock_fd)
+    if handed is None or not handed[2]:  # no workflow, or one that runs no pods: its zygote is not needed
+        end_zygote()
+    if handed is None:
+        return 0
+    name, root, _, lock_fd = handed
+    return _run(name, root, lock_fd)
+
+
+def _prepare(pods: Path | None, early_zygote: bool) -> None:
+    """What every runner does before it knows or runs its workflow: a private umask, its open files' limit, the
+    pods' zygote forked (for ``pods``, or for pods yet unknown) while it holds only what the zygote needs,
+    then the engine's imports."""
+    os.umask(0o077)  # everything the runner and its pods' leaders create in the state folder is private
+    raise_open_files_limit()  # before the zygote's fork: both hold files for every running pod (see .capacity)
+    if early_zygote:
+        from .pod.zygote import start_zygote_early  # noqa: PLC0415 - all the runner has imported when it forks
+
+        start_zygote_early(pods)
+    # the engine loads while the zygote gets ready (see the module's docstring)
+    import asyncio  # noqa: PLC0415, F401
+    import logging  # noqa: PLC0415, F401
+
+    from . import run, store, watchdog  # noqa: PLC0415, F401
+
+
+def _run(name: str, root: str, lock_fd: int) -> int:
+    """Run the workflow ``name`` of the store at ``root``, holding its lock (``lock_fd``), to its end."""
     import asyncio  # noqa: PLC0415
     import logging  # noqa: PLC0415
 
     from .pod.zygote import end_zygote  # noqa: PLC0415
     from .run import log, run_workflow  # noqa: PLC0415
     from .store import Store  # noqa: PLC0415
+    from .watchdog import start_watchdog  # noqa: PLC0415
 
+    watchdog = start_watchdog(Path(root), name)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = Store(Path(root))
     try:

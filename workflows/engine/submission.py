@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from ..templaterefs import resolve_references
 from .capacity import max_pods_setting
+from .spares import spares_enabled
 from .store import Store
 from .support import check_supported
 from .templatestore import TemplateStore
@@ -21,11 +22,13 @@ def submit(store: Store, manifest: dict[str, Any], start: Callable[[Store, dict[
     Raises :class:`workflows.templaterefs.TemplateNotFound` for a reference the
     stored templates cannot answer and
     :class:`workflows.engine.support.UnsupportedWorkflow` for what the engine cannot run, and
-    :class:`~workflows.errors.EngineConfigurationError` for a bad ``WORKFLOWS_MAX_PODS``.
+    :class:`~workflows.errors.EngineConfigurationError` for a bad ``WORKFLOWS_MAX_PODS`` or
+    ``WORKFLOWS_SPARE_RUNNER``.
     """
     manifest = resolve_references(manifest, TemplateStore(store))
     check_supported(manifest)
     max_pods_setting()  # the runner reads it too: a bad value is the caller's error, before anything is stored
+    spares_enabled()  # read after the runner's start, likewise
     stored = store.create(manifest)
     start(store, stored)
     return stored

@@ -24,7 +24,8 @@ it could not do in the host's. At its end, the runner closes the zygote's socket
 (:func:`end_zygote`): every process of the pods is reaped by its parent, up to the runner.
 
 Protocol (Unix stream sockets). Each message is the length of a pickled :class:`_Request`, with descriptors
-attached, then the request. To the zygote, the runner sends
+attached, then the request. A zygote started by a spare runner first waits for its working directory
+(:data:`WORKDIR`). The zygote says :data:`READY`; then, to the zygote, the runner sends
 - a pod (its descriptors: stdout, stderr, the ``done`` pipe, the pod's folder as an ``O_PATH`` descriptor,
   its cgroup's ``cgroup.procs``, its volumes' detached mounts): the zygote forks the pod's leader and answers
   its pid on the host (negative: the ``errno`` of a failed fork; see :data:`ANSWER`);
@@ -134,6 +135,8 @@ ANSWER_SECONDS = 60.0
 MAX_IN_FLIGHT = 4
 #: The zygote's first message once it can fork pods (else: why it cannot, as text).
 READY = "ready"
+#: A spare runner's first message to its zygote, once its workflow is known: the working directory's descriptor.
+WORKDIR = "workdir"
 #: How long a runner at its end gives its zygote to end on its own (see :func:`end_zygote`) before killing it.
 END_SECONDS = 5.0
 
@@ -600,12 +603,13 @@ class _StartedZygote(Record):
 
     process: subprocess.Popen | ForkedLauncher
     sock: socket.socket
-    standby: Path
+    standby: Path | None
+    """Its working directory; ``None`` for a spare runner's, until its workflow is known (:func:`_adopt_early`)."""
     userns: int
     owner: int
 
-    def __init__(self, process: subprocess.Popen | ForkedLauncher, sock: socket.socket, standby: Path, userns: int,
-                 owner: int) -> None:
+    def __init__(self, process: subprocess.Popen | ForkedLauncher, sock: socket.socket, standby: Path | None,
+                 userns: int, owner: int) -> None:
         self.process = process
         self.sock = sock
         self.standby = standby
@@ -637,10 +641,11 @@ def _launch_zygote(userns: int, folder: Path) -> _StartedZygote:
     return _StartedZygote(launcher, ours, standby, userns, os.getpid())
 
 
-def _fork_zygote(userns: int, folder: Path) -> _StartedZygote:
+def _fork_zygote(userns: int, folder: Path | None) -> _StartedZygote:
     """Fork the zygote's launcher from this process, which must hold no more than the zygote needs (a runner
-    that imported only this module); do not wait for it. Raises ``OSError``."""
-    standby = _standby_folder(folder)
+    that imported only this module); do not wait for it. Without ``folder`` (a spare runner's), the zygote gets
+    ready, then waits for its working directory before it answers (:func:`_adopt_early`). Raises ``OSError``."""
+    standby = _standby_folder(folder) if folder is not None else None
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     runner = os.getpid()
     try:
@@ -658,22 +663,23 @@ def _fork_zygote(userns: int, folder: Path) -> _StartedZygote:
             os.dup2(devnull, 0)
             os.dup2(devnull, 1)
             os.close(devnull)
-            os.chdir(standby)
-            _serve(sock_fd, userns, runner)
+            os.chdir("/" if standby is None else standby)
+            _serve(sock_fd, userns, runner, workdir_follows=standby is None)
         finally:
             os._exit(1)
     theirs.close()
     return _StartedZygote(ForkedLauncher(pid), ours, standby, userns, runner)
 
 
-def start_zygote_early(folder: Path) -> None:
+def start_zygote_early(folder: Path | None) -> None:
     """Start this process's zygote now, for pods of ``folder`` (see :func:`zygote`), without waiting for it.
 
     A runner calls this first thing, having imported only this module: its launcher is forked from the runner
     as it is then, as lean as the zygote must be, so the zygote needs no interpreter of its own (about 50 ms
     of CPU saved), and gets ready on another core while the runner imports the engine. The first pod adopts
-    it. Nothing happens when pods run unisolated; a zygote that cannot start is left for the first pod to
-    report.
+    it. A spare runner (:mod:`..spares`) does not know its workflow yet: ``None``, and the first pod gives the
+    zygote its working directory. Nothing happens when pods run unisolated; a zygote that cannot start is left
+    for the first pod to report.
     """
     global _early
     try:
@@ -690,9 +696,19 @@ def _adopt_early(userns: int, folder: Path) -> _StartedZygote:
     global _early
     early, _early = _early, None
     if early is not None:
-        if (early.owner, early.userns, early.standby) == (os.getpid(), userns, folder / STANDBY_FOLDER) \
-                and early.process.poll() is None:
-            return early
+        if (early.owner, early.userns) == (os.getpid(), userns) and early.process.poll() is None:
+            if early.standby is None:  # a spare runner's: its working directory, where the workflow's are
+                early.standby = _standby_folder(folder)
+                workdir = os.open(early.standby, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+                try:
+                    messages.send(early.sock, WORKDIR, [workdir])
+                    return early
+                except OSError:  # the zygote died: a new one, below
+                    pass
+                finally:
+                    os.close(workdir)
+            elif early.standby == folder / STANDBY_FOLDER:
+                return early
         early.sock.close()
         _end(early.process, 0.0)
     return _launch_zygote(userns, folder)
@@ -1227,10 +1243,11 @@ def serve() -> None:
     _serve(*(int(value) for value in sys.argv[1:4]))
 
 
-def _serve(sock_fd: int, userns: int, runner: int) -> None:
+def _serve(sock_fd: int, userns: int, runner: int, workdir_follows: bool = False) -> None:
     """In the launcher the runner started: enter the pods' user namespace and a PID namespace of its own, then
     fork a leader for each request on the socket ``sock_fd`` until the runner closes it. Dies with the runner.
-    Never returns."""
+    With ``workdir_follows``, the zygote takes its working directory from the runner's first message
+    (:data:`WORKDIR`, its descriptor attached) before it answers. Never returns."""
     syscalls.set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != runner:  # the runner died before the death signal was armed
         os._exit(1)
@@ -1245,6 +1262,12 @@ def _serve(sock_fd: int, userns: int, runner: int) -> None:
     os.environ.clear()
     # Forks share the zygote's pages until one side writes; a collection writes to every object it scans.
     # The zygote's own objects are never collected (frozen), and its short-lived requests make no cycles.
+    if workdir_follows:
+        received = messages.receive(sock)
+        if received is None:  # the spare runner ended without a workflow
+            os._exit(0)
+        os.fchdir(received[1][0])
+        os.close(received[1][0])
     gc.disable()
     gc.freeze()
     messages.send(sock, READY, [])

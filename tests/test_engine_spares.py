@@ -1,0 +1,251 @@
+"""Spare runners (``workflows.engine.spares``): a process that submits again has its next workflow run by a
+runner started ahead, under the same circumstances only, and a spare never outlives the process or takes what
+was not meant for its workflow.
+
+Each scenario runs in a process of its own (a probe, a real interpreter submitting real workflows), whose
+children the test finds from its pid (never by scanning the machine)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from processes import alive
+from workflows import argo
+from workflows.engine.pod.isolation import UNISOLATED_WARNING
+from workflows.errors import EngineConfigurationError
+from workflows.operations import PipelineOperation
+from workflows.tasks import BashTask
+
+WAIT = 60.0
+
+PROBE_HEAD = """
+import json, os, signal, sys, time
+from pathlib import Path
+from workflows.operations import PipelineOperation
+from workflows.tasks import BashTask
+
+home = Path(os.environ["WORKFLOWS_HOME"])
+
+def runner(workflow):
+    return int((home / "workflows" / workflow.name / "runner.pid").read_text())
+
+def run(name, script="true"):
+    workflow = PipelineOperation(name, [BashTask("a", script)]).execute().wait(60)
+    assert workflow.succeeded(), workflow.get_status_message()
+    return workflow
+
+def children(pid="self"):
+    found = set()
+    for listed in Path(f"/proc/{pid}/task").glob("*/children"):
+        found.update(int(child) for child in listed.read_text().split())
+    return found
+
+def descendants(pid):
+    found, pending = {}, [pid]
+    while pending:
+        for child in children(pending.pop()):
+            try:
+                found[child] = open(f"/proc/{child}/stat").read().rsplit(")", 1)[1].split()[19]
+            except OSError:
+                continue
+            pending.append(child)
+    return found
+
+def spares():
+    # this process's children started as spare runners and not yet given a workflow
+    given = {int(path.read_text()) for path in home.glob("workflows/*/runner.pid")}
+    found = []
+    for pid in children() - given:
+        try:
+            if "spare_main" in Path(f"/proc/{pid}/cmdline").read_text():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+def until_spare():
+    deadline = time.monotonic() + 60
+    while not spares():
+        assert time.monotonic() < deadline, "no spare runner"
+        time.sleep(0.02)
+    return spares()[0]
+
+report = {}
+"""
+
+
+def probe(local_engine: Path, body: str, env: dict[str, str] | None = None) -> dict:
+    """Run ``body`` after :data:`PROBE_HEAD` in a new interpreter on the test's state folder; the ``report``
+    it filled."""
+    script = PROBE_HEAD + body + "\nprint(json.dumps(report))\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240,
+                          env={**os.environ, **(env or {})}, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_a_process_that_submits_again_has_its_next_workflow_run_by_a_spare(local_engine):
+    """A process that submitted once has no spare (a one-shot command never starts one); its second workflow
+    leaves a spare ready, which takes the third; the third leaves the next spare. Each runs to its end."""
+    report = probe(local_engine, """
+first = run("first")
+time.sleep(0.5)
+after_first = spares()
+second = run("second")
+spare = until_spare()
+third = run("third")
+report.update(runners=[runner(first), runner(second), runner(third)], spare=spare, next=until_spare(),
+              after_first=after_first)
+""")
+    assert report["after_first"] == []
+    assert report["runners"][2] == report["spare"]  # the spare, started before the third's submission, ran it
+    assert report["spare"] not in report["runners"][:2] and report["next"] not in report["runners"]
+    for name in ("first", "second", "third"):
+        (workflow,) = [w for w in argo.get_workflows().items if w.name.startswith(name)]
+        assert workflow.succeeded(), workflow.get_status_message()
+
+
+def test_threads_submitting_together_each_get_a_runner_of_their_own(local_engine):
+    """Six threads each submitting three workflows at once: a spare goes to one submission only, every
+    workflow has a runner of its own, and all run to their ends."""
+    report = probe(local_engine, """
+import threading
+done = []
+def submit(thread):
+    for turn in range(3):
+        done.append(run(f"t{thread}-{turn}-"))
+threads = [threading.Thread(target=submit, args=(thread,)) for thread in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+report.update(runners=[runner(workflow) for workflow in done])
+""")
+    assert len(report["runners"]) == 18
+    assert len(set(report["runners"])) == 18
+
+
+def test_a_spare_ends_with_the_process_that_started_it(local_engine):
+    """A spare waits on a socket only the process that started it holds: that process's exit ends it, and the
+    zygote it forked with it."""
+    report = probe(local_engine, """
+run("first"), run("second")
+spare = until_spare()
+deadline = time.monotonic() + 60
+while len(descendants(spare)) < 2:  # its zygote's launcher and the zygote
+    assert time.monotonic() < deadline, "the spare forked no zygote"
+    time.sleep(0.02)
+report.update(spare={spare: open(f"/proc/{spare}/stat").read().rsplit(")", 1)[1].split()[19],
+                     **descendants(spare)})
+""")
+    spare = {int(pid): start for pid, start in report["spare"].items()}
+    assert len(spare) >= 3
+    deadline = time.monotonic() + WAIT
+    while alive(spare):
+        assert time.monotonic() < deadline, "the spare runner outlived its process"
+        time.sleep(0.05)
+
+
+def test_a_spare_is_not_used_once_the_environment_changed(local_engine):
+    """A spare carries the environment of its start: after a change (here ``WORKFLOWS_ISOLATION=none``), the
+    next workflow gets a runner started for it, which runs it as the environment now says (unisolated, its
+    runner's log warns), and the spare is ended."""
+    report = probe(local_engine, """
+run("first"), run("second")
+spare = until_spare()
+os.environ["WORKFLOWS_ISOLATION"] = "none"
+third = run("third")
+report.update(spare=spare, third=runner(third),
+              log=(home / "workflows" / third.name / "runner.log").read_text(), left=spare in spares())
+""")
+    assert report["third"] != report["spare"]
+    assert UNISOLATED_WARNING in report["log"], report["log"]
+    assert not report["left"]
+
+
+def test_a_stop_reaches_a_workflow_run_by_a_spare_and_one_sent_before_does_not(local_engine):
+    """A ``SIGTERM`` sent to the spare before it had a workflow is not a stop of the workflow it then takes;
+    ``stop()`` of that workflow stops it as it stops any."""
+    report = probe(local_engine, """
+from workflows import argo
+from workflows.engine.pod.isolation import UNISOLATED_WARNING
+run("first"), run("second")
+spare = until_spare()
+os.kill(spare, signal.SIGTERM)  # a stray signal, before the spare has a workflow
+third = run("third")  # taken by that spare: it must run to its end
+spare = until_spare()
+fourth = PipelineOperation("fourth", [BashTask("a", "sleep 60")]).submit()
+deadline = time.monotonic() + 60
+while argo.get_workflow(fourth.name).status != "Running":
+    assert time.monotonic() < deadline, "the fourth workflow never ran"
+    time.sleep(0.05)
+started = time.monotonic()
+fourth.stop()
+final = fourth.wait(60)
+report.update(third=runner(third), fourth=runner(fourth), spare=spare, status=final.status,
+              message=final.get_status_message(), seconds=time.monotonic() - started)
+""")
+    assert report["fourth"] == report["spare"]
+    assert report["status"] == "Failed" and report["seconds"] < 30, report
+
+
+def test_a_spare_runs_a_workflow_without_pods_and_ends_its_zygote(local_engine):
+    """A workflow that runs no pod (a ``suspend`` of no duration) taken by a spare: the zygote the spare
+    started for pods yet unknown ends at once, and the workflow runs to its end."""
+    report = probe(local_engine, """
+from workflows import argo
+run("first"), run("second")
+spare = until_spare()
+spec = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "nopods-"},
+        "spec": {"entrypoint": "main", "templates": [
+            {"name": "main", "steps": [[{"name": "wait", "template": "wait"}]]},
+            {"name": "wait", "suspend": {"duration": "2"}}]}}
+workflow = argo.submit_workflow(spec)
+deadline = time.monotonic() + 60
+while argo.get_workflow(workflow.name).status != "Running":
+    assert time.monotonic() < deadline, "the workflow never ran"
+    time.sleep(0.02)
+time.sleep(0.5)
+running = descendants(spare)
+final = workflow.wait(60)
+report.update(spare=spare, runner=runner(final), status=final.status, running=len(running))
+""")
+    assert report["runner"] == report["spare"]
+    assert report["status"] == "Succeeded"
+    assert report["running"] == 1, report  # its watchdog alone: no zygote, no launcher
+
+
+def test_a_spare_that_died_gives_way_to_a_runner_started_as_usual(local_engine):
+    """A spare killed while it waited: the next workflow is run by a runner started for it."""
+    report = probe(local_engine, """
+run("first"), run("second")
+spare = until_spare()
+os.kill(spare, signal.SIGKILL)
+os.waitpid(spare, 0)
+third = run("third")
+report.update(spare=spare, third=runner(third))
+""")
+    assert report["third"] != report["spare"]
+
+
+def test_spares_can_be_turned_off_and_a_bad_setting_is_refused_before_anything_is_stored(local_engine,
+                                                                                          monkeypatch):
+    """``WORKFLOWS_SPARE_RUNNER=0``: no spare, whatever the process submits; a value other than 0 or 1 is the
+    caller's error at submission, naming the variable and the value, with nothing stored."""
+    report = probe(local_engine, """
+run("first"), run("second"), run("third")
+time.sleep(0.5)
+report.update(spares=spares())
+""", env={"WORKFLOWS_SPARE_RUNNER": "0"})
+    assert report["spares"] == []
+    monkeypatch.setenv("WORKFLOWS_SPARE_RUNNER", "yes")
+    with pytest.raises(EngineConfigurationError, match="WORKFLOWS_SPARE_RUNNER='yes'"):
+        PipelineOperation("refused", [BashTask("a", "true")]).execute()
+    assert [w.name for w in argo.get_workflows().items if w.name.startswith("refused")] == []
