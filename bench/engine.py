@@ -5,7 +5,9 @@
   within 5 ms of it); the pipeline again with ``WORKFLOWS_ISOLATION=none``, to show what the sandbox costs;
 - 200 PythonTasks as a pipeline, in their sandboxes, against a fresh ``python -c pass`` per task
   (target: at least 3× faster than that floor, while each task still gets its own process); and a one-PythonTask
-  workflow (median of 3), to tell a pipeline step's own cost from the workflow's start and end.
+  workflow (median of 3), to tell a pipeline step's own cost from the workflow's start and end. Both with a
+  spare runner ready, as for a process's later workflows, and without, as for its first
+  (``WORKFLOWS_SPARE_RUNNER=0``; see ``workflows.engine.spares``).
 
 Each row also gives the CPU time per task: of the engine's processes (the runner and all it started, each
 reaped by its parent up to the runner, which this process reaps: see ``workflows.engine.pod.zygote.end_zygote``),
@@ -52,14 +54,15 @@ def direct(argv: list[str], count: int) -> tuple[float, float]:
     return (time.perf_counter() - start) / count, (children_cpu() - cpu) / count
 
 
-def reap_runners() -> None:
-    """Wait for this process's children, the runners it submitted workflows to (each ends just after recording
-    its workflow's end, once it reaped what it started)."""
-    while True:
+def reap_runner(workflow) -> None:
+    """Wait for the runner of ``workflow``, a child of this process (it ends just after recording its workflow's
+    end, once it reaped what it started), so that its CPU time counts in this process's children's."""
+    pid_file = os.path.join(os.environ["WORKFLOWS_HOME"], "workflows", workflow.name, "runner.pid")
+    with open(pid_file) as pid:
         try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
+            os.waitpid(int(pid.read()), 0)
+        except ChildProcessError:  # reaped already (by the package's own bookkeeping of its runners)
+            pass
 
 
 def engine(operation) -> tuple[float, float]:
@@ -70,9 +73,22 @@ def engine(operation) -> tuple[float, float]:
     workflow = operation.execute() if hasattr(operation, "wait") else operation.submit().wait()
     elapsed = time.perf_counter() - start
     assert workflow.succeeded(), workflow.get_status_message()
-    reap_runners()
+    reap_runner(workflow)
     tasks = len(operation.task_list())
     return elapsed / tasks, (children_cpu() - cpu) / tasks
+
+
+def one_pod(options: dict, name: str) -> tuple[float, float]:
+    """A one-PythonTask workflow, submission to end, and its CPU (median of 3); with a spare runner ready when
+    spares are on (each run starts the next spare, given 0.5 s to get ready)."""
+    from workflows.operations import PipelineOperation
+    from workflows.tasks import PythonTask
+
+    runs = []
+    for turn in range(3):
+        time.sleep(0.5)
+        runs.append(engine(PipelineOperation(f"{name}{turn}", [PythonTask("p", noop)], **options)))
+    return sorted(runs)[1]
 
 
 def main() -> None:
@@ -93,32 +109,40 @@ def main() -> None:
     floor_true = direct(["true"], args.tasks)
     floor_python = direct([sys.executable, "-c", "pass"], args.python_tasks)
     os.environ.pop("WORKFLOWS_ISOLATION", None)
+    # Each change of the environment comes before this process has a spare runner to throw away (the spares'
+    # circumstances, see workflows.engine.spares): first the rows without spares, then those with.
+    os.environ["WORKFLOWS_SPARE_RUNNER"] = "0"
+    cold_pipeline = engine(PipelineOperation("py-cold", python_tasks, **options))
+    cold_pod = one_pod(options, "cold")
+    os.environ["WORKFLOWS_ISOLATION"] = "none"
+    unisolated = engine(PipelineOperation("pipe-none", no_ops, **options))
+    del os.environ["WORKFLOWS_ISOLATION"], os.environ["WORKFLOWS_SPARE_RUNNER"]
     rows = [
         (f"{args.tasks:,} × `true`, parallel", engine(ParallelOperation("par", no_ops, **options)), floor_true),
         (f"{args.tasks:,} × `true`, pipeline", engine(PipelineOperation("pipe", no_ops, **options)), floor_true),
         (f"{args.python_tasks:,} × PythonTask, pipeline",
          engine(PipelineOperation("py", python_tasks, **options)), floor_python),
+        (f"{args.python_tasks:,} × PythonTask, pipeline, no spare runner", cold_pipeline, floor_python),
+        (f"{args.tasks:,} × `true`, pipeline, unisolated", unisolated, floor_true),
     ]
-    os.environ["WORKFLOWS_ISOLATION"] = "none"
-    rows.append((f"{args.tasks:,} × `true`, pipeline, unisolated",
-                 engine(PipelineOperation("pipe-none", no_ops, **options)), floor_true))
-    del os.environ["WORKFLOWS_ISOLATION"]
+    warm_pod = one_pod(options, "warm")
     print("| workload | engine (ms/task) | direct spawn (ms/task) | difference (ms) | engine / direct "
           "| engine CPU (ms/task) | direct spawn's CPU (ms) |")
     print("|---|---|---|---|---|---|---|")
     for label, (per_task, cpu), (floor, floor_cpu) in rows:
         print(f"| {label} | {per_task * 1e3:.2f} | {floor * 1e3:.2f} | {(per_task - floor) * 1e3:+.2f} | "
               f"{per_task / floor:.2f} | {cpu * 1e3:.2f} | {floor_cpu * 1e3:.2f} |")
-    one_pod = sorted(engine(PipelineOperation(f"one{turn}", [PythonTask("p", noop)], **options))
-                     for turn in range(3))[1]
-    (pipeline, pipeline_cpu), python = rows[2][1], floor_python[0]
-    step = (pipeline * args.python_tasks - one_pod[0]) / (args.python_tasks - 1)
-    step_cpu = (pipeline_cpu * args.python_tasks - one_pod[1]) / (args.python_tasks - 1)
-    print(f"\nPythonTask: {python / pipeline:.2f}× faster than `python -c pass`; a one-PythonTask workflow "
-          f"takes {one_pod[0] * 1e3:.0f} ms, submission to end ({one_pod[1] * 1e3:.0f} ms of CPU), and each further "
-          f"pipeline step {step * 1e3:.2f} ms ({step_cpu * 1e3:.2f} ms of CPU; {python / step:.2f}× faster than "
-          f"`python -c pass`); load average {load_before} before, "
-          f"{' / '.join(f'{value:.1f}' for value in os.getloadavg())} after")
+    python = floor_python[0]
+    print()
+    for label, (pipeline, pipeline_cpu), pod in (("with a spare runner ready", rows[2][1], warm_pod),
+                                                  ("without (a process's first workflow)", cold_pipeline, cold_pod)):
+        step = (pipeline * args.python_tasks - pod[0]) / (args.python_tasks - 1)
+        step_cpu = (pipeline_cpu * args.python_tasks - pod[1]) / (args.python_tasks - 1)
+        print(f"PythonTask, {label}: {python / pipeline:.2f}× faster than `python -c pass`; a one-PythonTask "
+              f"workflow takes {pod[0] * 1e3:.0f} ms, submission to end ({pod[1] * 1e3:.0f} ms of CPU), and each "
+              f"further pipeline step {step * 1e3:.2f} ms ({step_cpu * 1e3:.2f} ms of CPU; {python / step:.2f}× "
+              f"faster than `python -c pass`)")
+    print(f"Load average {load_before} before, {' / '.join(f'{value:.1f}' for value in os.getloadavg())} after")
 
 
 if __name__ == "__main__":
