@@ -19,6 +19,7 @@ import pytest
 from processes import alive
 from workflows import argo
 from workflows.engine.pod.isolation import UNISOLATED_WARNING
+from workflows.engine.runner import SPARE_QUIET_SECONDS
 from workflows.errors import EngineConfigurationError
 from workflows.operations import PipelineOperation
 from workflows.tasks import BashTask
@@ -112,6 +113,25 @@ report.update(runners=[runner(first), runner(second), runner(third)], spare=spar
         assert workflow.succeeded(), workflow.get_status_message()
 
 
+def test_a_spare_loads_once_the_runner_before_it_ended_but_takes_a_workflow_at_once(local_engine):
+    """A spare started while a workflow runs waits for its runner to end before it loads (no zygote forked
+    yet: its start takes no CPU from that workflow), but a workflow submitted meanwhile is taken at once: it
+    ends while the one before still runs."""
+    report = probe(local_engine, """
+from workflows import argo
+run("first")
+second = PipelineOperation("second", [BashTask("a", "sleep 3")]).execute()
+spare = until_spare()
+time.sleep(0.5)
+quiet = descendants(spare)
+third = run("third")
+report.update(quiet=quiet, spare=spare, third=runner(third), second=argo.get_workflow(second.name).status)
+""")
+    assert report["quiet"] == {}
+    assert report["third"] == report["spare"]
+    assert report["second"] == "Running"
+
+
 def test_threads_submitting_together_each_get_a_runner_of_their_own(local_engine):
     """Six threads each submitting three workflows at once: a spare goes to one submission only, every
     workflow has a runner of its own, and all run to their ends."""
@@ -153,6 +173,25 @@ report.update(spare={spare: open(f"/proc/{spare}/stat").read().rsplit(")", 1)[1]
         time.sleep(0.05)
 
 
+def test_a_spare_that_waits_to_load_ends_with_its_process_at_once(local_engine):
+    """A spare still waiting for the runner before it to end (so before it loaded anything) ends as soon as
+    the process that started it exits: while that workflow still runs, and well before the 2 s after which a
+    spare that did not watch its socket would have loaded, then ended."""
+    report = probe(local_engine, """
+run("first")
+second = PipelineOperation("second", [BashTask("a", "sleep 5")]).execute()
+spare = until_spare()
+report.update(second=second.name,
+              spare={spare: open(f"/proc/{spare}/stat").read().rsplit(")", 1)[1].split()[19]})
+""")
+    spare = {int(pid): start for pid, start in report["spare"].items()}
+    exited = time.monotonic()
+    while alive(spare):
+        assert time.monotonic() - exited < SPARE_QUIET_SECONDS - 0.5, "the spare did not end while it waited"
+        time.sleep(0.02)
+    assert argo.get_workflow(report["second"]).status in ("Pending", "Running")  # not finished
+
+
 def test_a_spare_is_not_used_once_the_environment_changed(local_engine):
     """A spare carries the environment of its start: after a change (here ``WORKFLOWS_ISOLATION=none``), the
     next workflow gets a runner started for it, which runs it as the environment now says (unisolated, its
@@ -176,6 +215,7 @@ def test_a_stop_reaches_a_workflow_run_by_a_spare_and_one_sent_before_does_not(l
     report = probe(local_engine, """
 from workflows import argo
 from workflows.engine.pod.isolation import UNISOLATED_WARNING
+from workflows.engine.runner import SPARE_QUIET_SECONDS
 run("first"), run("second")
 spare = until_spare()
 os.kill(spare, signal.SIGTERM)  # a stray signal, before the spare has a workflow

@@ -20,6 +20,7 @@ import fcntl
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from .bootstrap import python_command
@@ -35,6 +36,10 @@ if TYPE_CHECKING:  # the zygote is forked from the runner before these are impor
 LOCK_FD_ENV = "WORKFLOWS_RUNNER_LOCK_FD"
 #: The template types whose nodes run sandboxed pods here (Argo's ``resource`` and ``data`` run in the runner).
 SANDBOXED_TYPES = ("container", "script", "containerSet")
+#: How long a spare runner waits for the runner started before it to end before it loads anyway, and how often
+#: it checks (see :func:`_quiet`).
+SPARE_QUIET_SECONDS = 2.0
+QUIET_CHECK = 0.02
 #: Runners started by this process, kept so that finished ones are reaped (no zombies in long-lived services).
 _spawned: list[subprocess.Popen] = []
 
@@ -76,7 +81,7 @@ def spawn_runner(store: Store, manifest: dict[str, Any]) -> int:
         os.close(fd)  # the runner holds the lock from now on (same open file description)
     store.runner_file(name, "pid").write_text(str(process.pid))
     _spawned.append(process)
-    spares.prepare(circumstances)
+    spares.prepare(circumstances, after=store.runner_file(name, "lock"))
     return process.pid
 
 
@@ -99,10 +104,13 @@ def main(argv: list[str]) -> int:
 
 
 def spare_main(argv: list[str]) -> int:
-    """A spare runner (``SOCKET``, see :mod:`.spares`): get ready, then wait on the socket for a workflow to run
-    and run it as :func:`main` does; end once the socket closes with none. The zygote is started early, its
-    working directory given by the workflow's first pod; it ends at once when the workflow runs no pods."""
-    sock_fd = int(argv[0])
+    """A spare runner (``SOCKET AFTER_LOCK``, see :mod:`.spares`): get ready once the runner started before it
+    ended (its ``runner.lock`` free), then wait on the socket for a workflow to run and run it as :func:`main`
+    does; end once the socket closes with none. The zygote is started early, its working directory given by
+    the workflow's first pod; it ends at once when the workflow runs no pods."""
+    sock_fd, after = int(argv[0]), argv[1]
+    if not _quiet(sock_fd, after, SPARE_QUIET_SECONDS):
+        return 0
     _prepare(None, early_zygote=True)
     from .spares import receive_workflow  # noqa: PLC0415 - after the zygote's fork (see the module's docstring)
 
@@ -115,6 +123,36 @@ def spare_main(argv: list[str]) -> int:
         return 0
     name, root, _, lock_fd = handed
     return _run(name, root, lock_fd)
+
+
+def _quiet(sock_fd: int, lock: str, seconds: float) -> bool:
+    """In a spare runner, before it loads anything: wait until the runner whose ``lock`` file is given ended,
+    a workflow comes on ``sock_fd`` or ``seconds`` passed, so that the spare's start does not take the CPU from
+    the workflow it was started after; ``False`` when the socket closed instead (the spare is not needed).
+    Checked every :data:`QUIET_CHECK` seconds (a lock cannot be waited for together with a socket)."""
+    import select  # noqa: PLC0415 - built in
+    import socket  # noqa: PLC0415 - the zygote imports it too
+
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:  # the workflow is gone already
+        return True
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:  # the runner holds it
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True
+            if select.select([sock_fd], [], [], min(QUIET_CHECK, remaining))[0]:
+                with socket.socket(fileno=os.dup(sock_fd)) as sock:
+                    return sock.recv(1, socket.MSG_PEEK) != b""  # a workflow came, or the socket closed
+    finally:
+        os.close(fd)
 
 
 def _prepare(pods: Path | None, early_zygote: bool) -> None:

@@ -5,7 +5,8 @@ workflow's time from submission to end).
 When a process submits its second workflow under the same circumstances as its first (:class:`Circumstances`:
 the state folder, the environment, the working directory, the ids, limits and priority a runner inherits), it
 starts a spare runner after that one's: a runner (:func:`.runner.spare_main`) that forks its pods' zygote,
-imports the engine, and waits on a socket for a workflow. The next submission under the same circumstances
+imports the engine, and waits on a socket for a workflow. It does that once the runner started before it
+ended (or a workflow came, or 2 s passed), so as not to take the CPU from that runner's workflow. The next submission under the same circumstances
 hands it that workflow instead of starting a runner (:func:`take`, :meth:`SpareRunner.hand`), and starts the
 next spare. So a spare runs its workflow exactly as a runner started for it would: started the same way, with
 the same environment; what differs is only when it was started. A spare whose circumstances no longer match
@@ -125,9 +126,11 @@ def take(circumstances: Circumstances) -> SpareRunner | None:
         return None
 
 
-def prepare(circumstances: Circumstances) -> None:
+def prepare(circumstances: Circumstances, after: Path) -> None:
     """After a runner was started under ``circumstances``: start a spare for the next submission, when this
-    process submits again under the same (its previous submission's were equal) and has none."""
+    process submits again under the same (its previous submission's were equal) and has none. The spare loads
+    once that runner (its lock file ``after``) ended, or a workflow came, or 2 s passed
+    (:func:`.runner.spare_main`)."""
     global _spare, _last
     with _lock:
         again, _last = _last == circumstances, circumstances
@@ -135,17 +138,18 @@ def prepare(circumstances: Circumstances) -> None:
             _spare.sock.close()
             _spare = None
         if again and _spare is None and spares_enabled():
-            _spare = _start(circumstances)
+            _spare = _start(circumstances, after)
 
 
-def _start(circumstances: Circumstances) -> SpareRunner:
-    """Start a spare runner (``SIGTERM`` blocked, as in every runner until it can handle it)."""
+def _start(circumstances: Circumstances, after: Path) -> SpareRunner:
+    """Start a spare runner, to load once the runner whose lock file is ``after`` ended (``SIGTERM`` blocked,
+    as in every runner until it can handle it)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         process = subprocess.Popen(  # noqa: S603 - this interpreter, running this package
             python_command("from workflows.engine.runner import spare_main; sys.exit(spare_main(sys.argv[1:]))",
-                           str(theirs.fileno())),
+                           str(theirs.fileno()), str(after)),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, pass_fds=(theirs.fileno(),))
     finally:
