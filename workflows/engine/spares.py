@@ -6,12 +6,13 @@ When a process submits its second workflow under the same circumstances as its f
 the state folder, the environment, the working directory, the ids, limits and priority a runner inherits), it
 starts a spare runner after that one's: a runner (:func:`.runner.spare_main`) that forks its pods' zygote,
 imports the engine, and waits on a socket for a workflow. It does that once the runner started before it
-ended (or a workflow came, or 2 s passed), so as not to take the CPU from that runner's workflow. The next submission under the same circumstances
-hands it that workflow instead of starting a runner (:func:`take`, :meth:`SpareRunner.hand`), and starts the
-next spare. So a spare runs its workflow exactly as a runner started for it would: started the same way, with
-the same environment; what differs is only when it was started. A spare whose circumstances no longer match
-is not used, but ended (an environment variable set since, for example), and so is one that fails to take a
-workflow (it died, or did not answer within :data:`HANDOFF_SECONDS`): a runner is then started as usual.
+ended (or a workflow came, or 2 s passed), so as not to take the CPU from that runner's workflow. The next
+submission under the same circumstances hands it that workflow instead of starting a runner (:func:`take`,
+:meth:`SpareRunner.hand`), and starts the next spare. So a spare runs its workflow exactly as a runner
+started for it would: started the same way, with the same environment; what differs is only when it was
+started. A spare whose circumstances no longer match is not used, but ended (an environment variable set since,
+for example), and so is one that fails to take a workflow (it died, or did not answer within
+:data:`HANDOFF_SECONDS`): a runner is then started as usual.
 
 A spare ends when its socket closes: at the exit of the process that started it. ``WORKFLOWS_SPARE_RUNNER=0``
 turns spares off (say, for a process that waits for all of its children).
@@ -85,7 +86,7 @@ class SpareRunner:
     def hand(self, name: str, root: Path, pods: list[str], lock_fd: int, log_fd: int) -> bool:
         """Give the spare the workflow ``name`` of the store at ``root`` (its pods' folder in ``pods``, if any),
         with its locked ``runner.lock`` and its ``runner.log``; whether it took them. A spare that did not is
-        ended (see :meth:`end`), holding nothing of the workflow: the caller starts a runner instead."""
+        killed and reaped, so that nothing of the workflow survives in it: the caller starts a runner instead."""
         try:
             if self.process.poll() is None:
                 messages.send(self.sock, (name, str(root), pods), [lock_fd, log_fd])
