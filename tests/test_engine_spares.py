@@ -152,6 +152,30 @@ report.update(runners=[runner(workflow) for workflow in done])
     assert len(set(report["runners"])) == 18
 
 
+def test_a_forked_child_does_not_take_its_parents_spare(local_engine):
+    """A process forked after its parent started a spare (a multiprocessing worker, say) runs its workflows
+    with runners of its own; the parent's spare still serves the parent."""
+    report = probe(local_engine, """
+run("first"), run("second")
+spare = until_spare()
+reading, writing = os.pipe()
+child = os.fork()
+if child == 0:
+    os.close(reading)
+    workflow = run("child")
+    os.write(writing, str(runner(workflow)).encode())
+    os._exit(0)
+os.close(writing)
+_, status = os.waitpid(child, 0)
+child_runner = int(os.read(reading, 100))
+third = run("third")
+report.update(spare=spare, child_status=status, child_runner=child_runner, third=runner(third))
+""")
+    assert report["child_status"] == 0
+    assert report["child_runner"] != report["spare"]
+    assert report["third"] == report["spare"]
+
+
 def test_a_spare_ends_with_the_process_that_started_it(local_engine):
     """A spare waits on a socket only the process that started it holds: that process's exit ends it, and the
     zygote it forked with it."""
