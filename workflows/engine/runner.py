@@ -56,7 +56,6 @@ def spawn_runner(store: Store, manifest: dict[str, Any]) -> int:
     name = manifest["metadata"]["name"]
     pods = [str(store.workflow_dir(name) / "nodes")] if _may_run_pods(manifest) else []
     _spawned[:] = [process for process in _spawned if process.poll() is None]
-    spares.reap_ended()
     circumstances = spares.Circumstances(store.root)
     spare = spares.take(circumstances)
     fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR, 0o600)
@@ -112,9 +111,8 @@ def spare_main(argv: list[str]) -> int:
     if not _quiet(sock_fd, after, SPARE_QUIET_SECONDS):
         return 0
     _prepare(None, early_zygote=True)
-    from .spares import receive_workflow  # noqa: PLC0415 - after the zygote's fork (see the module's docstring)
-
-    from .pod.zygote import end_zygote  # noqa: PLC0415
+    from .pod.zygote import end_zygote  # noqa: PLC0415 - after the zygote's fork (see the module's docstring)
+    from .spares import receive_workflow  # noqa: PLC0415
 
     handed = receive_workflow(sock_fd)
     if handed is None or not handed[2]:  # no workflow, or one that runs no pods: its zygote is not needed

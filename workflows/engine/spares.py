@@ -10,7 +10,7 @@ ended (or a workflow came, or 2 s passed), so as not to take the CPU from that r
 submission under the same circumstances hands it that workflow instead of starting a runner (:func:`take`,
 :meth:`SpareRunner.hand`), and starts the next spare. So a spare runs its workflow exactly as a runner
 started for it would: started the same way, with the same environment; what differs is only when it was
-started. A spare whose circumstances no longer match is not used, but ended (an environment variable set since,
+started. A spare whose circumstances no longer match is not used, but killed (an environment variable set since,
 for example), and so is one that fails to take a workflow (it died, or did not answer within
 :data:`HANDOFF_SECONDS`): a runner is then started as usual.
 
@@ -96,35 +96,41 @@ class SpareRunner:
                     return True
         except (OSError, EOFError):  # it died, or did not answer in time
             pass
+        self.kill()
+        return False
+
+    def kill(self) -> None:
+        """End the spare now, reaped: nothing it was sent survives it."""
         self.sock.close()
         self.process.kill()
-        self.process.wait()  # gone, and what it may have been sent with it
-        return False
+        self.process.wait()
 
 
 _lock = threading.Lock()
 _spare: SpareRunner | None = None
 _last: Circumstances | None = None
-#: Spares ended unused, kept so that they are reaped (see :func:`reap_ended`).
-_ended: list[subprocess.Popen] = []
+
+
+def _own_spare() -> SpareRunner | None:
+    """This process's spare (call it holding :data:`_lock`). One inherited through a fork is its parent's: this
+    process forgets it, closing its copy of the socket."""
+    global _spare
+    if _spare is not None and _spare.owner != os.getpid():
+        _spare.sock.close()
+        _spare = None
+    return _spare
 
 
 def take(circumstances: Circumstances) -> SpareRunner | None:
     """This process's spare runner, if it was started under ``circumstances``, for the caller to hand a
-    workflow to; ``None`` otherwise (a spare started under others is ended)."""
+    workflow to; ``None`` otherwise (a spare started under others is killed)."""
     global _spare
     with _lock:
-        spare, _spare = _spare, None
-        if spare is None:
-            return None
-        if spare.owner != os.getpid():  # inherited through a fork: its parent's
-            spare.sock.close()
-            return None
-        if spare.circumstances == circumstances:
-            return spare
-        spare.sock.close()  # it exits once it sees the socket closed
-        _ended.append(spare.process)
-        return None
+        spare, _spare = _own_spare(), None
+    if spare is None or spare.circumstances == circumstances:
+        return spare
+    spare.kill()
+    return None
 
 
 def prepare(circumstances: Circumstances, after: Path) -> None:
@@ -135,10 +141,7 @@ def prepare(circumstances: Circumstances, after: Path) -> None:
     global _spare, _last
     with _lock:
         again, _last = _last == circumstances, circumstances
-        if _spare is not None and _spare.owner != os.getpid():  # its parent's, inherited through a fork
-            _spare.sock.close()
-            _spare = None
-        if again and _spare is None and spares_enabled():
+        if again and _own_spare() is None and spares_enabled():
             _spare = _start(circumstances, after)
 
 
@@ -157,12 +160,6 @@ def _start(circumstances: Circumstances, after: Path) -> SpareRunner:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         theirs.close()
     return SpareRunner(process, ours, circumstances)
-
-
-def reap_ended() -> None:
-    """Reap the spares that ended unused (no zombies in long-lived services)."""
-    with _lock:
-        _ended[:] = [process for process in _ended if process.poll() is None]
 
 
 def receive_workflow(sock_fd: int) -> tuple[str, str, list[str], int] | None:

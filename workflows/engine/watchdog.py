@@ -58,7 +58,8 @@ def _death(store: Store, name: str) -> str:
 
 def bury(store: Store, name: str) -> bool:
     """If the workflow is unfinished and its runner gone: mark it (and its running nodes) ``Error``, with the error
-    the runner failed with when it recorded one, and kill its pods. Returns whether it did. Safe to call from several processes at once."""
+    the runner failed with when it recorded one, and kill its pods. Returns whether it did. Safe to call from
+    several processes at once."""
     fd = os.open(store.runner_file(name, "lock"), os.O_CREAT | os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a live runner; the runner records the end before it lets go
