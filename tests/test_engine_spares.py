@@ -132,6 +132,31 @@ report.update(quiet=quiet, spare=spare, third=runner(third), second=argo.get_wor
     assert report["second"] == "Running"
 
 
+def test_a_spare_whose_socket_is_numbered_past_fd_setsize_waits_on_it_all_the_same(local_engine):
+    """A process holding over 1,024 descriptors (a service with many connections) passes its spare a socket
+    numbered past ``FD_SETSIZE``, which ``select()`` refuses: the spare waits on it all the same, while the
+    runner before it runs, and takes the next workflow."""
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"the open files' hard limit ({hard}) leaves no room past FD_SETSIZE")
+    report = probe(local_engine, """
+import resource
+resource.setrlimit(resource.RLIMIT_NOFILE, (2048, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+run("first")
+second = PipelineOperation("second", [BashTask("a", "sleep 3")]).execute()
+spare = until_spare()
+numbers = [int(fd) for fd in os.listdir(f"/proc/{spare}/fd")]
+time.sleep(0.2)  # waiting for the second's runner to end
+third = run("third")
+report.update(spare=spare, third=runner(third), highest=max(numbers))
+""")
+    assert report["highest"] > 1024
+    assert report["third"] == report["spare"]
+
+
 def test_threads_submitting_together_each_get_a_runner_of_their_own(local_engine):
     """Six threads each submitting three workflows at once: a spare goes to one submission only, every
     workflow has a runner of its own, and all run to their ends."""

@@ -136,6 +136,8 @@ def _quiet(sock_fd: int, lock: str, seconds: float) -> bool:
     except OSError:  # the workflow is gone already
         return True
     deadline = time.monotonic() + seconds
+    incoming = select.poll()  # not select(): the socket's number may be past FD_SETSIZE (the submitter's)
+    incoming.register(sock_fd, select.POLLIN)
     try:
         while True:
             try:
@@ -146,7 +148,7 @@ def _quiet(sock_fd: int, lock: str, seconds: float) -> bool:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return True
-            if select.select([sock_fd], [], [], min(QUIET_CHECK, remaining))[0]:
+            if incoming.poll(min(QUIET_CHECK, remaining) * 1000):
                 with socket.socket(fileno=os.dup(sock_fd)) as sock:
                     return sock.recv(1, socket.MSG_PEEK) != b""  # a workflow came, or the socket closed
     finally:

@@ -511,7 +511,9 @@ def _end(process: subprocess.Popen | ForkedLauncher, grace: float) -> None:
     if grace > 0:
         pidfd = os.pidfd_open(process.pid)  # not reaped yet: still this pid's
         try:
-            exited = bool(select.select([pidfd], [], [], grace)[0])
+            ended = select.poll()  # not select(): a runner of many pods holds descriptors past FD_SETSIZE
+            ended.register(pidfd, select.POLLIN)
+            exited = bool(ended.poll(grace * 1000))
         finally:
             os.close(pidfd)
         if not exited:
