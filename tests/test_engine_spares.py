@@ -1,6 +1,6 @@
-"""Spare runners (``workflows.engine.spares``): a process that submits again has its next workflow run by a
-runner started ahead, under the same circumstances only, and a spare never outlives the process or takes what
-was not meant for its workflow.
+"""Runners started ahead (``workflows.engine.spares``): a submission's runner starts as the submission begins, a
+process that submits again has its next workflow run by a spare, under the same circumstances only, and a
+runner started ahead never outlives the process or takes what was not meant for its workflow.
 
 Each scenario runs in a process of its own (a probe, a real interpreter submitting real workflows), whose
 children the test finds from its pid (never by scanning the machine)."""
@@ -20,6 +20,7 @@ from processes import alive
 from workflows import argo
 from workflows.engine.pod.isolation import UNISOLATED_WARNING
 from workflows.engine.runner import SPARE_QUIET_SECONDS
+from workflows.engine.watchdog import RUNNER_DIED
 from workflows.errors import EngineConfigurationError
 from workflows.operations import PipelineOperation
 from workflows.tasks import BashTask
@@ -111,6 +112,83 @@ report.update(runners=[runner(first), runner(second), runner(third)], spare=spar
     for name in ("first", "second", "third"):
         (workflow,) = [w for w in argo.get_workflows().items if w.name.startswith(name)]
         assert workflow.succeeded(), workflow.get_status_message()
+
+
+def test_a_process_s_first_workflow_is_run_by_the_runner_started_as_its_submission_began(local_engine):
+    """The first submission of a process starts its runner before it checks and stores the spec (a runner started
+    ahead, ``spare_main``, handed the workflow once stored), and leaves no spare behind."""
+    report = probe(local_engine, """
+from workflows import argo
+first = PipelineOperation("first", [BashTask("a", "sleep 1")]).execute()
+command = Path(f"/proc/{runner(first)}/cmdline").read_text()
+first.wait(60)
+time.sleep(0.5)
+report.update(command=command, spares=spares(), status=argo.get_workflow(first.name).status)
+""")
+    assert "spare_main" in report["command"]
+    assert report["spares"] == [] and report["status"] == "Succeeded"
+
+
+def test_a_submission_that_fails_ends_the_runner_started_for_it(local_engine):
+    """A spec refused at validation: the runner started for its submission is killed and reaped (the process is
+    left with no child), and nothing is stored; the next submission runs as usual."""
+    report = probe(local_engine, """
+from workflows import argo
+from workflows.errors import InvalidWorkflowSpec
+bad = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "bad-"},
+       "spec": {"entrypoint": "missing", "templates": [{"name": "main", "container": {"image": "busybox"}}]}}
+try:
+    argo.submit_workflow(bad)
+except InvalidWorkflowSpec as error:
+    refused = str(error)
+left = sorted(children())
+workflow = run("after")
+report.update(refused=refused, left=left, stored=[w.name for w in argo.get_workflows().items])
+""")
+    assert "missing" in report["refused"]
+    assert report["left"] == []
+    assert [name for name in report["stored"] if name.startswith("bad-")] == []
+
+
+def test_a_stop_sent_before_the_runner_read_its_workflow_stops_it(local_engine):
+    """The hand-off does not wait for the runner to load: a ``stop()`` right after submission may signal a
+    runner that has not read its workflow yet (here held stopped until then), which takes that signal for a
+    stray one. The stop is in the store too, and the run finds it there: the workflow stops at once."""
+    report = probe(local_engine, """
+from workflows import config
+from workflows.engine import spares as engine_spares
+engine_spares.ahead(engine_spares.Circumstances(config.state_dir()))  # the runner the next submission gets
+pending = until_spare()
+os.kill(pending, signal.SIGSTOP)
+workflow = PipelineOperation("late", [BashTask("a", "sleep 60")]).submit()
+workflow.stop()
+os.kill(pending, signal.SIGCONT)
+started = time.monotonic()
+final = workflow.wait(60)
+report.update(runner=runner(workflow), pending=pending, status=final.status, message=final.get_status_message(),
+              seconds=time.monotonic() - started)
+""")
+    assert report["runner"] == report["pending"]
+    assert report["status"] == "Failed" and report["message"] == "Stopped with strategy 'Stop'", report
+    assert report["seconds"] < 30
+
+
+def test_a_runner_that_dies_before_reading_its_workflow_leaves_it_ended_error(local_engine):
+    """A runner killed with its workflow still in its socket: the workflow's lock, sent with it, closes with the
+    socket, and the workflow ends ``Error`` as for any runner that dies, instead of waiting for ever."""
+    report = probe(local_engine, """
+from workflows import config
+from workflows.engine import spares as engine_spares
+engine_spares.ahead(engine_spares.Circumstances(config.state_dir()))
+pending = until_spare()
+os.kill(pending, signal.SIGSTOP)
+workflow = PipelineOperation("orphan", [BashTask("a", "true")]).submit()
+os.kill(pending, signal.SIGKILL)
+final = workflow.wait(60)
+report.update(status=final.status, message=final.get_status_message())
+""")
+    assert report["status"] == "Error"
+    assert report["message"].startswith(RUNNER_DIED), report
 
 
 def test_a_spare_loads_once_the_runner_before_it_ended_but_takes_a_workflow_at_once(local_engine):
@@ -265,6 +343,7 @@ def test_a_stop_reaches_a_workflow_run_by_a_spare_and_one_sent_before_does_not(l
 from workflows import argo
 from workflows.engine.pod.isolation import UNISOLATED_WARNING
 from workflows.engine.runner import SPARE_QUIET_SECONDS
+from workflows.engine.watchdog import RUNNER_DIED
 run("first"), run("second")
 spare = until_spare()
 os.kill(spare, signal.SIGTERM)  # a stray signal, before the spare has a workflow
@@ -326,14 +405,18 @@ report.update(spare=spare, third=runner(third))
 
 def test_spares_can_be_turned_off_and_a_bad_setting_is_refused_before_anything_is_stored(local_engine,
                                                                                           monkeypatch):
-    """``WORKFLOWS_SPARE_RUNNER=0``: no spare, whatever the process submits; a value other than 0 or 1 is the
+    """``WORKFLOWS_SPARE_RUNNER=0``: no runner started ahead, whatever the process submits; a value other than 0 or 1 is the
     caller's error at submission, naming the variable and the value, with nothing stored."""
     report = probe(local_engine, """
-run("first"), run("second"), run("third")
+first = PipelineOperation("first", [BashTask("a", "sleep 1")]).execute()
+command = Path(f"/proc/{runner(first)}/cmdline").read_text()
+first.wait(60)
+run("second"), run("third")
 time.sleep(0.5)
-report.update(spares=spares())
+report.update(spares=spares(), command=command)
 """, env={"WORKFLOWS_SPARE_RUNNER": "0"})
     assert report["spares"] == []
+    assert "spare_main" not in report["command"]  # started once the workflow was stored, as before
     monkeypatch.setenv("WORKFLOWS_SPARE_RUNNER", "yes")
     with pytest.raises(EngineConfigurationError, match="WORKFLOWS_SPARE_RUNNER='yes'"):
         PipelineOperation("refused", [BashTask("a", "true")]).execute()

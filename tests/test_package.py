@@ -67,6 +67,23 @@ def test_a_runner_imports_what_only_rare_callers_need_when_they_call():
     assert result.stdout.split("\n")[:2] == ["[]", "2.0 0.3 86400"]
 
 
+def test_the_local_backend_starts_a_runner_before_it_loads_the_engine(tmp_path):
+    """Selecting the local backend and entering a submission (which starts the workflow's runner) loads neither
+    the engine's store, runner and watchdog nor asyncio: the runner loads while the submitting process does."""
+    result = python(
+        "import sys\n"
+        "from workflows.backends import get_backend\n"
+        "backend = get_backend('local')\n"
+        "with backend.submitting():\n"
+        "    engine = ('asyncio', 'sqlite3', 'workflows.engine.store', 'workflows.engine.runner',\n"
+        "              'workflows.engine.watchdog', 'workflows.engine.bells')\n"
+        "    print(sorted(m for m in engine if m in sys.modules))\n",
+        WORKFLOWS_HOME=str(tmp_path / "home"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_validation_names_are_loaded_on_demand_and_unknown_ones_refused():
     import workflows.validation as validation
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 
@@ -10,6 +11,7 @@ import pytest
 from workflows import argo
 from workflows.argo import WorkflowException, WorkflowNotFound
 from workflows.backends import Backend
+from workflows.errors import InvalidWorkflowSpec
 from workflows.operations import DistributedSyncOperation, DistributedSyncOperationWithResults, PipelineOperation
 from workflows.tasks import BashTask
 from workflows.testing import MemoryBackend
@@ -95,3 +97,36 @@ def test_bad_arguments_are_named():
         backend.submit({"metadata": {}})
     with pytest.raises(WorkflowNotFound):
         backend.set_phase("missing", "Failed")
+
+
+def test_a_submission_runs_within_the_backend_s_submitting_context_validation_included():
+    """``Backend.submitting()`` surrounds a whole submission, the spec's validation first: the local backend starts
+    the workflow's runner there. A spec refused by validation leaves the context with the error, before the
+    backend's ``submit``."""
+    events = []
+
+    class Recording(MemoryBackend):
+        @contextlib.contextmanager
+        def submitting(self):
+            events.append("enter")
+            try:
+                yield
+            except InvalidWorkflowSpec as error:
+                events.append(f"refused: {type(error).__name__}")
+                raise
+            events.append("exit")
+
+        def submit(self, spec):
+            events.append("submit")
+            return super().submit(spec)
+
+    backend = Recording()
+    PipelineOperation("pipe", [BashTask("a", "echo a")]).execute(backend=backend)
+    assert events == ["enter", "submit", "exit"]
+    events.clear()
+    bad = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "bad-"},
+           "spec": {"entrypoint": "missing", "templates": [{"name": "main", "container": {"image": "busybox"}}]}}
+    with pytest.raises(InvalidWorkflowSpec):
+        argo.submit_workflow(bad, backend=backend)
+    assert events == ["enter", "refused: InvalidWorkflowSpec"] and backend.submitted == [
+        PipelineOperation("pipe", [BashTask("a", "echo a")]).to_workflow()]

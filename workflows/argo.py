@@ -243,11 +243,12 @@ def get_workflow(workflow_name: str, backend: BackendLike = None) -> Workflow:
 
 def submit_workflow(spec: dict[str, Any], backend: BackendLike = None) -> Workflow:
     """Submit a compiled or raw Workflow dict, after validating it; return its handle."""
-    from .validation import validate_spec
-
-    validate_spec(spec)
     backend = get_backend(backend)
-    return Workflow(backend.submit(spec), backend)
+    with backend.submitting():
+        from .validation import validate_spec
+
+        validate_spec(spec)
+        return Workflow(backend.submit(spec), backend)
 
 
 def delete_workflow(workflow_name: str, backend: BackendLike = None) -> None:

@@ -18,6 +18,7 @@ import importlib
 import os
 import threading
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -41,6 +42,13 @@ class Backend(ABC):
     @abstractmethod
     def submit(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Create the workflow; return it as stored (with ``metadata.name``)."""
+
+    @contextmanager
+    def submitting(self) -> Iterator[None]:
+        """Around one submission, from before its spec is validated to the end of :meth:`submit`: a backend may
+        start there what the submission will need, to get ready while the spec is checked (the local backend
+        starts the workflow's runner). Nothing, by default."""
+        yield
 
     @abstractmethod
     def get(self, name: str) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""The ``local`` backend: the embedded engine, with its state in SQLite under ``$WORKFLOWS_HOME``."""
+"""The ``local`` backend: the embedded engine, with its state in SQLite under ``$WORKFLOWS_HOME``.
+
+This module imports the engine's modules where they are used: a process's first submission starts its
+workflow's runner (:meth:`LocalBackend.submitting`) before it loads them, so that both load at once.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,17 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from .. import config
 from ..argo import WorkflowException, WorkflowNotFound
-from ..engine.bells import workflow_bell
-from ..engine.processgroups import kill_recorded_group
-from ..engine.resume import ResumeRequests, supplied_outputs
-from ..engine.runner import spawn_runner
-from ..engine.store import Store
-from ..engine.submission import submit
-from ..engine.watchdog import bury, runner_alive, wait_for_runner
+from ..engine.spares import Circumstances, ahead, discard
 from ..vocabulary import COMPLETED_PHASES
 from . import Backend
+
+if TYPE_CHECKING:
+    from ..engine.store import Store
 
 
 class LocalBackend(Backend):
@@ -36,6 +38,8 @@ class LocalBackend(Backend):
     def store(self) -> Store:
         """The store given, else this thread's connection to ``$WORKFLOWS_HOME`` (SQLite connections are per
         thread, and one backend serves every thread of the process)."""
+        from ..engine.store import Store  # noqa: PLC0415 - see the module's docstring
+
         if self._store is not None:
             return self._store
         store = getattr(self._thread_stores, "store", None)
@@ -45,12 +49,28 @@ class LocalBackend(Backend):
 
     # --- the Backend API -----------------------------------------------------------------------------------------
 
+    @contextmanager
+    def submitting(self) -> Iterator[None]:
+        """Start the workflow's runner as the submission begins (:func:`workflows.engine.spares.ahead`), to load
+        while the spec is checked and stored; it is ended should the submission fail."""
+        started = ahead(Circumstances(self._store.root if self._store is not None else self._root))
+        try:
+            yield
+        except BaseException:
+            if started is not None:
+                discard(started)
+            raise
+
     def submit(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """Store the workflow and start its runner; return at once with the stored workflow.
+        """Store the workflow and start its runner (or hand it to the one :meth:`submitting` started); return at
+        once with the stored workflow.
 
         ``templateRef`` and ``workflowTemplateRef`` are resolved first, from the
         templates ``workflows apply`` stored (:mod:`workflows.templaterefs`).
         """
+        from ..engine.runner import spawn_runner  # noqa: PLC0415 - see the module's docstring
+        from ..engine.submission import submit  # noqa: PLC0415 - see the module's docstring
+
         self.remove_expired()
         manifest = submit(self.store, spec, spawn_runner)
         return self.get(manifest["metadata"]["name"])
@@ -64,6 +84,8 @@ class LocalBackend(Backend):
 
     def _alive_or_buried(self, workflow: dict[str, Any]) -> dict[str, Any]:
         """``workflow`` as read, or, when it is unfinished and its runner gone, as marked ``Error``."""
+        from ..engine.watchdog import bury, runner_alive  # noqa: PLC0415 - see the module's docstring
+
         name = workflow["metadata"]["name"]
         if workflow["status"]["phase"] in COMPLETED_PHASES or runner_alive(self.store, name):
             return workflow
@@ -93,6 +115,9 @@ class LocalBackend(Backend):
 
     def delete(self, name: str) -> None:
         """Terminate the workflow if it runs (no exit handler), then remove its records, logs and volumes."""
+        from ..engine.processgroups import kill_recorded_group  # noqa: PLC0415 - see the module's docstring
+        from ..engine.watchdog import wait_for_runner  # noqa: PLC0415 - see the module's docstring
+
         if not self.store.exists(name):
             raise WorkflowNotFound(name)
         if self.store.request_stop(name, "terminate"):
@@ -127,6 +152,8 @@ class LocalBackend(Backend):
     def wait(self, name: str, timeout: float | None) -> dict[str, Any]:
         """Block until the workflow is finished; return it. Each ring reads only the workflow's phase (a
         workflow of thousands of nodes is read and parsed once, at the end)."""
+        from ..engine.watchdog import runner_alive  # noqa: PLC0415 - see the module's docstring
+
         rings = self._rings(name, timeout)
         while True:
             next(rings)
@@ -140,6 +167,8 @@ class LocalBackend(Backend):
     def _rings(self, name: str, timeout: float | None) -> Iterator[None]:
         """Yield now and each time the runner rings (or dies), without end; raise :class:`TimeoutError` after
         ``timeout`` seconds. The caller stops iterating once the workflow is finished."""
+        from ..engine.bells import workflow_bell  # noqa: PLC0415 - see the module's docstring
+
         deadline = None if timeout is None else time.monotonic() + timeout
         bell = workflow_bell(self.store, name)
         with bell.waiter() as waiter:
@@ -169,6 +198,8 @@ class LocalBackend(Backend):
 
     def resume(self, name: str) -> None:
         """Resume the workflow's suspend nodes running now (:mod:`workflows.engine.resume`)."""
+        from ..engine.resume import ResumeRequests, supplied_outputs  # noqa: PLC0415 - see the module's docstring
+
         workflow = self.get(name)
         if workflow["status"]["phase"] in COMPLETED_PHASES:
             raise WorkflowException(409, f"workflow {name!r} is {workflow['status']['phase']}: nothing to resume")
@@ -197,6 +228,8 @@ class LocalBackend(Backend):
             return None
 
     def _signal_runner(self, name: str) -> None:
+        from ..engine.watchdog import runner_alive  # noqa: PLC0415 - see the module's docstring
+
         pid = self._runner_pid(name)
         if pid is not None and runner_alive(self.store, name):
             try:
@@ -206,6 +239,7 @@ class LocalBackend(Backend):
 
     def _ring_when_runner_exits(self, name: str, bell) -> None:
         """A daemon thread that blocks on the runner's lock and rings ``bell`` once the runner is gone."""
+        from ..engine.watchdog import wait_for_runner  # noqa: PLC0415 - see the module's docstring
 
         def watch() -> None:
             wait_for_runner(self.store, name)

@@ -14,7 +14,6 @@ Workflow, and the actions ``create``, ``apply`` (create unless it exists) and
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import TYPE_CHECKING, Any, Callable
@@ -167,6 +166,8 @@ def kubectl_jsonpath(document: Any, template: str) -> str:
 async def _wait(store: Store, name: str, resource: dict[str, Any]) -> dict[str, Any]:
     """The workflow once it meets ``successCondition``; raise :class:`ResourceError` when it meets
     ``failureCondition`` (or ends without meeting the success one)."""
+    import asyncio  # noqa: PLC0415 - the runner's: submissions import this module (.support) without it
+
     success = parse_selector(resource["successCondition"]) if resource.get("successCondition") else []
     failure = parse_selector(resource["failureCondition"]) if resource.get("failureCondition") else []
     while True:

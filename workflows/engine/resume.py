@@ -12,7 +12,6 @@ is no ``argo node set`` locally).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -49,6 +48,8 @@ class ResumeRequests:
     async def wait(self, workflow: str, timeout: float | None) -> bool:
         """Wait for a request newer than the call, at most ``timeout`` seconds (``None``: no limit); whether one
         came."""
+        import asyncio  # noqa: PLC0415 - the runner's: the local backend imports this module without it
+
         seen = self.latest(workflow)
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.latest(workflow) <= seen:

@@ -69,6 +69,8 @@ async def run_workflow(store: Store, name: str, start_runner: Callable[[Store, d
     main = asyncio.ensure_future(execution.run_main())
     loop.add_signal_handler(signal.SIGTERM, main.cancel)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by spawn_runner until now
+    if store.stop_requested(name):  # asked before: its signal may have reached a runner started ahead (.spares)
+        main.cancel()
     flusher = asyncio.ensure_future(_flush_forever(execution, bell))
     deadline = execution.spec.get("activeDeadlineSeconds")
     run_exit_handler = True

@@ -47,7 +47,8 @@ _spawned: list[subprocess.Popen] = []
 def spawn_runner(store: Store, manifest: dict[str, Any]) -> int:
     """Start the runner of a stored workflow (its ``manifest`` as stored, named), detached; return its pid. For a
     workflow that may run sandboxed pods, the runner is told their folder, to start their zygote first thing.
-    A process that submits again is handed a spare runner, started ahead (see :mod:`.spares`)."""
+    A runner started ahead under the same circumstances, when this process has one, is handed the workflow
+    instead (see :mod:`.spares`)."""
     import subprocess  # noqa: PLC0415 - light for the runner (see the module's docstring)
 
     from . import spares  # noqa: PLC0415
@@ -103,12 +104,13 @@ def main(argv: list[str]) -> int:
 
 
 def spare_main(argv: list[str]) -> int:
-    """A spare runner (``SOCKET AFTER_LOCK``, see :mod:`.spares`): get ready once the runner started before it
-    ended (its ``runner.lock`` free), then wait on the socket for a workflow to run and run it as :func:`main`
-    does; end once the socket closes with none. The zygote is started early, its working directory given by
-    the workflow's first pod; it ends at once when the workflow runs no pods."""
+    """A runner started ahead of its workflow (``SOCKET AFTER_LOCK``, see :mod:`.spares`): get ready, once the
+    runner started before it ended (its ``runner.lock`` free) when ``AFTER_LOCK`` is not empty, then wait on
+    the socket for a workflow to run and run it as :func:`main` does; end once the socket closes with none. The
+    zygote is started early, its working directory given by the workflow's first pod; it ends at once when the
+    workflow runs no pods."""
     sock_fd, after = int(argv[0]), argv[1]
-    if not _quiet(sock_fd, after, SPARE_QUIET_SECONDS):
+    if after and not _quiet(sock_fd, after, SPARE_QUIET_SECONDS):
         return 0
     _prepare(None, early_zygote=True)
     from .pod.zygote import end_zygote  # noqa: PLC0415 - after the zygote's fork (see the module's docstring)
