@@ -5,14 +5,16 @@
   within 5 ms of it); the pipeline again with ``WORKFLOWS_ISOLATION=none``, to show what the sandbox costs;
 - 200 PythonTasks as a pipeline, in their sandboxes, against a fresh ``python -c pass`` per task
   (target: at least 3× faster than that floor, while each task still gets its own process); and a one-PythonTask
-  workflow (median of 3), to tell a pipeline step's own cost from the workflow's start and end. Both with a
-  spare runner ready, as for a process's later workflows, and without, as for its first
-  (``WORKFLOWS_SPARE_RUNNER=0``; see ``workflows.engine.spares``).
+  workflow (median of 3), to tell a pipeline step's own cost from the workflow's start and end. Each three
+  ways (see ``workflows.engine.spares``): as a process's first workflow (in a new interpreter, whose
+  submission starts the runner as it begins, then imports the backend and checks the spec); the same with
+  ``WORKFLOWS_SPARE_RUNNER=0`` (the runner started once the workflow is stored); and as a later workflow, with
+  a spare runner ready.
 
 Each row also gives the CPU time per task: of the engine's processes (the runner and all it started, each
-reaped by its parent up to the runner, which this process reaps: see ``workflows.engine.pod.zygote.end_zygote``),
-and of each direct spawn's process. On a machine whose speed drifts, CPU is the steadier measure; on 2 cores it
-also bounds what a pipeline can do.
+reaped by its parent up to the runner, which the submitting process reaps: see
+``workflows.engine.pod.zygote.end_zygote``), and of each direct spawn's process. On a machine whose speed
+drifts, CPU is the steadier measure; on 2 cores it also bounds what a pipeline can do.
 
 State goes to a temporary ``WORKFLOWS_HOME``. The package's bytecode is brought up to date first (see
 ``up_to_date_bytecode.py``): runners and zygotes start from it, as on users' machines.
@@ -91,14 +93,51 @@ def one_pod(options: dict, name: str) -> tuple[float, float]:
     return sorted(runs)[1]
 
 
+def first_workflow(tasks: int, env: dict[str, str]) -> tuple[float, float]:
+    """A pipeline of ``tasks`` PythonTasks as the first workflow of a new interpreter run with ``env`` (this
+    script's ``--first``): seconds and CPU seconds per task, as :func:`engine` measures them."""
+    done = subprocess.run([sys.executable, __file__, "--first", str(tasks)], env={**os.environ, **env},
+                          capture_output=True, text=True, check=True)
+    elapsed, cpu = map(float, done.stdout.split())
+    return elapsed, cpu
+
+
+def first_workflows(tasks: int, env: dict[str, str]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """As a process's first workflow: the pipeline of ``tasks`` PythonTasks, and a one-PythonTask workflow
+    (median of 3), each in a new interpreter."""
+    pipeline = first_workflow(tasks, env)
+    pods = []
+    for _ in range(3):
+        time.sleep(0.5)
+        pods.append(first_workflow(1, env))
+    return pipeline, sorted(pods)[1]
+
+
+def run_first(tasks: int) -> None:
+    """``--first``: run ``tasks`` PythonTasks as this process's first workflow; print seconds and CPU seconds per
+    task."""
+    from workflows.operations import PipelineOperation
+    from workflows.tasks import PythonTask
+
+    operation = PipelineOperation("first", [PythonTask(f"p{i}", noop) for i in range(tasks)], ttl_strategy=None,
+                                  pod_gc=None)
+    print(*engine(operation))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--python-tasks", type=int, default=200)
+    parser.add_argument("--first", type=int, metavar="N", help=argparse.SUPPRESS)  # see run_first()
     args = parser.parse_args()
+    if args.first:
+        run_first(args.first)
+        return
     fresh_bytecode()
     os.environ["WORKFLOWS_HOME"] = tempfile.mkdtemp(prefix="bench-engine-")
     os.environ["WORKFLOWS_BACKEND"] = "local"
+    os.environ.pop("WORKFLOWS_ISOLATION", None)
+    os.environ.pop("WORKFLOWS_SPARE_RUNNER", None)
     from workflows.operations import ParallelOperation, PipelineOperation
     from workflows.tasks import CommandBasedTask, PythonTask
 
@@ -108,21 +147,21 @@ def main() -> None:
     load_before = " / ".join(f"{value:.1f}" for value in os.getloadavg())
     floor_true = direct(["true"], args.tasks)
     floor_python = direct([sys.executable, "-c", "pass"], args.python_tasks)
-    os.environ.pop("WORKFLOWS_ISOLATION", None)
-    # Each change of the environment comes before this process has a spare runner to throw away (the spares'
-    # circumstances, see workflows.engine.spares): first the rows without spares, then those with.
-    os.environ["WORKFLOWS_SPARE_RUNNER"] = "0"
-    cold_pipeline = engine(PipelineOperation("py-cold", python_tasks, **options))
-    cold_pod = one_pod(options, "cold")
+    first, first_pod = first_workflows(args.python_tasks, {})
+    not_ahead, not_ahead_pod = first_workflows(args.python_tasks, {"WORKFLOWS_SPARE_RUNNER": "0"})
+    # This process's environment changes before it has a spare runner to throw away (the spares'
+    # circumstances, see workflows.engine.spares): the unisolated row first.
     os.environ["WORKFLOWS_ISOLATION"] = "none"
     unisolated = engine(PipelineOperation("pipe-none", no_ops, **options))
-    del os.environ["WORKFLOWS_ISOLATION"], os.environ["WORKFLOWS_SPARE_RUNNER"]
+    del os.environ["WORKFLOWS_ISOLATION"]
     rows = [
         (f"{args.tasks:,} × `true`, parallel", engine(ParallelOperation("par", no_ops, **options)), floor_true),
         (f"{args.tasks:,} × `true`, pipeline", engine(PipelineOperation("pipe", no_ops, **options)), floor_true),
-        (f"{args.python_tasks:,} × PythonTask, pipeline",
+        (f"{args.python_tasks:,} × PythonTask, pipeline, a later workflow (spare runner)",
          engine(PipelineOperation("py", python_tasks, **options)), floor_python),
-        (f"{args.python_tasks:,} × PythonTask, pipeline, no spare runner", cold_pipeline, floor_python),
+        (f"{args.python_tasks:,} × PythonTask, pipeline, a process's first workflow", first, floor_python),
+        (f"{args.python_tasks:,} × PythonTask, pipeline, first workflow, `WORKFLOWS_SPARE_RUNNER=0`", not_ahead,
+         floor_python),
         (f"{args.tasks:,} × `true`, pipeline, unisolated", unisolated, floor_true),
     ]
     warm_pod = one_pod(options, "warm")
@@ -134,8 +173,10 @@ def main() -> None:
               f"{per_task / floor:.2f} | {cpu * 1e3:.2f} | {floor_cpu * 1e3:.2f} |")
     python = floor_python[0]
     print()
-    for label, (pipeline, pipeline_cpu), pod in (("with a spare runner ready", rows[2][1], warm_pod),
-                                                  ("without (a process's first workflow)", cold_pipeline, cold_pod)):
+    for label, (pipeline, pipeline_cpu), pod in (
+            ("with a spare runner ready", rows[2][1], warm_pod),
+            ("as a process's first workflow", first, first_pod),
+            ("as a process's first workflow, WORKFLOWS_SPARE_RUNNER=0", not_ahead, not_ahead_pod)):
         step = (pipeline * args.python_tasks - pod[0]) / (args.python_tasks - 1)
         step_cpu = (pipeline_cpu * args.python_tasks - pod[1]) / (args.python_tasks - 1)
         print(f"PythonTask, {label}: {python / pipeline:.2f}× faster than `python -c pass`; a one-PythonTask "
