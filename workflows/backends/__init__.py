@@ -18,8 +18,8 @@ import importlib
 import os
 import threading
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
 from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 

@@ -126,10 +126,11 @@ def spare_main(argv: list[str]) -> int:
 
 
 def _quiet(sock_fd: int, lock: str, seconds: float) -> bool:
-    """In a spare runner, before it loads anything: wait until the runner whose ``lock`` file is given ended,
-    a workflow comes on ``sock_fd`` or ``seconds`` passed, so that the spare's start does not take the CPU from
-    the workflow it was started after; ``False`` when the socket closed instead (the spare is not needed).
-    Checked every :data:`QUIET_CHECK` seconds (a lock cannot be waited for together with a socket)."""
+    """In a spare runner, before it loads anything: wait until the runner whose ``lock`` file is given ended, a
+    message comes on ``sock_fd`` (a submission began) or ``seconds`` passed, so that the spare's start does not
+    take the CPU from the workflow it was started after; ``False`` when the socket closed instead (the spare is
+    not needed). Checked every :data:`QUIET_CHECK` seconds (a lock cannot be waited for together with a
+    socket)."""
     import select  # noqa: PLC0415 - built in
     import socket  # noqa: PLC0415 - the zygote imports it too
 
@@ -152,7 +153,7 @@ def _quiet(sock_fd: int, lock: str, seconds: float) -> bool:
                 return True
             if incoming.poll(min(QUIET_CHECK, remaining) * 1000):
                 with socket.socket(fileno=os.dup(sock_fd)) as sock:
-                    return sock.recv(1, socket.MSG_PEEK) != b""  # a workflow came, or the socket closed
+                    return sock.recv(1, socket.MSG_PEEK) != b""  # a submission began, or the socket closed
     finally:
         os.close(fd)
 

@@ -96,17 +96,14 @@ class SpareRunner:
         self.sock = sock
         self.circumstances = circumstances
         self.owner = os.getpid()
-        self.nudged = False
 
     def nudge(self) -> None:
-        """Tell the spare that a submission it will serve began: it loads now, if it was still waiting to. A spare
-        that died is found so by :meth:`hand`."""
-        if not self.nudged:
-            self.nudged = True
-            try:
-                messages.send(self.sock, LOAD, [])
-            except OSError:  # it died: hand() finds it so
-                pass
+        """Tell the spare that a submission it may serve began: it loads now, if it was still waiting to (and
+        skips such messages before its workflow). A spare that died is found so by :meth:`hand`."""
+        try:
+            messages.send(self.sock, LOAD, [])
+        except OSError:  # it died: hand() finds it so
+            pass
 
     def hand(self, name: str, root: Path, pods: list[str], lock_fd: int, log_fd: int) -> bool:
         """Give the spare the workflow ``name`` of the store at ``root`` (its pods' folder in ``pods``, if any),
