@@ -10,8 +10,9 @@ The runner's first act, for a workflow that may run sandboxed pods, is to fork
 its pods' zygote (:func:`.pod.zygote.start_zygote_early`), having imported only
 what the zygote needs: the zygote gets ready on another core while the runner
 imports the engine, and :mod:`.run` runs the workflow. This module's own
-imports are light for that reason. A spare runner (:func:`spare_main`, see
-:mod:`.spares`) does all that before its workflow is known, then waits for it.
+imports are light for that reason. A runner started ahead, as a submission begins
+or as a spare (:func:`spare_main`, see :mod:`.spares`), does all that before its
+workflow is known, then waits for it.
 """
 
 from __future__ import annotations
