@@ -191,6 +191,23 @@ report.update(status=final.status, message=final.get_status_message())
     assert report["message"].startswith(RUNNER_DIED), report
 
 
+def test_what_a_runner_started_ahead_says_before_its_workflow_goes_to_the_state_folder(local_engine):
+    """A runner started ahead has no workflow log yet: what it prints until it has one (here the traceback of a
+    message it cannot read) goes to ``spares.log`` in the state folder, readable by its user only."""
+    report = probe(local_engine, """
+from workflows import config
+from workflows.engine import spares as engine_spares
+started = engine_spares.ahead(engine_spares.Circumstances(config.state_dir()))
+started.sock.sendall(bytes(8))  # a message of no bytes, which does not unpickle
+code = started.process.wait(60)
+log = home / engine_spares.LOG
+report.update(code=code, text=log.read_text(), mode=log.stat().st_mode & 0o777)
+""")
+    assert report["code"] != 0
+    assert "Traceback" in report["text"] and "EOFError" in report["text"], report["text"]
+    assert report["mode"] == 0o600
+
+
 def test_a_spare_loads_once_the_runner_before_it_ended_but_takes_a_workflow_at_once(local_engine):
     """A spare started while a workflow runs waits for its runner to end before it loads (no zygote forked
     yet: its start takes no CPU from that workflow), but a workflow submitted meanwhile is taken at once: it
