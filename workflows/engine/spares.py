@@ -89,7 +89,8 @@ class Circumstances:
 
 
 class SpareRunner:
-    """A spare runner's process, as started by this process under :attr:`circumstances`."""
+    """A runner started ahead by this process (a spare, or one started as a submission began), under
+    :attr:`circumstances`."""
 
     def __init__(self, process: subprocess.Popen, sock: socket.socket, circumstances: Circumstances) -> None:
         self.process = process
@@ -186,7 +187,7 @@ def discard(spare: SpareRunner) -> None:
 def prepare(circumstances: Circumstances, after: Path) -> None:
     """After a runner was started under ``circumstances``: start a spare for the next submission, when this
     process submits again under the same (its previous submission's were equal) and has none. The spare loads
-    once that runner (its lock file ``after``) ended, or a workflow came, or 2 s passed
+    once that runner (its lock file ``after``) ended, or a submission began, or 2 s passed
     (:func:`.runner.spare_main`)."""
     global _spare, _last
     with _lock:
