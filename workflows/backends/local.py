@@ -38,12 +38,12 @@ class LocalBackend(Backend):
     def store(self) -> Store:
         """The store given, else this thread's connection to ``$WORKFLOWS_HOME`` (SQLite connections are per
         thread, and one backend serves every thread of the process)."""
-        from ..engine.store import Store  # noqa: PLC0415 - see the module's docstring
-
         if self._store is not None:
             return self._store
         store = getattr(self._thread_stores, "store", None)
         if store is None:
+            from ..engine.store import Store  # noqa: PLC0415 - see the module's docstring
+
             store = self._thread_stores.store = Store(self._root)
         return store
 

@@ -1262,14 +1262,14 @@ def _serve(sock_fd: int, userns: int, runner: int, workdir_follows: bool = False
     # Each pod's process gets its own environment (a PythonTask's os.environ is its pod's alone): an empty one
     # here spares every PythonTask unsetting the runner's variables one by one (0.2 ms of its start)
     os.environ.clear()
-    # Forks share the zygote's pages until one side writes; a collection writes to every object it scans.
-    # The zygote's own objects are never collected (frozen), and its short-lived requests make no cycles.
     if workdir_follows:
         received = messages.receive(sock)
         if received is None:  # the spare runner ended without a workflow
             os._exit(0)
         os.fchdir(received[1][0])
         os.close(received[1][0])
+    # Forks share the zygote's pages until one side writes; a collection writes to every object it scans.
+    # The zygote's own objects are never collected (frozen), and its short-lived requests make no cycles.
     gc.disable()
     gc.freeze()
     messages.send(sock, READY, [])
