@@ -8,8 +8,8 @@
   workflow (median of 3), to tell a pipeline step's own cost from the workflow's start and end. Each three
   ways (see ``workflows.engine.spares``): as a process's first workflow (in a new interpreter, whose
   submission starts the runner as it begins, then imports the backend and checks the spec); the same with
-  ``WORKFLOWS_SPARE_RUNNER=0`` (the runner started once the workflow is stored); and as a later workflow, with
-  a spare runner ready.
+  ``WORKFLOWS_SPARE_RUNNER=0`` (the runner started once the workflow is stored); and as a later workflow,
+  handed to a spare runner.
 
 Each row also gives the CPU time per task: of the engine's processes (the runner and all it started, each
 reaped by its parent up to the runner, which the submitting process reaps: see
@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 from up_to_date_bytecode import fresh_bytecode  # bench/ is on sys.path: this script's own folder
 
@@ -80,17 +81,22 @@ def engine(operation) -> tuple[float, float]:
     return elapsed / tasks, (children_cpu() - cpu) / tasks
 
 
+def median_of_three(run: Callable[[], tuple[float, float]]) -> tuple[float, float]:
+    """The median of three ``run()`` (seconds and CPU seconds), each after 0.5 s of rest (in which a spare
+    runner started by the run before gets ready)."""
+    runs = []
+    for _ in range(3):
+        time.sleep(0.5)
+        runs.append(run())
+    return sorted(runs)[1]
+
+
 def one_pod(options: dict, name: str) -> tuple[float, float]:
-    """A one-PythonTask workflow, submission to end, and its CPU (median of 3); with a spare runner ready when
-    spares are on (each run starts the next spare, given 0.5 s to get ready)."""
+    """A one-PythonTask workflow of this process, submission to end, and its CPU (median of three)."""
     from workflows.operations import PipelineOperation
     from workflows.tasks import PythonTask
 
-    runs = []
-    for turn in range(3):
-        time.sleep(0.5)
-        runs.append(engine(PipelineOperation(f"{name}{turn}", [PythonTask("p", noop)], **options)))
-    return sorted(runs)[1]
+    return median_of_three(lambda: engine(PipelineOperation(name, [PythonTask("p", noop)], **options)))
 
 
 def first_workflow(tasks: int, env: dict[str, str]) -> tuple[float, float]:
@@ -98,19 +104,14 @@ def first_workflow(tasks: int, env: dict[str, str]) -> tuple[float, float]:
     script's ``--first``): seconds and CPU seconds per task, as :func:`engine` measures them."""
     done = subprocess.run([sys.executable, __file__, "--first", str(tasks)], env={**os.environ, **env},
                           capture_output=True, text=True, check=True)
-    elapsed, cpu = map(float, done.stdout.split())
-    return elapsed, cpu
+    elapsed, cpu = done.stdout.split()
+    return float(elapsed), float(cpu)
 
 
 def first_workflows(tasks: int, env: dict[str, str]) -> tuple[tuple[float, float], tuple[float, float]]:
     """As a process's first workflow: the pipeline of ``tasks`` PythonTasks, and a one-PythonTask workflow
-    (median of 3), each in a new interpreter."""
-    pipeline = first_workflow(tasks, env)
-    pods = []
-    for _ in range(3):
-        time.sleep(0.5)
-        pods.append(first_workflow(1, env))
-    return pipeline, sorted(pods)[1]
+    (median of three), each in a new interpreter."""
+    return first_workflow(tasks, env), median_of_three(lambda: first_workflow(1, env))
 
 
 def run_first(tasks: int) -> None:
@@ -177,7 +178,7 @@ def main() -> None:
     python = floor_python[0]
     print()
     for label, (pipeline, pipeline_cpu), pod in (
-            ("with a spare runner ready", rows[2][1], warm_pod),
+            ("as a later workflow (spare runner)", rows[2][1], warm_pod),
             ("as a process's first workflow", first, first_pod),
             ("as a process's first workflow, WORKFLOWS_SPARE_RUNNER=0", not_ahead, not_ahead_pod)):
         step = (pipeline * args.python_tasks - pod[0]) / (args.python_tasks - 1)
