@@ -16,8 +16,8 @@ reaped by its parent up to the runner, which the submitting process reaps: see
 ``workflows.engine.pod.zygote.end_zygote``), and of each direct spawn's process. On a machine whose speed
 drifts, CPU is the steadier measure; on 2 cores it also bounds what a pipeline can do.
 
-State goes to a temporary ``WORKFLOWS_HOME``. The package's bytecode is brought up to date first (see
-``up_to_date_bytecode.py``): runners and zygotes start from it, as on users' machines.
+State goes to a temporary ``WORKFLOWS_HOME``, removed at the end. The package's bytecode is brought up to
+date first (see ``up_to_date_bytecode.py``): runners and zygotes start from it, as on users' machines.
 
     python bench/engine.py [--tasks 1000] [--python-tasks 200]
 """
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -135,38 +136,47 @@ def main() -> None:
         run_first(args.first)
         return
     fresh_bytecode()
-    os.environ["WORKFLOWS_HOME"] = tempfile.mkdtemp(prefix="bench-engine-")
+    home = tempfile.mkdtemp(prefix="bench-engine-")
+    os.environ["WORKFLOWS_HOME"] = home
+    try:
+        measure(args.tasks, args.python_tasks)
+    finally:
+        shutil.rmtree(home)
+
+
+def measure(tasks: int, python_tasks: int) -> None:
+    """Run every measure (``tasks`` no-ops, ``python_tasks`` PythonTasks) and print the tables."""
     os.environ["WORKFLOWS_BACKEND"] = "local"
     os.environ.pop("WORKFLOWS_ISOLATION", None)
     os.environ.pop("WORKFLOWS_SPARE_RUNNER", None)
     from workflows.operations import ParallelOperation, PipelineOperation
     from workflows.tasks import CommandBasedTask, PythonTask
 
-    no_ops = [CommandBasedTask(f"t{i}", ["true"]) for i in range(args.tasks)]
-    python_tasks = [PythonTask(f"p{i}", noop) for i in range(args.python_tasks)]
+    no_ops = [CommandBasedTask(f"t{i}", ["true"]) for i in range(tasks)]
+    pythons = [PythonTask(f"p{i}", noop) for i in range(python_tasks)]
     options = {"ttl_strategy": None, "pod_gc": None}
     load_before = " / ".join(f"{value:.1f}" for value in os.getloadavg())
-    floor_true = direct(["true"], args.tasks)
-    floor_python = direct([sys.executable, "-c", "pass"], args.python_tasks)
+    floor_true = direct(["true"], tasks)
+    floor_python = direct([sys.executable, "-c", "pass"], python_tasks)
     # Untimed: brings the engine's files into the page cache, as the floor's spawns did the interpreter's (on the
     # project's machine, pages unused for a minute are paged out: see bench/README.md, round 12).
     first_workflow(1, {})
-    first, first_pod = first_workflows(args.python_tasks, {})
-    not_ahead, not_ahead_pod = first_workflows(args.python_tasks, {"WORKFLOWS_SPARE_RUNNER": "0"})
+    first, first_pod = first_workflows(python_tasks, {})
+    not_ahead, not_ahead_pod = first_workflows(python_tasks, {"WORKFLOWS_SPARE_RUNNER": "0"})
     # This process's environment changes before it has a spare runner to throw away (the spares'
     # circumstances, see workflows.engine.spares): the unisolated row first.
     os.environ["WORKFLOWS_ISOLATION"] = "none"
     unisolated = engine(PipelineOperation("pipe-none", no_ops, **options))
     del os.environ["WORKFLOWS_ISOLATION"]
     rows = [
-        (f"{args.tasks:,} × `true`, parallel", engine(ParallelOperation("par", no_ops, **options)), floor_true),
-        (f"{args.tasks:,} × `true`, pipeline", engine(PipelineOperation("pipe", no_ops, **options)), floor_true),
-        (f"{args.python_tasks:,} × PythonTask, pipeline, a later workflow (spare runner)",
-         engine(PipelineOperation("py", python_tasks, **options)), floor_python),
-        (f"{args.python_tasks:,} × PythonTask, pipeline, a process's first workflow", first, floor_python),
-        (f"{args.python_tasks:,} × PythonTask, pipeline, first workflow, `WORKFLOWS_SPARE_RUNNER=0`", not_ahead,
+        (f"{tasks:,} × `true`, parallel", engine(ParallelOperation("par", no_ops, **options)), floor_true),
+        (f"{tasks:,} × `true`, pipeline", engine(PipelineOperation("pipe", no_ops, **options)), floor_true),
+        (f"{python_tasks:,} × PythonTask, pipeline, a later workflow (spare runner)",
+         engine(PipelineOperation("py", pythons, **options)), floor_python),
+        (f"{python_tasks:,} × PythonTask, pipeline, a process's first workflow", first, floor_python),
+        (f"{python_tasks:,} × PythonTask, pipeline, first workflow, `WORKFLOWS_SPARE_RUNNER=0`", not_ahead,
          floor_python),
-        (f"{args.tasks:,} × `true`, pipeline, unisolated", unisolated, floor_true),
+        (f"{tasks:,} × `true`, pipeline, unisolated", unisolated, floor_true),
     ]
     warm_pod = one_pod(options, "warm")
     print("| workload | engine (ms/task) | direct spawn (ms/task) | difference (ms) | engine / direct "
@@ -181,8 +191,8 @@ def main() -> None:
             ("as a later workflow (spare runner)", rows[2][1], warm_pod),
             ("as a process's first workflow", first, first_pod),
             ("as a process's first workflow, WORKFLOWS_SPARE_RUNNER=0", not_ahead, not_ahead_pod)):
-        step = (pipeline * args.python_tasks - pod[0]) / (args.python_tasks - 1)
-        step_cpu = (pipeline_cpu * args.python_tasks - pod[1]) / (args.python_tasks - 1)
+        step = (pipeline * python_tasks - pod[0]) / (python_tasks - 1)
+        step_cpu = (pipeline_cpu * python_tasks - pod[1]) / (python_tasks - 1)
         print(f"PythonTask, {label}: {python / pipeline:.2f}× faster than `python -c pass`; a one-PythonTask "
               f"workflow takes {pod[0] * 1e3:.0f} ms, submission to end ({pod[1] * 1e3:.0f} ms of CPU), and each "
               f"further pipeline step {step * 1e3:.2f} ms ({step_cpu * 1e3:.2f} ms of CPU; {python / step:.2f}× "
