@@ -99,3 +99,15 @@ def runner_pid(home: Path, name: str, wait: float) -> int:
         assert time.monotonic() < deadline, f"no {path} after {wait} s"
         time.sleep(0.02)
     return int(path.read_text())
+
+
+def runner_log_at_end(home: Path, name: str, wait: float) -> str:
+    """The log of the runner of workflow ``name`` under ``home``, once that runner ended (up to ``wait`` seconds):
+    it writes its last lines after the workflow's end."""
+    pid = runner_pid(home, name, wait)
+    start = start_time(pid)
+    runner = {pid: start} if start is not None else {}
+    deadline = time.monotonic() + wait
+    while alive(runner) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return (home / "workflows" / name / "runner.log").read_text()

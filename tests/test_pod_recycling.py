@@ -10,12 +10,11 @@ import os
 import pickle
 import re
 import secrets
-import time
 from pathlib import Path
 
 import pytest
 
-from processes import alive, runner_pid, start_time
+from processes import runner_log_at_end
 from workflows.engine.pod import zygote as zygote_module
 from workflows.engine.pod.recycling import MODIFIED, Template, Watcher, _sizes, _watch_folders, recycle_key
 from workflows.operations import ParallelOperation, PipelineOperation
@@ -82,15 +81,9 @@ TO_THE_TREE = ["tmp-file", "tmp-mode", "tmp-xattr", "root-ro", "dev-size", "scri
 def recycled_pods(home: Path, name: str) -> tuple[int, int]:
     """How many pods ran on recycled trees, of those given to standby leaders, as the runner of ``name`` logged
     at its end (once it ended)."""
-    log = home / "workflows" / name / "runner.log"
-    pid = runner_pid(home, name, WAIT)
-    start = start_time(pid)
-    runner = {pid: start} if start is not None else {}
-    deadline = time.monotonic() + WAIT
-    while alive(runner) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    found = re.search(r"(\d+) of the (\d+) pods given to standby leaders ran on recycled trees", log.read_text())
-    assert found, log.read_text()
+    log = runner_log_at_end(home, name, WAIT)
+    found = re.search(r"(\d+) of the (\d+) pods given to standby leaders ran on recycled trees", log)
+    assert found, log
     return int(found.group(1)), int(found.group(2))
 
 

@@ -91,6 +91,8 @@ async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any]
                 run.sandbox.cgroup_view = run.cgroup is not None
         result = await run_pod(run, on_start=on_start, on_output=on_output,
                                fork_leader=forker.fork_leader if forker is not None else None)
+        if forker is not None:
+            forker.ended_early += result.ended_early
     finally:
         _close(trees)
         if run.cgroup is not None:

@@ -37,10 +37,12 @@ import gc
 import json
 import marshal
 import os
+import select
 import shutil
 import signal
 import socket
 import sys
+import time
 import types
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -48,6 +50,7 @@ from pathlib import Path
 from ..processgroups import kill_group
 from ..records import Record
 from . import messages, syscalls
+from .exits import ended_alone, open_process
 from .lazy_logging import LazyLogger
 from .limits import Limits, PodCgroup, apply_rlimit
 from .recycling import Template, enter_copy, make_template, message, write_again
@@ -186,6 +189,8 @@ class PodResult(Record):
     """Pod path → why it could not be read (permission denied...)."""
     output_skipped: dict[str, list[str]]
     """Pod path of a folder → what in it the pod could not read (left out of the copy)."""
+    ended_early: bool
+    """Whether the pod's end was told from ``/proc`` before the zygote reaped its leader (see :mod:`.exits`)."""
 
     def __init__(self, exit_code: int | None, stdout: str, error: str | None = None, oom_killed: bool = False,
                  outputs: dict[str, str] | None = None, output_errors: dict[str, str] | None = None,
@@ -197,6 +202,7 @@ class PodResult(Record):
         self.outputs = {} if outputs is None else outputs
         self.output_errors = {} if output_errors is None else output_errors
         self.output_skipped = {} if output_skipped is None else output_skipped
+        self.ended_early = False
 
 
 def refusal_message(error: OSError) -> str:
@@ -305,6 +311,7 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
             os._exit(EXEC_FAILED)
         if process.source is not None:
             code = _run_python(process)
+            close_files()
         else:
             argv = process.argv or []
             try:
@@ -315,6 +322,13 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
         print_exception()
     finally:
         os._exit(code)
+
+
+def close_files() -> None:
+    """Close every descriptor of this process, its streams included, as its exit would: a PythonTask's leader,
+    its script done, just before it exits. Its streams then close for the runner before its memory is torn down,
+    which tells the runner to look for the pod's end in ``/proc`` (see :mod:`.exits`)."""
+    os.closerange(0, os.sysconf("SC_OPEN_MAX"))
 
 
 def _collect(outputs: list[str]) -> dict:
@@ -701,16 +715,27 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     exited: asyncio.Future[int] = loop.create_future()
     open_streams = {out_read, err_read}
     pidfd = os.pidfd_open(pid) if fork_leader is None else None  # else the zygote reaps it
+    # A sandboxed PythonTask's end may be told from /proc as its streams close (see .exits), but not when a
+    # collector reads its outputs after it, nor when it is in a cgroup, which is read and removed after it.
+    early = fork_leader is not None and run.process.source is not None and not run.outputs and run.cgroup is None
+    leader = _open_leader(pid) if early else -1
+    ended_early = False
     reported = bytearray()
     status: dict = {}
     pod_log = PodLog(run.process.log_path)  # made on the pod's first output: a silent pod makes no file
 
     def close_stream(fd: int) -> None:
+        nonlocal ended_early
         loop.remove_reader(fd)
         os.close(fd)
         open_streams.discard(fd)
         if not open_streams and not streams_closed.done():
             streams_closed.set_result(None)
+            if leader >= 0 and not exited.done() and not _readable(done_read):  # else report() reads it
+                code = _leader_end(leader)
+                if code is not None:
+                    ended_early = True
+                    exited.set_result(code)
 
     def drain(fd: int) -> None:
         data = os.read(fd, _READ_SIZE)
@@ -786,7 +811,46 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
                 close_stream(fd)
     finally:
         pod_log.close()
+        if leader >= 0:
+            os.close(leader)
     if code == _LOST:
         return PodResult(None, bytes(stdout).decode(errors="replace"),
                          "the pod's leader ended without a status: the pods' zygote died")
-    return _result(run, code, bytes(stdout), status)
+    result = _result(run, code, bytes(stdout), status)
+    result.ended_early = ended_early
+    return result
+
+
+#: How many times the runner looks for a pod's end in ``/proc`` once its streams closed, and how long it sleeps
+#: between two looks (the leader closed them just before it exits, but the runner, woken, may have taken its
+#: processor: sleeping gives it back).
+EXIT_LOOKS = 3
+EXIT_LOOK_SECONDS = 50e-6
+
+
+def _open_leader(pid: int) -> int:
+    """``/proc`` of the pod's leader ``pid`` (see :func:`.exits.open_process`); -1 when it ended already (its
+    memory gone) or ``/proc`` would not show this process its exit status."""
+    try:
+        return open_process(pid)
+    except OSError:
+        return -1
+
+
+def _leader_end(leader: int) -> int | None:
+    """The pod's exit code if ``/proc`` tells that nothing of it runs any more (:func:`.exits.ended_alone`),
+    looking :data:`EXIT_LOOKS` times; else ``None``: the zygote reports it once it reaped the leader."""
+    for look in range(EXIT_LOOKS):
+        if look:
+            time.sleep(EXIT_LOOK_SECONDS)
+        status = ended_alone(leader)
+        if status is not None:
+            return shell_exit_code(status)
+    return None
+
+
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has something to read (or its end) now."""
+    waiting = select.poll()
+    waiting.register(fd, select.POLLIN)
+    return bool(waiting.poll(0))

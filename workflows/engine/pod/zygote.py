@@ -272,6 +272,9 @@ class Zygote(Record):
     """Whether the last standby asked for a recycle key was forked on a recycled tree, by key."""
     recycled: int
     """How many of those ran on recycled trees (see :mod:`.recycling`)."""
+    ended_early: int
+    """How many pods' ends the runner told from ``/proc`` before the zygote reaped their leaders (see
+    :mod:`.exits`)."""
 
     def __init__(self, process: subprocess.Popen | ForkedLauncher, sock: socket.socket, mounts: list[str],
                  disk_bytes: int, folder: Path) -> None:
@@ -288,6 +291,7 @@ class Zygote(Record):
         self.given = 0
         self.recycling = {}
         self.recycled = 0
+        self.ended_early = 0
 
     def standby_fits(self, plan: SandboxPlan) -> bool:
         """Whether a pod of ``plan`` goes to a standby leader, which brings its lower layers."""
@@ -534,8 +538,8 @@ def end_zygote() -> None:
     """
     global _zygote, _early
     if _zygote is not None and _owner == os.getpid():
-        log.info("%d of the %d pods given to standby leaders ran on recycled trees", _zygote.recycled,
-                 _zygote.given)
+        log.info("%d of the %d pods given to standby leaders ran on recycled trees; %d pods' ends were told as "
+                 "their leaders exited", _zygote.recycled, _zygote.given, _zygote.ended_early)
         _zygote.close("the runner ended", grace=END_SECONDS)
     _zygote = None
     early, _early = _early, None
