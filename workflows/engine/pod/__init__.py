@@ -9,6 +9,7 @@ is this package's business:
 - :mod:`.sandbox` — the pod's file tree (overlay of the host, own ``/tmp``, ``/proc``, ``/dev``, volumes);
 - :mod:`.process` — a pod's leader (its PID 1, which becomes its main process), the outputs' collector, the
   runner's side;
+- :mod:`.exits` — a PythonTask's end read from ``/proc`` as its leader exits, before the zygote reaps it;
 - :mod:`.zygote` — the per-runner process, in the pods' user namespace, that forks each sandboxed pod's leader
   into a new PID namespace and keeps a standby leader (a pod's namespaces and base tree, built before the pod
   is known);
