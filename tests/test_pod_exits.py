@@ -30,6 +30,7 @@ def waiting_child(then: str) -> subprocess.Popen:
 
 
 def test_a_running_process_has_not_ended():
+    """A process that runs has memory: nothing to tell yet."""
     child = waiting_child("pass")
     try:
         process = open_process(child.pid)
