@@ -33,7 +33,7 @@ from workflows.engine.pod.zygote import (ANSWER, MAX_IN_FLIGHT, STANDBY_FOLDER, 
 from workflows.engine.runner import _may_run_pods
 from workflows.errors import ZygoteError
 from workflows.operations import PipelineOperation
-from workflows.tasks import BashTask, PythonTask
+from workflows.tasks import BashTask, CommandBasedTask, PythonTask
 from workflows.vocabulary import COMPLETED_PHASES
 
 WAIT = 120
@@ -57,6 +57,23 @@ def _leads_a_pid_namespace(pid: int) -> bool:
     except OSError:
         return False
     return any(line.startswith("NSpid:") and line.split()[-1] == "1" for line in status.splitlines())
+
+
+def test_a_workflows_first_standby_leader_is_built_before_its_first_pod(workflows_home):
+    """As a workflow that may run pods begins, its runner gets the pods' zygote ready with its first standby
+    leader: while the first step (a 3 s suspend) waits, before any pod, a standby leads a PID namespace under
+    the zygote (before, it was forked when the first pod came)."""
+    spec = PipelineOperation("standby-", [CommandBasedTask("t", ["true"])]).to_workflow()
+    spec["spec"]["templates"][0]["steps"].insert(0, [{"name": "wait", "template": "wait"}])
+    spec["spec"]["templates"].append({"name": "wait", "suspend": {"duration": "3"}})
+    workflow = argo.submit_workflow(spec)
+    runner = runner_pid(workflows_home, workflow.name, WAIT)
+    deadline = time.monotonic() + 2.0
+    while len([pid for pid in descendants(runner) if _leads_a_pid_namespace(pid)]) < 2:  # the zygote, a standby
+        assert time.monotonic() < deadline, "no standby leader in the 2 s before the first pod"
+        time.sleep(0.02)
+    assert not [node for node in argo.get_workflow(workflow.name).nodes.values() if node["type"] == "Pod"]
+    assert workflow.wait(WAIT).succeeded()
 
 
 def _standby_leaders(zygote: int) -> dict[int, str]:

@@ -12,13 +12,14 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..durations import duration_seconds
 from ..timestamps import timestamp
 from .bells import workflow_bell
 from .execution import WorkflowExecution
-from .pod import unisolated_warning
+from .pod import prepare_pods, unisolated_warning
 from .store import Store
 from .submission import submit
 from .timeouts import within
@@ -55,13 +56,17 @@ async def _flush_forever(execution: WorkflowExecution, bell) -> None:
             bell.ring()
 
 
-async def run_workflow(store: Store, name: str, start_runner: Callable[[Store, dict[str, Any]], int]) -> str:
+async def run_workflow(store: Store, name: str, start_runner: Callable[[Store, dict[str, Any]], int],
+                       pods: Path | None = None) -> str:
     """Execute the workflow to its end (main templates, then the exit handler); return its final phase.
-    ``start_runner`` starts the runner of a workflow this one submits (a ``resource`` template's)."""
+    ``start_runner`` starts the runner of a workflow this one submits (a ``resource`` template's); ``pods``,
+    the pods' folder of a workflow that may run sandboxed pods, gets their zygote ready first thing."""
     execution = WorkflowExecution(store, name, submit=functools.partial(submit, start=start_runner))
     warning = unisolated_warning()
     if warning:
         log.warning("workflow %s: %s", name, warning)
+    if pods is not None:
+        prepare_pods(pods)
     bell = workflow_bell(store, name)
     store.set_phase(name, "Running", started_at=timestamp())
     bell.ring()

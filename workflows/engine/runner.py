@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
     _prepare(Path(pods[0]) if pods else None, early_zygote=bool(pods))
     lock_fd = int(os.environ.pop(LOCK_FD_ENV))
     os.set_inheritable(lock_fd, False)  # pods must not hold the runner's lock
-    return _run(name, root, lock_fd)
+    return _run(name, root, lock_fd, pods)
 
 
 def spare_main(argv: list[str]) -> int:
@@ -122,8 +122,8 @@ def spare_main(argv: list[str]) -> int:
         end_zygote()
     if handed is None:
         return 0
-    name, root, _, lock_fd = handed
-    return _run(name, root, lock_fd)
+    name, root, pods, lock_fd = handed
+    return _run(name, root, lock_fd, pods)
 
 
 def _quiet(sock_fd: int, lock: str, seconds: float) -> bool:
@@ -176,8 +176,9 @@ def _prepare(pods: Path | None, early_zygote: bool) -> None:
     from . import run, store, watchdog  # noqa: PLC0415, F401
 
 
-def _run(name: str, root: str, lock_fd: int) -> int:
-    """Run the workflow ``name`` of the store at ``root``, holding its lock (``lock_fd``), to its end."""
+def _run(name: str, root: str, lock_fd: int, pods: list[str]) -> int:
+    """Run the workflow ``name`` of the store at ``root``, holding its lock (``lock_fd``), to its end; ``pods``
+    holds the pods' folder of a workflow that may run sandboxed pods."""
     import asyncio  # noqa: PLC0415
     import logging  # noqa: PLC0415
 
@@ -190,7 +191,7 @@ def _run(name: str, root: str, lock_fd: int) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = Store(Path(root))
     try:
-        phase = asyncio.run(run_workflow(store, name, spawn_runner))
+        phase = asyncio.run(run_workflow(store, name, spawn_runner, Path(pods[0]) if pods else None))
     except Exception as error:  # recorded, then raised: the watchdog ends the workflow Error saying why
         store.runner_file(name, "error").write_text(f"{type(error).__name__}: {error}")
         raise

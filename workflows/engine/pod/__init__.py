@@ -1,7 +1,7 @@
 """Pods of the local engine: each runs isolated, as in a container.
 
-The engine calls :func:`run_pod_node` and nothing else; how a pod is isolated
-is this package's business:
+The engine calls :func:`run_pod_node` (and :func:`prepare_pods` as a workflow begins) and nothing else; how
+a pod is isolated is this package's business:
 
 - :mod:`.node` — :func:`run_pod_node`, from a resolved template to the node's phase and outputs;
 - :mod:`.isolation` — whether pods run isolated (``WORKFLOWS_ISOLATION``);
@@ -32,9 +32,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # the zygote, which imports this package, stays lean (see .lazy_logging)
     from typing import Any
 
-__all__ = ["PodEnd", "PodSetupError", "isolation", "run_pod_node", "start_zygote_early", "unisolated_warning"]
+__all__ = ["PodEnd", "PodSetupError", "isolation", "prepare_pods", "run_pod_node", "start_zygote_early",
+           "unisolated_warning"]
 
-_HOMES = {"PodEnd": ".node", "run_pod_node": ".node", "unisolated_warning": ".isolation",
+_HOMES = {"PodEnd": ".node", "prepare_pods": ".node", "run_pod_node": ".node", "unisolated_warning": ".isolation",
           "PodSetupError": ".inputs", "isolation": ".isolation", "start_zygote_early": ".zygote"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from ...errors import BuildFailed
 from ..records import Record
 from .identity import host_lowers, needs_idmapped_volumes, pod_userns, pods_own_tree
 from .inputs import PodSetupError, env_values
+from .isolation import isolation
 from .launch import pod_run
 from .limits import create_cgroup
 from .outputs import collect_outputs
@@ -18,6 +20,8 @@ from .process import refusal_message, run_pod
 from .sandbox import DEFAULT_DISK_BYTES, host_mount_points
 from .syscalls import NamespacesRefused
 from .zygote import Zygote, ZygoteError, zygote
+
+log = logging.getLogger(__name__)
 
 
 class PodEnd(Record):
@@ -36,6 +40,18 @@ class PodEnd(Record):
 def _close(fds: list[int]) -> None:
     while fds:
         os.close(fds.pop())
+
+
+def prepare_pods(folder: Path) -> None:
+    """As a workflow that may run sandboxed pods begins: get the runner's zygote ready with its first standby
+    leader now, rather than when the first pod comes, so that the standby builds its tree while the runner works
+    out the workflow's first steps. ``folder`` is the workflow's pods' folder. What fails here is left for the
+    first pod to fail on and report. Call it in the runner's event loop (the zygote's answers are read there)."""
+    try:
+        if isolation() == "sandbox":
+            zygote(pod_userns(), folder, host_mount_points(), DEFAULT_DISK_BYTES)
+    except (PodSetupError, NamespacesRefused, ZygoteError, OSError) as error:
+        log.debug("the pods' zygote is not ready ahead of the first pod: %s", error)
 
 
 async def run_pod_node(kind: str, template: dict[str, Any], spec: dict[str, Any], volume_dirs: dict[str, Path],
