@@ -19,6 +19,13 @@ from __future__ import annotations
 
 import errno
 import os
+import time
+
+#: How many times the runner looks for a pod's end once its streams closed (:func:`look_for_end`), and how long
+#: it sleeps between two looks (the leader closed them just before it exits, but the runner, woken, may have
+#: taken its processor: sleeping gives it back).
+LOOKS = 3
+LOOK_SECONDS = 50e-6
 
 
 def _fields(process: int) -> tuple[int, list[bytes]]:
@@ -72,3 +79,15 @@ def ended_alone(process: int) -> int | None:
     except (OSError, ValueError):  # reaped (ESRCH)
         return None
     return int(fields[49])
+
+
+def look_for_end(process: int) -> int | None:
+    """As :func:`ended_alone`, looking :data:`LOOKS` times :data:`LOOK_SECONDS` apart (the runner, as the pod's
+    streams close); ``None`` then leaves the pod's end to the zygote's report."""
+    for look in range(LOOKS):
+        if look:
+            time.sleep(LOOK_SECONDS)
+        status = ended_alone(process)
+        if status is not None:
+            return status
+    return None

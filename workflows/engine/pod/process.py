@@ -42,7 +42,6 @@ import shutil
 import signal
 import socket
 import sys
-import time
 import types
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -50,7 +49,7 @@ from pathlib import Path
 from ..processgroups import kill_group
 from ..records import Record
 from . import messages, syscalls
-from .exits import ended_alone, open_process
+from .exits import look_for_end, open_process
 from .lazy_logging import LazyLogger
 from .limits import Limits, PodCgroup, apply_rlimit
 from .recycling import Template, enter_copy, make_template, message, write_again
@@ -732,10 +731,10 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         if not open_streams and not streams_closed.done():
             streams_closed.set_result(None)
             if leader >= 0 and not exited.done() and not _readable(done_read):  # else report() reads it
-                code = _leader_end(leader)
-                if code is not None:
+                status = look_for_end(leader)
+                if status is not None:
                     ended_early = True
-                    exited.set_result(code)
+                    exited.set_result(shell_exit_code(status))
 
     def drain(fd: int) -> None:
         data = os.read(fd, _READ_SIZE)
@@ -821,13 +820,6 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
     return result
 
 
-#: How many times the runner looks for a pod's end in ``/proc`` once its streams closed, and how long it sleeps
-#: between two looks (the leader closed them just before it exits, but the runner, woken, may have taken its
-#: processor: sleeping gives it back).
-EXIT_LOOKS = 3
-EXIT_LOOK_SECONDS = 50e-6
-
-
 def _open_leader(pid: int) -> int:
     """``/proc`` of the pod's leader ``pid`` (see :func:`.exits.open_process`); -1 when it ended already (its
     memory gone) or ``/proc`` would not show this process its exit status."""
@@ -835,18 +827,6 @@ def _open_leader(pid: int) -> int:
         return open_process(pid)
     except OSError:
         return -1
-
-
-def _leader_end(leader: int) -> int | None:
-    """The pod's exit code if ``/proc`` tells that nothing of it runs any more (:func:`.exits.ended_alone`),
-    looking :data:`EXIT_LOOKS` times; else ``None``: the zygote reports it once it reaped the leader."""
-    for look in range(EXIT_LOOKS):
-        if look:
-            time.sleep(EXIT_LOOK_SECONDS)
-        status = ended_alone(leader)
-        if status is not None:
-            return shell_exit_code(status)
-    return None
 
 
 def _readable(fd: int) -> bool:
