@@ -7,9 +7,11 @@ millisecond (its page tables, its copies of the zygote's pages), and only then d
 The runner can tell the end sooner, for a PythonTask's pod: its leader, the script done, closes every file
 it holds (:func:`.process.close_files`) and exits. As its streams close, the runner looks at it in ``/proc``
 (:func:`ended_alone`): once its memory is let go, which its exit does after setting its exit status, and it
-has no other thread and no child, nothing of the pod runs or holds a file any more. The runner takes the
-status from there, 0.16 ms after the script's end instead of 1.0 (medians, bench/README.md, round 13), and the
-zygote's report, when it comes, finds nobody listening.
+has no other thread and no child, nothing of the pod runs or holds a file any more: every other process of
+the pod is the leader's child (the pod's orphans go to its PID namespace's first process) until the leader's
+exit, going on, has killed and reaped it. The runner takes the status from there, 0.16 ms after the script's
+end instead of 1.0 (medians, bench/README.md, round 13), and the zygote's report, when it comes, finds nobody
+listening.
 
 What the pod does cannot fake this: it is the kernel's account of the leader. A pod that closes its streams
 while it runs on is seen running, and its end comes from the zygote as before.
