@@ -96,25 +96,24 @@ def told_early(home: Path, name: str) -> int:
 
 
 def fill_memory_then_end():
-    """A PythonTask's body: 64 MB written and kept, which its leader's exit takes a while to let go, then
-    success."""
+    """A PythonTask's body: 512 MB written and kept, which its leader's exit takes tens of milliseconds to let
+    go (~50 ms here: the runner, however late it looks, finds it exiting), then success."""
     import sys
 
-    sys.kept = b"x" * (64 << 20)
+    sys.kept = b"x" * (512 << 20)
 
 
 def fill_memory_then_exit_3():
     """As :func:`fill_memory_then_end`, then exit code 3."""
     import sys
 
-    sys.kept = b"x" * (64 << 20)
+    sys.kept = b"x" * (512 << 20)
     sys.exit(3)
 
 
 def leave_a_process_holding_a_lock():
-    """A PythonTask's body: 512 MB kept, which its leader's exit takes tens of milliseconds to let go, and a
-    process of its own, not holding the pod's streams, that locks a file of the shared volume until it is
-    killed."""
+    """A PythonTask's body: as :func:`fill_memory_then_end`, and a process of its own, not holding the pod's
+    streams, that locks a file of the shared volume until it is killed."""
     import os
     import subprocess
     import sys
