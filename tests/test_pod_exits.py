@@ -124,7 +124,8 @@ def leave_a_process_holding_a_lock():
          "fcntl.flock(locked, fcntl.LOCK_EX)\nprint(flush=True)\ntime.sleep(60)",
          os.path.join(os.environ["shared_directory"], "lock")],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    holder.stdout.readline()  # it holds the lock
+    if holder.stdout.readline() != b"\n":  # else it holds the lock
+        sys.exit("the lock's holder did not start")
 
 
 def lock_state():
