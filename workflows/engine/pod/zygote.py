@@ -92,7 +92,6 @@ different user namespaces, as before.
 from __future__ import annotations
 
 import collections
-import functools
 import gc
 import os
 import pickle
@@ -859,13 +858,16 @@ def _pidfd_host_pid(pid: int) -> int:
     raise OSError(0, f"no pid for the zygote's child {pid} in its pidfd's fdinfo")
 
 
-def _as_new_leader(lead: Callable[[], None]) -> None:
+def _as_new_leader(lead: Callable[..., None], *args: Any) -> None:
     """In a process the zygote just forked into a new PID namespace: begin as a pod's leader, die with the
-    zygote, then ``lead``. Never returns, whatever ``lead`` does."""
+    zygote, then ``lead(*args)``, which closes the descriptors it does not keep (:func:`.process.close_all_but`),
+    the zygote's end of the leader's socket among them: not through the socket object, whose ``close`` would
+    have the leader copy more of the zygote's pages (9 of its ~230 before its own code runs). Never returns,
+    whatever ``lead`` does."""
     try:
         begin_leader()
         syscalls.set_parent_death_signal(signal.SIGKILL)
-        lead()
+        lead(*args)
     except BaseException:  # noqa: BLE001 - a forked process must never return into the zygote's loop
         print_exception()
     finally:
@@ -1098,10 +1100,8 @@ class _Zygote:
             ours.close()
             pid = -(error.errno or 1)
         if pid == 0:
-            ours.close()
-            _as_new_leader(functools.partial(_standby, pods, theirs, None if template else kit,
-                                             template.mount_ns if template else -1,
-                                             self.watcher.fd if self.watcher and watching else -1))
+            _as_new_leader(_standby, pods, theirs, None if template else kit, template.mount_ns if template else -1,
+                           self.watcher.fd if self.watcher and watching else -1)
         pods.close()
         theirs.close()
         if kit is not None:
@@ -1146,8 +1146,7 @@ class _Zygote:
                 os.close(fd)
             return -(error.errno or 1)
         if pid == 0:
-            ours.close()
-            _as_new_leader(functools.partial(_leader, theirs, request))
+            _as_new_leader(_leader, theirs, request)
         theirs.close()
         fds = request.pod_fds()
         self.leaders[pid] = _Leader(ours, fds.done, fds.pod_dir, list(run.outputs))
