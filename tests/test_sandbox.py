@@ -408,6 +408,34 @@ def test_python_tasks_run_in_the_sandbox_too(canary, sibling):
     assert json.loads(node["outputs"]["result"]) == {"pid": 1, "gone": POD_OWNS_CANARIES}
 
 
+def test_a_working_directory_the_tree_lacks_is_made_in_the_pods_own_layer(sibling):
+    """As a container runtime makes it: the pod runs there, and the host never gets the folder."""
+    missing = f"/workflows-test-{secrets.token_hex(8)}/src"
+    workflow = ParallelOperation("workdir", [
+        BashTask("container", "pwd", template_overrides={"script": {"workingDir": missing}}),
+        PythonTask("python", print_working_directory, template_overrides={"script": {"workingDir": missing}}),
+    ]).execute().wait(WAIT)
+    assert workflow.succeeded(), workflow.get_status_message()
+    pods = {node["displayName"]: node["outputs"]["result"] for node in workflow.nodes.values()
+            if node["type"] == "Pod"}
+    assert pods == {"container": missing, "python": missing}
+    assert not os.path.exists(os.path.dirname(missing))
+
+
+def test_an_unisolated_pod_never_makes_its_working_directory_on_the_host(monkeypatch):
+    monkeypatch.setenv("WORKFLOWS_ISOLATION", "none")
+    missing = f"/workflows-test-{secrets.token_hex(8)}/src"
+    node = run(BashTask("pwd", "pwd", template_overrides={"script": {"workingDir": missing}}))
+    assert node["phase"] == "Failed"
+    assert not os.path.exists(os.path.dirname(missing))
+
+
+def print_working_directory():
+    import os
+
+    print(os.getcwd())
+
+
 def python_wreck():
     import json
     import os

@@ -304,7 +304,7 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
             syscalls.ignore_chown()
         process = run.process
         try:
-            os.chdir(process.cwd)
+            _enter_working_directory(process.cwd, make=isolated)
         except OSError as error:
             os.write(2, f"cannot enter the working directory {process.cwd}: {error.strerror}\n".encode())
             os._exit(EXEC_FAILED)
@@ -321,6 +321,20 @@ def _main(run: PodRun, cgroup_fds: list[int], isolated: bool) -> None:
         print_exception()
     finally:
         os._exit(code)
+
+
+def _enter_working_directory(cwd: str, make: bool) -> None:
+    """Enter the pod's working directory; with ``make`` (in a sandbox, whose tree is the pod's own), one that
+    does not exist is made first, mode 0755, as container runtimes make a container's (runc's
+    ``prepareRootfs``): Argo's ``templateDefaults`` e2e workflow runs ``pwd`` in ``/src``, which its image
+    lacks. Raises ``OSError``."""
+    try:
+        os.chdir(cwd)
+    except FileNotFoundError:
+        if not make:
+            raise
+        os.makedirs(cwd, 0o755)
+        os.chdir(cwd)
 
 
 def close_files() -> None:
