@@ -348,7 +348,8 @@ def _collect(outputs: list[str]) -> dict:
     """In the leader, in the pod's tree with its privileges: copy each output path to ``outputs/<n>``.
 
     A declared path the pod cannot read is an error; inside a declared folder,
-    what the pod cannot read is left out and listed under ``output_skipped``.
+    what the pod cannot read is left out and listed under ``output_skipped``. The
+    copies are made readable by their owner (:func:`_readable_by_owner`).
     """
     found, errors, skipped = {}, {}, {}
     for index, path in enumerate(outputs):
@@ -364,10 +365,27 @@ def _collect(outputs: list[str]) -> dict:
                     skipped[path] = [f"{source} ({reason})" for source, _, reason in error.args[0]]
             else:
                 shutil.copyfile(path, target, follow_symlinks=True)
+            _readable_by_owner(target)
             found[path] = target
         except OSError as error:
             errors[path] = f"cannot read {error.filename or path}: {error.strerror}"
     return {"outputs": found, "output_errors": errors, "output_skipped": skipped}
+
+
+def _readable_by_owner(copy: str) -> None:
+    """Let the owner of the output ``copy`` (a file, or a folder and all it holds) read it, and search and
+    write its folders: the pod's root read a folder of mode 000 that it owns, as root in a container does,
+    and copied its mode; the engine, run by an ordinary user, is that same owner without those privileges
+    (run by root, it reads it anyway), and stores the copy, then deletes it with the workflow."""
+    if not os.path.isdir(copy):
+        os.chmod(copy, os.stat(copy).st_mode | 0o400)
+        return
+    for folder, _, names in os.walk(copy):
+        os.chmod(folder, os.stat(folder).st_mode | 0o700)
+        for name in names:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | 0o400)
 
 
 def shell_exit_code(status: int) -> int:
