@@ -559,6 +559,28 @@ def test_an_extract_download_style_image_runs_from_its_dockerfile(tmp_path, monk
     assert len(_layers()) == 1
 
 
+def test_an_image_copies_into_a_host_folder_the_pods_root_may_not_write(tmp_path, monkeypatch):
+    """``COPY`` into a host folder someone else owns (``/usr/local/bin`` for an ordinary user; here a folder of
+    the test's user, mode 0755, which a root engine's pods do not own): the folder gets an overlay of the
+    pod's own, the file is there in the pod, and never on the host."""
+    from workflows.tasks import CustomTask
+
+    CANARIES.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=CANARIES))
+    folder.chmod(0o755)
+    (folder / "kept.txt").write_text("the host's\n")
+    dockerfile = f'FROM busybox\nCOPY message.txt {folder}/\nCMD ["cat", "{folder}/message.txt", "{folder}/kept.txt"]\n'
+    application(tmp_path / "applications", "samples-copy", dockerfile, {"message.txt": "copied\n"})
+    monkeypatch.setenv("WORKFLOWS_APPLICATIONS", str(tmp_path / "applications"))
+    try:
+        node = run(CustomTask("copy", "samples-copy"))
+        assert node["phase"] == "Succeeded", node.get("message")
+        assert node["outputs"]["result"] == "copied\nthe host's"
+        assert sorted(path.name for path in folder.iterdir()) == ["kept.txt"]
+    finally:
+        shutil.rmtree(folder)
+
+
 def _layers() -> list[Path]:
     """The image layers under the test's ``WORKFLOWS_HOME`` (their lock and Dockerfile files aside)."""
     return [path for path in (Path(os.environ["WORKFLOWS_HOME"]) / "images").iterdir() if path.is_dir()]

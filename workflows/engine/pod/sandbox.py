@@ -411,15 +411,21 @@ class TreeBuilder:
         return os.path.join(self.root, *resolved)
 
     def _open_up(self, target: str) -> bool:
-        """Cover the first folder on the way to ``target`` the pod's root may not enter (a host folder private
-        to someone else: the engine's state, a user's home) with an empty folder of the pod's own, as the
-        host's top-level ones are (see :data:`CLOSED`), so that a volume or a file can go there: whether there
-        was one. Its content goes into a built image like the layers' (:meth:`capture`)."""
+        """Make room for ``target``, which the pod's root could not make: whether there was something to do.
+
+        - The first folder on the way that it may not enter (a host folder private to someone else: the
+          engine's state, a user's home) is covered with an empty folder of the pod's own, as the host's
+          top-level ones are (see :data:`CLOSED`), so that a volume or a file can go there.
+        - Else the last folder on the way, which it may enter but not write (a host folder someone else owns,
+          ``/usr/local/bin`` for an ordinary user's pods: ``COPY`` goes there), gets an overlay of its own over
+          the host's, whose root folder is the pod's (a merged folder takes its upper one's owner).
+
+        Either's content goes into a built image like the layers' (:meth:`capture`)."""
         path = self.root
         for part in os.path.relpath(target, self.root).split("/"):
+            if not os.path.isdir(os.path.join(path, part)):  # resolved by _inside: no symbolic link on the way
+                break
             path = os.path.join(path, part)
-            if not os.path.isdir(path):  # resolved by _inside: no symbolic link on the way
-                return False
             if not os.access(path, os.X_OK):
                 self.count += 1
                 own = os.path.join(self.layers, str(self.count), "upper")
@@ -427,7 +433,16 @@ class TreeBuilder:
                 syscalls.mount(own, path, None, MS_BIND)
                 self.layered.append((self.count, path[len(self.root):]))
                 return True
-        return False
+        host = path[len(self.root):]
+        if os.access(path, os.W_OK) or not host or self._in_volume(host) or not os.path.isdir(host):
+            return False
+        self._overlay(host, path)
+        return True
+
+    def _in_volume(self, path: str) -> bool:
+        """Whether ``path`` (a path of the pod's tree) lies in one of the pod's volumes."""
+        volumes = self.pod_plan.volumes if self.pod_plan is not None else []
+        return any(path == volume.path or path.startswith(volume.path.rstrip("/") + "/") for volume in volumes)
 
     def _reaching(self, target: str, place: Callable[[], None]) -> None:
         """``place()`` (which makes ``target``), again once a folder on its way the pod's root may not enter is
