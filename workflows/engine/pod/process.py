@@ -378,14 +378,21 @@ def _readable_by_owner(copy: str) -> None:
     and copied its mode; the engine, run by an ordinary user, is that same owner without those privileges
     (run by root, it reads it anyway), and stores the copy, then deletes it with the workflow."""
     if not os.path.isdir(copy):
-        os.chmod(copy, os.stat(copy).st_mode | 0o400)
+        _add_mode(copy, 0o400)
         return
     for folder, _, names in os.walk(copy):
-        os.chmod(folder, os.stat(folder).st_mode | 0o700)
+        _add_mode(folder, 0o700)
         for name in names:
             path = os.path.join(folder, name)
             if not os.path.islink(path):
-                os.chmod(path, os.stat(path).st_mode | 0o400)
+                _add_mode(path, 0o400)
+
+
+def _add_mode(path: str, bits: int) -> None:
+    """Add the permission ``bits`` to ``path``'s mode, where it lacks any."""
+    mode = os.stat(path).st_mode
+    if mode & bits != bits:
+        os.chmod(path, mode | bits)
 
 
 def shell_exit_code(status: int) -> int:
