@@ -2,7 +2,8 @@
 
 The canaries live in a folder of the repository (``.pytest-canaries/``), which
 pods see read-only through their overlay: what a task does to them lands in its
-own layer. Each hostile workflow runs through the real engine (its runner is a
+own layer (for a repository under a folder each pod has of its own, ``/tmp``,
+where pods would not see them, in a new folder of ``/var/tmp``). Each hostile workflow runs through the real engine (its runner is a
 subprocess of its own); after it, the canaries must be byte-for-byte unchanged
 (content, mode, owner), the test's own sibling process alive, and the pod must
 have ended as Argo ends it. No task here names a real host path except new,
@@ -11,6 +12,7 @@ randomly named files that the test checks were not created.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -18,16 +20,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from workflows.engine.pod.limits import probe
+from workflows.engine.pod.sandbox import OWN_FOLDERS
 from workflows.operations import ParallelOperation, PipelineOperation, SingleTaskOperation
 from workflows.tasks import BashTask, PythonTask
 
 ROOT = Path(__file__).resolve().parents[1]
-CANARIES = ROOT / ".pytest-canaries"
 WAIT = 120
 
 
@@ -40,11 +43,26 @@ def local_backend(tmp_path, monkeypatch):
     return tmp_path / "state"
 
 
+@pytest.fixture(scope="module")
+def canaries() -> Iterator[Path]:
+    """Where the tests' canaries go: a folder of the repository, or of ``/var/tmp`` for a repository under a
+    folder each pod has of its own (see the module's docstring)."""
+    if ROOT.parts[1] in OWN_FOLDERS:
+        folder = Path(tempfile.mkdtemp(prefix="pytest-canaries-", dir="/var/tmp"))
+        yield folder
+        shutil.rmtree(folder)
+        return
+    folder = ROOT / ".pytest-canaries"
+    folder.mkdir(exist_ok=True)
+    yield folder
+    with contextlib.suppress(OSError):  # another run's canaries still there
+        folder.rmdir()
+
+
 @pytest.fixture
-def canary():
+def canary(canaries):
     """A folder of canaries outside /tmp: files, a nested folder, a symbolic link, odd modes."""
-    CANARIES.mkdir(exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=CANARIES))
+    folder = Path(tempfile.mkdtemp(dir=canaries))
     folder.chmod(0o777)  # writable by anyone: only the sandbox protects them
     (folder / "canary.txt").write_text("do not touch\n")
     (folder / "canary.txt").chmod(0o666)
@@ -59,8 +77,6 @@ def canary():
     yield folder
     assert snapshot(folder) == before, "a pod changed the host's canaries"
     shutil.rmtree(folder)
-    if CANARIES.is_dir() and not any(CANARIES.iterdir()):
-        CANARIES.rmdir()
 
 
 def snapshot(folder: Path) -> dict[str, tuple]:
@@ -290,18 +306,15 @@ def test_a_pod_reaches_the_events_folder_and_nothing_else_of_the_state(local_bac
 
 
 @pytest.fixture
-def private_folders():
+def private_folders(canaries):
     """Two folders outside /tmp only the test's user may enter (mode 0700), each holding a secret: when the
     engine runs as root, the pods' root is someone else there."""
-    CANARIES.mkdir(exist_ok=True)
-    folders = [Path(tempfile.mkdtemp(dir=CANARIES)) for _ in range(2)]
+    folders = [Path(tempfile.mkdtemp(dir=canaries)) for _ in range(2)]
     for folder in folders:
         (folder / "secret.txt").write_text("private\n")
     yield folders
     for folder in folders:
         shutil.rmtree(folder)
-    if CANARIES.is_dir() and not any(CANARIES.iterdir()):
-        CANARIES.rmdir()
 
 
 def test_a_state_folder_and_an_artifact_path_inside_folders_pods_may_not_enter(private_folders, monkeypatch):
@@ -559,14 +572,13 @@ def test_an_extract_download_style_image_runs_from_its_dockerfile(tmp_path, monk
     assert len(_layers()) == 1
 
 
-def test_an_image_copies_into_a_host_folder_the_pods_root_may_not_write(tmp_path, monkeypatch):
+def test_an_image_copies_into_a_host_folder_the_pods_root_may_not_write(tmp_path, monkeypatch, canaries):
     """``COPY`` into a host folder someone else owns (``/usr/local/bin`` for an ordinary user; here a folder of
     the test's user, mode 0755, which a root engine's pods do not own): the folder gets an overlay of the
     pod's own, the file is there in the pod, and never on the host."""
     from workflows.tasks import CustomTask
 
-    CANARIES.mkdir(exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=CANARIES))
+    folder = Path(tempfile.mkdtemp(dir=canaries))
     folder.chmod(0o755)
     (folder / "kept.txt").write_text("the host's\n")
     dockerfile = f'FROM busybox\nCOPY message.txt {folder}/\nCMD ["cat", "{folder}/message.txt", "{folder}/kept.txt"]\n'
