@@ -3,8 +3,9 @@
 The canaries live in a folder of the repository (``.pytest-canaries/``), which
 pods see read-only through their overlay: what a task does to them lands in its
 own layer (a repository under a folder each pod has of its own, ``/tmp``, puts
-them out of the pods' sight: the tests that use them are skipped there). Each hostile workflow runs through the real engine (its runner is a
-subprocess of its own); after it, the canaries must be byte-for-byte unchanged
+them out of the pods' sight: the tests that use them are skipped there). Each
+hostile workflow runs through the real engine (its runner is a subprocess of its
+own); after it, the canaries must be byte-for-byte unchanged
 (content, mode, owner), the test's own sibling process alive, and the pod must
 have ended as Argo ends it. No task here names a real host path except new,
 randomly named files that the test checks were not created.

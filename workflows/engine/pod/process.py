@@ -770,10 +770,10 @@ async def run_pod(run: PodRun, on_start: Callable[[int], None] | None = None,
         if not open_streams and not streams_closed.done():
             streams_closed.set_result(None)
             if leader >= 0 and not exited.done() and not _readable(done_read):  # else report() reads it
-                status = look_for_end(leader)
-                if status is not None:
+                wait_status = look_for_end(leader)
+                if wait_status is not None:
                     ended_early = True
-                    exited.set_result(shell_exit_code(status))
+                    exited.set_result(shell_exit_code(wait_status))
 
     def drain(fd: int) -> None:
         data = os.read(fd, _READ_SIZE)

@@ -42,8 +42,8 @@ way, and hears of it after. Once a leader entered its pod's tree, it sends the z
 namespace. When the leader ends, the zygote writes the pod's status to the ``done`` pipe: its exit code, or,
 for a pod that declared outputs, a collector forked into the pod's mount namespace copies them and writes the
 status with them (:func:`.process.copy_declared_outputs`); then the pipe ends. (The runner mostly took a
-PythonTask's end from ``/proc`` by then, as its leader's memory was let go: :mod:`.exits`.) The zygote holds the pod's
-mount namespace until then, so that its teardown comes after the status, not in the leader's exit (and
+PythonTask's end from ``/proc`` by then, as its leader's memory was let go: :mod:`.exits`.) The zygote holds
+the pod's mount namespace until then, so that its teardown comes after the status, not in the leader's exit (and
 while the runner goes on, not while the next pod mounts its tree: both take the kernel's mount lock). A
 leader that could not set the pod up writes why to the ``done`` pipe first.
 
